@@ -1,0 +1,37 @@
+# One entry point for users and CI: everything installs itself from nothing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CORES  ?= all
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean help
+
+help:
+	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
+	@echo "make test   lint + unit and integration tests"
+	@echo "make bench  run every benchmark under benchmarks/"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/snakemake --lint
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf data/raw/sample data/interim data/processed results logs .snakemake

@@ -1,0 +1,20 @@
+# astrobuild: raw public science data -> validated, versioned, model-ready datasets.
+# Rules live in rules/*.smk, logic in src/astrobuild, config defaults in schemas/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/sample.smk"
+include: "rules/validate.smk"
+include: "rules/genomes.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

@@ -1,0 +1,53 @@
+# Shared configuration handling and input functions (no rules here).
+import os
+from pathlib import Path
+
+from snakemake.utils import validate
+
+if any(src.get("mode") == "remote" for src in config.get("sources", {}).values()):
+    raise ValueError(
+        "config: sources.*.mode 'remote' is not available yet (it comes with the fetch rules); "
+        "use 'sample' (built-in) or 'local' with a 'path'."
+    )
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Scripts import the package from this checkout, whatever environment runs them
+# (the project's venv, a --use-conda env, a SLURM node).
+_SRC = str(Path(workflow.basedir) / "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
+
+SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra")
+SAMPLE_DIR = "data/raw/sample/{source}"
+
+# Contracts checked by rule validate_table: table name -> Parquet file. Each
+# chain's .smk adds its tables; rule all asks for every report.
+TABLES = {}
+# Products that rule all builds, added by each chain's .smk.
+FINAL = []
+
+
+def source_mode(source):
+    return config["sources"][source]["mode"]
+
+
+def raw_inputs(source, patterns):
+    """What a rule reads from a source: the generated sample directory, or the
+    user's matching files in local mode (listed here, so that Snakemake sees
+    every file as an input and reruns when one changes)."""
+    if source_mode(source) == "sample":
+        return [SAMPLE_DIR.format(source=source)]
+    root = Path(config["sources"][source]["path"])
+    if not root.is_dir():
+        raise ValueError(f"config: sources.{source}.path: {root} is not a directory")
+    found = sorted({str(p) for pat in patterns for p in root.rglob(pat) if p.is_file()})
+    if not found:
+        raise ValueError(f"config: sources.{source}.path: no files matching {list(patterns)} under {root}")
+    return found
+
+
+def validation_report(table):
+    return f"results/validation/{table}.json"
+
+
+def final_targets():
+    return FINAL + [validation_report(t) for t in sorted(TABLES)]

@@ -1,0 +1,70 @@
+# 1000 Genomes reference metadata: listings -> master table; indices + populations -> sample table.
+LISTING_PATTERNS = ["ls-lR", "ls-lR.gz", "*.ls-lR", "*.ls-lR.gz", "*.listing", "*.md5"]
+INDEX_PATTERNS = ["*.index"]
+POPULATION_PATTERNS = ["*.panel", "*.ped", "*ped_population.txt"]
+
+
+rule dirlists_to_master:
+    input:
+        raw_inputs("genomes_1000g", LISTING_PATTERNS),
+    output:
+        table="data/interim/1000g_master.parquet",
+        quarantine="data/interim/1000g_master.quarantine.tsv",
+        report="results/reports/dirlists_to_master.json",
+    params:
+        patterns=LISTING_PATTERNS,
+    log:
+        "logs/dirlists_to_master.log",
+    benchmark:
+        "results/benchmarks/dirlists_to_master.tsv"
+    conda:
+        "../envs/genomes.yaml"
+    script:
+        "../scripts/dirlists_to_master.py"
+
+
+rule indices_to_sample_table:
+    input:
+        raw_inputs("genomes_1000g", INDEX_PATTERNS + POPULATION_PATTERNS),
+    output:
+        table="data/processed/1000g_samples.parquet",
+        quarantine="data/processed/1000g_samples.quarantine.tsv",
+        report="results/reports/indices_to_sample_table.json",
+    params:
+        index_patterns=INDEX_PATTERNS,
+        population_patterns=POPULATION_PATTERNS,
+    threads: config["genomes_1000g"]["threads"]
+    resources:
+        mem_mb=4000,
+    log:
+        "logs/indices_to_sample_table.log",
+    benchmark:
+        "results/benchmarks/indices_to_sample_table.tsv"
+    conda:
+        "../envs/genomes.yaml"
+    script:
+        "../scripts/indices_to_sample_table.py"
+
+
+rule summarise_1000g:
+    input:
+        master=rules.dirlists_to_master.output.table,
+        samples=rules.indices_to_sample_table.output.table,
+        master_ok=validation_report("1000g_master"),
+        samples_ok=validation_report("1000g_samples"),
+    output:
+        summary="results/genomes/1000g_summary.json",
+        plot=report("results/genomes/samples_per_population.png", category="1000 Genomes"),
+    log:
+        "logs/summarise_1000g.log",
+    benchmark:
+        "results/benchmarks/summarise_1000g.tsv"
+    conda:
+        "../envs/genomes.yaml"
+    script:
+        "../scripts/summarise_1000g.py"
+
+
+TABLES["1000g_master"] = rules.dirlists_to_master.output.table
+TABLES["1000g_samples"] = rules.indices_to_sample_table.output.table
+FINAL += rules.summarise_1000g.output

@@ -1,0 +1,16 @@
+rule generate_sample:
+    output:
+        directory("data/raw/sample/{source}"),
+    params:
+        scale=config["sample"]["scale"],
+        seed=config["sample"]["seed"],
+    log:
+        "logs/generate_sample/{source}.log",
+    benchmark:
+        "results/benchmarks/generate_sample/{source}.tsv"
+    wildcard_constraints:
+        source="|".join(SOURCES),
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/generate_sample.py"

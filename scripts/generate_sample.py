@@ -1,0 +1,9 @@
+"""Rule generate_sample: write one source's built-in sample."""
+
+from astrobuild.rulelog import rule_logging
+from astrobuild.sample import generate
+
+with rule_logging(snakemake.log[0]) as log:
+    files = generate(snakemake.wildcards.source, snakemake.output[0],
+                     scale=snakemake.params.scale, seed=snakemake.params.seed)
+    log.info("wrote %d sample file(s) for %s", len(files), snakemake.wildcards.source)

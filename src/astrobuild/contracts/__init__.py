@@ -1,0 +1,18 @@
+"""Data contracts (Pandera) for every table that leaves a rule, and their checker.
+
+``CONTRACTS`` maps a table name (the ``{table}`` of
+``results/validation/{table}.json``) to its DataFrameModel. Models are
+``strict`` (no unexpected column) and ``coerce`` (types are enforced, not
+guessed); validation is lazy, so a report lists every failure at once.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from astrobuild.contracts.genomes import Genomes1000gMaster, Genomes1000gSamples
+
+CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
+    "1000g_master": Genomes1000gMaster,
+    "1000g_samples": Genomes1000gSamples,
+}

@@ -1,0 +1,1 @@
+"""1000 Genomes reference metadata: directory listings, index files, population tables."""

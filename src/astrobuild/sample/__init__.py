@@ -1,0 +1,34 @@
+"""The built-in sample: deterministic, offline raw inputs in the exact upstream formats.
+
+``generate(source, outdir, scale, seed)`` writes one source's raw files. All
+sources are views of one coherent universe (:mod:`astrobuild.sample.universe`):
+planets, their climate-scenario runs, a spectrum and a biosphere per run.
+Same seed and scale, same bytes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+# source name (as in config `sources:`) -> module that writes it
+GENERATORS = {
+    "genomes_1000g": "astrobuild.sample.genomes",
+    "kegg": "astrobuild.sample.kegg",
+    "climate": "astrobuild.sample.climate",
+    "exoplanets": "astrobuild.sample.exoplanets",
+    "spectra": "astrobuild.sample.spectra",
+}
+
+
+def generate(source: str, outdir: str | os.PathLike[str], scale: int = 1, seed: int = 0) -> list[Path]:
+    """Write the sample raw files of ``source`` into ``outdir``; returns the files written."""
+    if source not in GENERATORS:
+        raise KeyError(f"unknown source {source!r}; known: {sorted(GENERATORS)}")
+    if scale < 1:
+        raise ValueError(f"scale must be >= 1, got {scale}")
+    module = importlib.import_module(GENERATORS[source])
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    return sorted(module.write(outdir, scale=scale, seed=seed))
