@@ -163,3 +163,19 @@ def build_universe(scale: int = 1, seed: int = 0) -> Universe:
                 )
             )
     return Universe(scale=scale, seed=seed, planets=tuple(planets), runs=tuple(runs))
+
+
+RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "biosphere")
+
+
+def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
+    """The ``runs.csv`` that sits beside the climate cubes: one line per run.
+
+    Columns: file (the cube's file name), planet, scenario, label (0/1, after
+    label noise) and biosphere (space-separated KEGG map ids). Local mode reads
+    the same file; there label and biosphere may be empty.
+    """
+    lines = [",".join(RUNS_CSV_COLUMNS)]
+    for run in universe.runs:
+        lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{int(run.label)},{' '.join(run.biosphere)}")
+    return "\n".join(lines) + "\n"
