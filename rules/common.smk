@@ -14,13 +14,13 @@ validate(config, schema="../schemas/config.schema.yaml")
 # Scripts import the package from this checkout, whatever environment runs them
 # (the project's venv, a --use-conda env, a SLURM node).
 _SRC = str(Path(workflow.basedir) / "src")
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p))
 
 SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra")
 SAMPLE_DIR = "data/raw/sample/{source}"
 
-# Contracts checked by rule validate_table: table name -> Parquet file. Each
-# chain's .smk adds its tables; rule all asks for every report.
+# Contracts checked by the validate_table rule (table name -> Parquet file).
+# Each chain's .smk adds its tables; the `all` rule asks for every report.
 TABLES = {}
 # Products that rule all builds, added by each chain's .smk.
 FINAL = []
@@ -31,7 +31,7 @@ def source_mode(source):
 
 
 def raw_inputs(source, patterns):
-    """What a rule reads from a source: the generated sample directory, or the
+    """The raw input of a step: the generated sample directory, or the
     user's matching files in local mode (listed here, so that Snakemake sees
     every file as an input and reruns when one changes)."""
     if source_mode(source) == "sample":

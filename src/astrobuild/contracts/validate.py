@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import pandas as pd

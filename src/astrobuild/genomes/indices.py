@@ -295,8 +295,8 @@ def _column(table: pa.Table, layout: IndexLayout, canonical: str) -> pa.ChunkedA
     return table[name] if name is not None else None
 
 
-def _nulls(n: int, type_: pa.DataType = pa.string()) -> pa.Array:
-    return pa.nulls(n, type=type_)
+def _nulls(n: int, type_: pa.DataType | None = None) -> pa.Array:
+    return pa.nulls(n, type=type_ or pa.string())
 
 
 def _basename(paths: pa.ChunkedArray) -> pa.ChunkedArray:
