@@ -45,6 +45,14 @@ def raw_inputs(source, patterns):
     return found
 
 
+def optional_raw_inputs(source, patterns):
+    """Like raw_inputs, but an empty list (not an error) when a local source has no such file."""
+    if source_mode(source) == "sample":
+        return [SAMPLE_DIR.format(source=source)]
+    root = Path(config["sources"][source]["path"])
+    return sorted({str(p) for pat in patterns for p in root.rglob(pat) if p.is_file()})
+
+
 def validation_report(table):
     return f"results/validation/{table}.json"
 

@@ -7,6 +7,8 @@ rule validate_table:
         "logs/validate_table/{table}.log",
     benchmark:
         "results/benchmarks/validate_table/{table}.tsv"
+    wildcard_constraints:
+        table="[^/]+",
     conda:
         "../envs/astrobuild.yaml"
     script:

@@ -11,8 +11,22 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from astrobuild.contracts.genomes import Genomes1000gMaster, Genomes1000gSamples
+from astrobuild.contracts.kegg import (
+    KeggEdges,
+    KeggEnvTags,
+    KeggEnvVectors,
+    KeggGeneList,
+    KeggOverviewMembers,
+    KeggPathwayList,
+)
 
 CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "1000g_master": Genomes1000gMaster,
     "1000g_samples": Genomes1000gSamples,
+    "kegg_edges": KeggEdges,
+    "kegg_env_tags": KeggEnvTags,
+    "kegg_overview_members": KeggOverviewMembers,
+    "env_vectors": KeggEnvVectors,
+    "kegg_pathway_list": KeggPathwayList,
+    "kegg_gene_list": KeggGeneList,
 }

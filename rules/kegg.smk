@@ -1,0 +1,159 @@
+# KEGG: KGML -> reaction edges; BRITE -> tags; overview maps -> members; -> env vectors -> graph store.
+KGML_PATTERNS = ["*.xml", "*.kgml"]
+BRITE_PATTERNS = ["*.keg", "br[0-9]*.json", "ko[0-9]*.json"]
+LINK_PATTERNS = ["link_*", "*link*.txt", "*link*.tsv"]
+LIST_PATTERNS = ["list_*", "*_list.txt", "*-list.txt"]
+
+
+rule kegg_to_edges:
+    input:
+        raw_inputs("kegg", KGML_PATTERNS),
+    output:
+        table="data/interim/kegg_edges.parquet",
+        quarantine="data/interim/kegg_edges.quarantine.tsv",
+        report="results/reports/kegg_to_edges.json",
+    params:
+        patterns=KGML_PATTERNS,
+    resources:
+        mem_mb=4000,
+    log:
+        "logs/kegg_to_edges.log",
+    benchmark:
+        "results/benchmarks/kegg_to_edges.tsv"
+    conda:
+        "../envs/kegg.yaml"
+    script:
+        "../scripts/kegg_to_edges.py"
+
+
+rule brite_to_env_tags:
+    input:
+        optional_raw_inputs("kegg", BRITE_PATTERNS),
+    output:
+        table="data/interim/kegg_env_tags.parquet",
+        quarantine="data/interim/kegg_env_tags.quarantine.tsv",
+        report="results/reports/brite_to_env_tags.json",
+    params:
+        patterns=BRITE_PATTERNS,
+    log:
+        "logs/brite_to_env_tags.log",
+    benchmark:
+        "results/benchmarks/brite_to_env_tags.tsv"
+    conda:
+        "../envs/kegg.yaml"
+    script:
+        "../scripts/brite_to_env_tags.py"
+
+
+rule overview_map_members:
+    input:
+        optional_raw_inputs("kegg", KGML_PATTERNS + LINK_PATTERNS),
+    output:
+        table="data/interim/kegg_overview_members.parquet",
+        quarantine="data/interim/kegg_overview_members.quarantine.tsv",
+        report="results/reports/overview_map_members.json",
+    params:
+        kgml_patterns=KGML_PATTERNS,
+        link_patterns=LINK_PATTERNS,
+        overview_pattern=config["kegg"]["overview_pattern"],
+    log:
+        "logs/overview_map_members.log",
+    benchmark:
+        "results/benchmarks/overview_map_members.tsv"
+    conda:
+        "../envs/kegg.yaml"
+    script:
+        "../scripts/overview_map_members.py"
+
+
+rule parse_kegg_lists:
+    input:
+        optional_raw_inputs("kegg", LIST_PATTERNS),
+    output:
+        pathways="data/interim/kegg_pathway_list.parquet",
+        genes="data/interim/kegg_gene_list.parquet",
+        quarantine="data/interim/kegg_lists.quarantine.tsv",
+        report="results/reports/parse_kegg_lists.json",
+    params:
+        patterns=LIST_PATTERNS,
+    log:
+        "logs/parse_kegg_lists.log",
+    benchmark:
+        "results/benchmarks/parse_kegg_lists.tsv"
+    conda:
+        "../envs/kegg.yaml"
+    script:
+        "../scripts/parse_kegg_lists.py"
+
+
+rule make_env_vectors:
+    input:
+        edges=rules.kegg_to_edges.output.table,
+        tags=rules.brite_to_env_tags.output.table,
+        overview=rules.overview_map_members.output.table,
+        mapping=config["kegg"]["env_mapping"],
+        edges_ok=validation_report("kegg_edges"),
+        tags_ok=validation_report("kegg_env_tags"),
+        overview_ok=validation_report("kegg_overview_members"),
+    output:
+        table="data/processed/env_vectors.parquet",
+        report="results/reports/make_env_vectors.json",
+    log:
+        "logs/make_env_vectors.log",
+    benchmark:
+        "results/benchmarks/make_env_vectors.tsv"
+    conda:
+        "../envs/kegg.yaml"
+    script:
+        "../scripts/make_env_vectors.py"
+
+
+rule edges_to_graphs:
+    input:
+        edges=rules.kegg_to_edges.output.table,
+        env=rules.make_env_vectors.output.table,
+        env_ok=validation_report("env_vectors"),
+    output:
+        store=directory("data/processed/kegg_graphs"),
+    params:
+        graphml=config["kegg"]["graphml"],
+    resources:
+        mem_mb=4000,
+    log:
+        "logs/edges_to_graphs.log",
+    benchmark:
+        "results/benchmarks/edges_to_graphs.tsv"
+    conda:
+        "../envs/kegg.yaml"
+    script:
+        "../scripts/edges_to_graphs.py"
+
+
+# The graph store is not one table: its check is its own rule, writing the same kind of report
+# (in a subfolder, so that validate_table's results/validation/{table}.json never claims it).
+rule check_kegg_graphs:
+    input:
+        store=rules.edges_to_graphs.output.store,
+        edges=rules.kegg_to_edges.output.table,
+        env=rules.make_env_vectors.output.table,
+    output:
+        "results/validation/graphs/kegg_graphs.json",
+    log:
+        "logs/check_kegg_graphs.log",
+    benchmark:
+        "results/benchmarks/check_kegg_graphs.tsv"
+    conda:
+        "../envs/kegg.yaml"
+    script:
+        "../scripts/check_kegg_graphs.py"
+
+
+
+TABLES["kegg_edges"] = rules.kegg_to_edges.output.table
+TABLES["kegg_env_tags"] = rules.brite_to_env_tags.output.table
+TABLES["kegg_overview_members"] = rules.overview_map_members.output.table
+TABLES["env_vectors"] = rules.make_env_vectors.output.table
+if optional_raw_inputs("kegg", LIST_PATTERNS):
+    TABLES["kegg_pathway_list"] = rules.parse_kegg_lists.output.pathways
+    TABLES["kegg_gene_list"] = rules.parse_kegg_lists.output.genes
+FINAL += rules.check_kegg_graphs.output

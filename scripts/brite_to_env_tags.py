@@ -1,0 +1,8 @@
+"""Rule brite_to_env_tags: BRITE hierarchies (htext or JSON) -> pathway, tag."""
+
+from astrobuild.kegg.pipeline import brite_to_env_tags
+from astrobuild.rulelog import rule_logging
+
+with rule_logging(snakemake.log[0]):
+    brite_to_env_tags(list(snakemake.input), snakemake.params.patterns, snakemake.output.table,
+                      snakemake.output.quarantine, snakemake.output.report)

@@ -1,0 +1,133 @@
+"""KGML (KEGG Markup Language) pathway files -> reaction edges.
+
+A KGML file is one ``<pathway>`` with ``<entry>``, ``<relation>`` and
+``<reaction>`` children. Each reaction lists ``<substrate>`` and ``<product>``
+elements; the edge table has one row per substrate x product pair.
+
+Versions in use, all read by :func:`parse_kgml`:
+
+* v0.7.x (2010-): ``<reaction id="37" name="rn:R00710" type="reversible">``
+  with ``<substrate id="100" name="cpd:C00084"/>`` (ids point at entries).
+* v0.6.x (2008): reactions carry no ``id`` and substrates/products carry only
+  a ``name``. Only ``name`` and ``type`` are used, so both read the same way.
+* files with entries but no reactions (signalling, secretion maps, global
+  maps): parsed, no edges, reported.
+
+``name`` attributes are kept as given, so a reaction named
+``"rn:R00432 rn:R00727"`` stays one reaction (KEGG merges equivalent
+reactions that way). The parser is lxml's C tree builder with DTD loading,
+entity resolution and network access switched off: about as fast as a loop
+that only counts elements (see ``benchmarks/bench_kegg_to_edges.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from astrobuild.quarantine import Quarantine
+
+EDGE_COLUMNS = ("pathway", "reaction", "substrate", "product", "reversible")
+REACTION_TYPES = {"reversible": True, "irreversible": False}
+_VERSION = re.compile(rb"KGML_v(\d+(?:\.\d+)*)_?\.dtd")
+_ORG_NUMBER = re.compile(r"^[a-z]{2,5}$|^\d{5}$")
+
+
+def xml_parser() -> etree.XMLParser:
+    """A parser that never reads a DTD, resolves an entity or touches the network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_comments=True, remove_pis=True)
+
+
+@dataclass
+class KgmlFile:
+    """What one KGML file gave: its pathway id, its edges and facts for the report."""
+
+    path: str
+    pathway: str | None = None
+    version: str | None = None
+    reactions: int = 0
+    edges: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
+    map_entries: list[str] = field(default_factory=list)  # ids of entries of type="map" (other pathways)
+
+
+def kgml_version(head: bytes) -> str:
+    """The KGML version named in the DOCTYPE (``0.7.2``), or ``unknown``."""
+    match = _VERSION.search(head)
+    return match.group(1).decode() if match else "unknown"
+
+
+def pathway_id(root: etree._Element) -> str | None:
+    """``ko00010`` from ``<pathway name="path:ko00010">``; falls back on ``org`` + ``number``."""
+    name = (root.get("name") or "").strip()
+    if name:
+        return name.split(":", 1)[1] if name.startswith("path:") else name
+    org, number = (root.get("org") or "").strip(), (root.get("number") or "").strip()
+    if org and number and _ORG_NUMBER.match(org) and _ORG_NUMBER.match(number):
+        return f"{org}{number}"
+    return None
+
+
+def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etree.XMLParser | None = None,
+               data: bytes | None = None) -> KgmlFile | None:
+    """Parse one KGML file; None (and a quarantine record) when it is not a usable KGML file.
+
+    Reactions that cannot give edges (no name, unknown type, no substrate or
+    no product) are quarantined one by one with their line; the file goes on.
+    """
+    path = os.fspath(path)
+    if data is None:
+        data = Path(path).read_bytes()
+    try:
+        root = etree.fromstring(data, parser or xml_parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else None
+        quarantine.add(path, line, f"not well-formed XML: {exc.msg}")
+        return None
+    if root is None or root.tag != "pathway":
+        tag = None if root is None else root.tag
+        quarantine.add(path, None if root is None else root.sourceline, f"root element is <{tag}>, not <pathway>")
+        return None
+    pid = pathway_id(root)
+    if pid is None:
+        quarantine.add(path, root.sourceline, "<pathway> has no name (nor org + number)")
+        return None
+    result = KgmlFile(path=path, pathway=pid, version=kgml_version(data[:400]))
+    for entry in root.iterchildren("entry"):
+        if entry.get("type") == "map":
+            result.map_entries.extend((entry.get("name") or "").split())
+    edges = result.edges
+    for reaction in root.iterchildren("reaction"):
+        result.reactions += 1
+        name = " ".join((reaction.get("name") or "").split())
+        kind = reaction.get("type")
+        if not name:
+            quarantine.add(path, reaction.sourceline, "reaction without a name")
+            continue
+        if kind not in REACTION_TYPES:
+            quarantine.add(path, reaction.sourceline, f"reaction type {kind!r} is neither reversible nor irreversible",
+                           name)
+            continue
+        reversible = REACTION_TYPES[kind]
+        substrates, products = [], []
+        for child in reaction:
+            tag = child.tag
+            if tag == "substrate":
+                substrates.append(child.get("name"))
+            elif tag == "product":
+                products.append(child.get("name"))
+        if None in substrates or None in products:
+            quarantine.add(path, reaction.sourceline, "substrate or product without a name", name)
+            continue
+        if not substrates or not products:
+            quarantine.add(path, reaction.sourceline,
+                           f"reaction with {len(substrates)} substrate(s) and {len(products)} product(s)", name)
+            continue
+        for substrate in substrates:
+            for product in products:
+                edges.append((pid, name, substrate, product, reversible))
+    return result
