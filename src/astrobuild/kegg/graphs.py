@@ -232,11 +232,11 @@ def to_torch(graph: dict[str, Any], add_reverse_edges: bool = False) -> dict[str
     return {
         "pathway": graph["pathway"],
         "num_nodes": len(graph["node_ids"]),
-        "x": torch.from_numpy(np.ascontiguousarray(graph["compound_index"], dtype=np.int64)),
-        "edge_index": torch.from_numpy(np.ascontiguousarray(edge_index, dtype=np.int64)),
-        "edge_attr": torch.from_numpy(np.ascontiguousarray(reversible, dtype=np.float32)[:, None]),
-        "reaction_index": torch.from_numpy(np.ascontiguousarray(reaction_index, dtype=np.int64)),
-        "env": torch.from_numpy(np.ascontiguousarray(graph["env"], dtype=np.float32)),
+        "x": torch.from_numpy(np.array(graph["compound_index"], dtype=np.int64)),
+        "edge_index": torch.from_numpy(np.array(edge_index, dtype=np.int64)),
+        "edge_attr": torch.from_numpy(np.array(reversible, dtype=np.float32)[:, None]),
+        "reaction_index": torch.from_numpy(np.array(reaction_index, dtype=np.int64)),
+        "env": torch.from_numpy(np.array(graph["env"], dtype=np.float32)),
     }
 
 
