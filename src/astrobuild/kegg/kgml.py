@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lxml import etree
 
@@ -73,17 +72,19 @@ def pathway_id(root: etree._Element) -> str | None:
 
 
 def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etree.XMLParser | None = None,
-               data: bytes | None = None) -> KgmlFile | None:
+               data: bytes | None = None, map_entries: bool = False) -> KgmlFile | None:
     """Parse one KGML file; None (and a quarantine record) when it is not a usable KGML file.
 
     Reactions that cannot give edges (no name, unknown type, no substrate or
     no product) are quarantined one by one with their line; the file goes on.
+    ``map_entries`` also collects the ids of ``type="map"`` entries (for overview maps).
     """
     path = os.fspath(path)
-    if data is None:
-        data = Path(path).read_bytes()
+    parser = parser or xml_parser()
     try:
-        root = etree.fromstring(data, parser or xml_parser())
+        # lxml reads the file itself (no Python-level read); bytes are parsed when given.
+        doc = etree.fromstring(data, parser).getroottree() if data is not None else etree.parse(path, parser)
+        root = doc.getroot()
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
         quarantine.add(path, line, f"not well-formed XML: {exc.msg}")
@@ -96,14 +97,17 @@ def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etr
     if pid is None:
         quarantine.add(path, root.sourceline, "<pathway> has no name (nor org + number)")
         return None
-    result = KgmlFile(path=path, pathway=pid, version=kgml_version(data[:400]))
-    for entry in root.iterchildren("entry"):
-        if entry.get("type") == "map":
-            result.map_entries.extend((entry.get("name") or "").split())
+    result = KgmlFile(path=path, pathway=pid, version=kgml_version((doc.docinfo.system_url or "").encode()))
+    if map_entries:
+        for entry in root.iterchildren("entry"):
+            if entry.get("type") == "map":
+                result.map_entries.extend((entry.get("name") or "").split())
     edges = result.edges
     for reaction in root.iterchildren("reaction"):
         result.reactions += 1
-        name = " ".join((reaction.get("name") or "").split())
+        name = reaction.get("name") or ""
+        if "  " in name or name != name.strip():
+            name = " ".join(name.split())
         kind = reaction.get("type")
         if not name:
             quarantine.add(path, reaction.sourceline, "reaction without a name")
@@ -113,13 +117,8 @@ def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etr
                            name)
             continue
         reversible = REACTION_TYPES[kind]
-        substrates, products = [], []
-        for child in reaction:
-            tag = child.tag
-            if tag == "substrate":
-                substrates.append(child.get("name"))
-            elif tag == "product":
-                products.append(child.get("name"))
+        substrates = [c.get("name") for c in reaction.iterchildren("substrate")]
+        products = [c.get("name") for c in reaction.iterchildren("product")]
         if None in substrates or None in products:
             quarantine.add(path, reaction.sourceline, "substrate or product without a name", name)
             continue

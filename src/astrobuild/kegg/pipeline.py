@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from astrobuild.io import write_json, write_parquet
@@ -43,9 +44,27 @@ def _strings(rows: list[tuple], columns: Iterable[str]) -> pa.Table:
     return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
 
 
+def edges_table(rows: list[tuple[str, str, str, str, bool]]) -> pa.Table:
+    """Edge rows -> Arrow table without exact duplicates, sorted by every column (deterministic).
+
+    Deduplication and sorting run in Arrow's C++ kernels, not in Python.
+    """
+    columns = list(zip(*rows, strict=True)) if rows else [[]] * len(EDGE_COLUMNS)
+    table = pa.table({c: pa.array(columns[i], pa.bool_() if c == "reversible" else pa.string())
+                      for i, c in enumerate(EDGE_COLUMNS)})
+    table = table.group_by(list(EDGE_COLUMNS), use_threads=False).aggregate([])
+    return table.select(list(EDGE_COLUMNS)).sort_by([(c, "ascending") for c in EDGE_COLUMNS])
+
+
 def edges_frame(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine, show_progress: bool = True
                 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Parse KGML files into the edge table (deduplicated, sorted) and facts for the report."""
+    table, report = _parse_edges(files, quarantine, show_progress)
+    return table.to_pandas(), report
+
+
+def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine, show_progress: bool
+                 ) -> tuple[pa.Table, dict[str, Any]]:
     files = list(files)
     parser = xml_parser()
     rows: list[tuple[str, str, str, str, bool]] = []
@@ -54,9 +73,8 @@ def edges_frame(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine,
     n_bytes = parsed = 0
     items = progress(files, desc="kegg_to_edges", unit="file") if show_progress else files
     for path in items:
-        data = Path(path).read_bytes()
-        n_bytes += len(data)
-        result = parse_kgml(path, quarantine, parser=parser, data=data)
+        n_bytes += os.stat(path).st_size
+        result = parse_kgml(path, quarantine, parser=parser)
         if result is None:
             continue
         parsed += 1
@@ -65,19 +83,17 @@ def edges_frame(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine,
         if result.reactions == 0:
             no_reactions.append(os.fspath(path))
         rows.extend(result.edges)
-    frame = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
-    frame["reversible"] = frame["reversible"].astype(bool)
-    before = len(frame)
-    frame = frame.drop_duplicates().sort_values(list(EDGE_COLUMNS), kind="stable").reset_index(drop=True)
+    table = edges_table(rows)
+    pathways = table.column("pathway")
     report = {
         "files": len(files), "bytes": n_bytes, "parsed": parsed, "quarantined_files": len(files) - parsed,
         "kgml_versions": dict(sorted(versions.items())),
         "files_without_reactions": len(no_reactions), "files_without_reactions_list": sorted(no_reactions),
-        "pathways": int(frame["pathway"].nunique()), "edges": len(frame), "duplicate_edges_removed": before - len(frame),
+        "pathways": len(pathways.unique()), "edges": table.num_rows, "duplicate_edges_removed": len(rows) - table.num_rows,
         "pathways_in_several_files": sorted(p for p, n in pathway_files.items() if n > 1),
-        "reversible_edges": int(frame["reversible"].sum()),
+        "reversible_edges": int(pa.compute.sum(table.column("reversible")).as_py() or 0),
     }
-    return frame, report
+    return table, report
 
 
 def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine_path: str, report_path: str) -> dict:
@@ -85,11 +101,7 @@ def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine
     if not files:
         raise ValueError(f"kegg_to_edges: no KGML files matching {patterns} in {inputs}")
     quarantine = Quarantine()
-    frame, report = edges_frame(files, quarantine)
-    arrow = pa.table({
-        **{c: pa.array(frame[c].tolist(), pa.string()) for c in EDGE_COLUMNS[:-1]},
-        "reversible": pa.array(frame["reversible"].to_numpy(bool)),
-    })
+    arrow, report = _parse_edges(files, quarantine, show_progress=True)
     write_parquet(arrow, table)
     quarantine.write(quarantine_path)
     report["quarantine"] = quarantine.counts()
@@ -142,7 +154,7 @@ def overview_map_members(inputs: list[str], kgml_patterns: list[str], link_patte
         head = _head_pathway(path)
         if head is not None and not overview_re.search(head[1]):
             continue  # the head names a pathway that is not an overview map: skip the full parse
-        result = parse_kgml(path, Quarantine(), parser=parser)  # unusable files are kegg_to_edges' quarantine
+        result = parse_kgml(path, Quarantine(), parser=parser, map_entries=True)  # unusable files are kegg_to_edges' quarantine
         if result is None or not overview_re.search(map_number(result.pathway) or ""):
             continue
         overviews_seen.append(result.pathway)
