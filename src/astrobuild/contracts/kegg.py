@@ -49,7 +49,7 @@ class KeggEnvTags(pa.DataFrameModel):
 class KeggOverviewMembers(pa.DataFrameModel):
     """Member pathways of overview/global maps (``data/interim/kegg_overview_members.parquet``)."""
 
-    overview: Series[str] = pa.Field(str_matches=r"^[a-z]{2,5}01\d{3}$", description="overview map id (map01100)")
+    overview: Series[str] = pa.Field(str_matches=PATHWAY, description="overview map id (map01100); which maps are overviews is config kegg.overview_pattern")
     pathway: Series[str] = pa.Field(str_matches=PATHWAY)
     source: Series[str] = pa.Field(description="file name the membership was read from (KGML or REST link)")
 
