@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from lxml import etree
 
-from astrobuild.io import write_json, write_parquet
+from astrobuild.io import atomic_path, write_json, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -260,8 +260,8 @@ def write_graphml(graph: dict[str, Any], path: str | os.PathLike[str]) -> None:
         edge = etree.SubElement(g, "edge", source=f"n{edge_index[0, j]}", target=f"n{edge_index[1, j]}")
         etree.SubElement(edge, "data", key="d1").text = str(graph["reaction"][j])
         etree.SubElement(edge, "data", key="d2").text = "true" if graph["reversible"][j] else "false"
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 def check_graph_store(store_dir: str | os.PathLike[str], edges: pd.DataFrame, env: pd.DataFrame) -> dict[str, Any]:

@@ -293,12 +293,13 @@ def _kgml(pathway: str, org: str, number: str, title: str, version: str, reactio
         next_id += 1
     if extra_entries:
         lines.append(extra_entries)
-    for i in range(len(parsed) - 1):  # ECrel between consecutive enzymes sharing a compound
-        shared = set(parsed[i][2]) & set(parsed[i + 1][1])
-        if shared:
-            c = sorted(shared)[0]
-            lines += [f'    <relation entry1="{enzyme_id[i]}" entry2="{enzyme_id[i + 1]}" type="ECrel">',
-                      f'        <subtype name="compound" value="{compound_id[c]}"/>', "    </relation>"]
+    for i in range(len(parsed)):  # ECrel between enzymes where one's product is the next one's substrate
+        for j in range(len(parsed)):
+            shared = sorted(set(parsed[i][2]) & set(parsed[j][1]))
+            if i != j and shared:
+                lines.append(f'    <relation entry1="{enzyme_id[i]}" entry2="{enzyme_id[j]}" type="ECrel">')
+                lines += [f'        <subtype name="compound" value="{compound_id[c]}"/>' for c in shared]
+                lines.append("    </relation>")
     order = list(range(len(parsed))) + ([0] if duplicate_first and parsed else [])
     for k, i in enumerate(order):
         ids, subs, prods, rev = parsed[i]
