@@ -6,7 +6,7 @@ CORES  ?= all
 EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean help
+.PHONY: install run test lint bench schemas clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
@@ -30,6 +30,9 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+schemas: $(STAMP)
+	$(BIN)/python -m astrobuild.contracts.export schemas/contracts
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

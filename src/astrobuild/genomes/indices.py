@@ -34,6 +34,7 @@ from pyarrow import csv
 
 from astrobuild.genomes.filenames import PLATFORMS
 from astrobuild.genomes.populations import SUPER_POPULATION
+from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -477,7 +478,7 @@ def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Qu
         return table, bad_rows, n_conflicts
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for path in indices:
+        for path in progress(indices, desc="indices", unit="file"):
             layout = detect_layout(path)
             parsed = read_index(path, layout, quarantine, threads=threads)
             rejected: list[tuple[int, str, str]] = []

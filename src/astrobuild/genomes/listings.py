@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from astrobuild.genomes.filenames import data_type_from_path, population_from_path, sample_from_path
 from astrobuild.paths import unsafe_path_reason
+from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ def build_master_table(listings: list[Path], quarantine: Quarantine) -> tuple[pa
     """All listings → one table, sorted by path; plus the numbers for the rule's report."""
     stats = ListingStats()
     tables = []
-    for path in listings:
+    for path in progress(listings, desc="listings", unit="file"):
         before = len(quarantine)
         rows = parse_listing(path, quarantine, stats)
         tables.append(pa.table(rows, schema=MASTER_SCHEMA))
