@@ -10,6 +10,7 @@ rows name no sample.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from astrobuild.genomes.populations import SUPER_POPULATION
 
@@ -26,6 +27,7 @@ _DATA_TYPES: tuple[tuple[str, str], ...] = (
     (".bam.bas", "alignment_stats"), (".cram.bas", "alignment_stats"), (".bas", "alignment_stats"),
     (".cram", "alignment"), (".bam", "alignment"), (".sam", "alignment"),
     (".vcf.tbi", "variants_index"), (".vcf.csi", "variants_index"), (".tbi", "variants_index"),
+    (".vcf.gz.tbi", "variants_index"), (".vcf.gz.csi", "variants_index"),
     (".vcf", "variants"), (".bcf", "variants"),
     (".index", "index"), (".md5", "checksum"),
     (".fa", "reference"), (".fasta", "reference"), (".fai", "reference_index"),
@@ -36,13 +38,28 @@ _COMPRESSION = (".gz", ".bgz", ".bz2", ".zst")
 
 def sample_from_path(path: str) -> str | None:
     """The last sample id in a path (the file name wins over directories)."""
-    matches = SAMPLE_IN_PATH.findall(path)
-    return matches[-1] if matches else None
+    directory, _, name = path.rpartition("/")
+    matches = SAMPLE_IN_PATH.findall(name)
+    return matches[-1] if matches else _sample_in_directory(directory)
 
 
 def population_from_path(path: str) -> str | None:
     """A phase 3 population code standing alone in the path, last one wins."""
-    matches = _POP_RE.findall(path)
+    directory, _, name = path.rpartition("/")
+    matches = _POP_RE.findall(name)
+    return matches[-1] if matches else _population_in_directory(directory)
+
+
+# Listings name thousands of files per directory: read each directory once.
+@lru_cache(maxsize=4096)
+def _sample_in_directory(directory: str) -> str | None:
+    matches = SAMPLE_IN_PATH.findall(directory)
+    return matches[-1] if matches else None
+
+
+@lru_cache(maxsize=4096)
+def _population_in_directory(directory: str) -> str | None:
+    matches = _POP_RE.findall(directory)
     return matches[-1] if matches else None
 
 
@@ -51,18 +68,21 @@ def platform_from_path(path: str) -> str | None:
     return match.group(1) if match else None
 
 
+_BY_SUFFIX = dict(_DATA_TYPES)
+
+
 def data_type_from_path(path: str) -> str:
+    """Kind of file from its suffixes (``x.vcf.gz.tbi`` → variants_index, ``x.fastq.gz`` → sequence)."""
     name = path.rsplit("/", 1)[-1].lower()
-    for comp in _COMPRESSION:
-        if name.endswith(comp):
-            stripped = name[: -len(comp)]
-            # `x.vcf.gz.tbi` keeps its index type; `x.fastq.gz` loses the `.gz`.
-            if any(stripped.endswith(suffix) for suffix, _ in _DATA_TYPES):
-                name = stripped
-            break
-    for suffix, kind in _DATA_TYPES:
-        if name.endswith(suffix) or name.endswith(suffix + ".gz.tbi"):
-            return kind
-    if ".vcf.gz." in name and name.endswith((".tbi", ".csi")):
+    parts = name.split(".")[1:]
+    if parts and "." + parts[-1] in _COMPRESSION:
+        parts = parts[:-1]
+    # Longest known suffix wins: look at the last three, two, then one dotted parts.
+    for width in (3, 2, 1):
+        if len(parts) >= width:
+            kind = _BY_SUFFIX.get("." + ".".join(parts[-width:]))
+            if kind is not None:
+                return kind
+    if len(parts) >= 3 and parts[-1] in ("tbi", "csi") and "vcf" in parts:
         return "variants_index"
     return "other"

@@ -21,7 +21,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -102,9 +102,7 @@ def _detect_format(lines: list[bytes]) -> str | None:
 
 
 def _join(directory: str, name: str) -> str:
-    joined = PurePosixPath(directory) / name if directory not in ("", ".") else PurePosixPath(name)
-    text = joined.as_posix()
-    return text[2:] if text.startswith("./") else text
+    return f"{directory}/{name}" if directory not in ("", ".") else name
 
 
 def parse_listing(path: str | os.PathLike[str], quarantine: Quarantine, stats: ListingStats) -> dict[str, list]:
