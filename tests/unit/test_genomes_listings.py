@@ -38,7 +38,7 @@ def _write(tmp_path, name, data):
 def test_ls_lr_rows_sizes_links_and_quarantine(tmp_path):
     path = _write(tmp_path, "ls-lR", LS_LR)
     q, stats = Quarantine(), ListingStats()
-    rows = parse_listing(path, q, stats)
+    rows = parse_listing(path, q, stats).to_pydict()
     paths = rows["ftp_path"]
     assert "data/ACB/HG01879/alignment/HG01879.alt_bwamem_GRCh38DH.20150718.ACB.low_coverage.cram" in paths
     cram = paths.index("data/ACB/HG01879/alignment/HG01879.alt_bwamem_GRCh38DH.20150718.ACB.low_coverage.cram")
@@ -63,7 +63,7 @@ def test_md5_manifest_and_truncated_last_line(tmp_path):
     )
     path = _write(tmp_path, "x.md5", text)
     q, stats = Quarantine(), ListingStats()
-    rows = parse_listing(path, q, stats)
+    rows = parse_listing(path, q, stats).to_pydict()
     assert rows["md5"] == ["94382d10f6294872aed143a80f1405c0", "2b5a5974be5a0b02f9d45f6392c10394"]
     assert rows["file_size"] == [None, None]
     assert rows["data_type"] == ["index", "alignment_stats"]
@@ -74,14 +74,14 @@ def test_binary_junk_is_quarantined_not_fatal(tmp_path):
     data = b"d41d8cd98f00b204e9800998ecf8427e  a/HG00096.cram\n\xff\xfe\x00junk\n"
     path = _write(tmp_path, "junk.md5", data)
     q = Quarantine()
-    rows = parse_listing(path, q, ListingStats())
+    rows = parse_listing(path, q, ListingStats()).to_pydict()
     assert rows["sample_id"] == ["HG00096"]
     assert [(r.line, r.reason) for r in q.records] == [(2, "not UTF-8 text")]
 
 
 def test_gzip_listing(tmp_path):
     path = _write(tmp_path, "ls-lR.gz", gzip.compress(LS_LR.encode(), mtime=0))
-    rows = parse_listing(path, Quarantine(), ListingStats())
+    rows = parse_listing(path, Quarantine(), ListingStats()).to_pydict()
     assert len(rows["ftp_path"]) == 4
 
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv
 
-from astrobuild.genomes.filenames import PLATFORMS
+from astrobuild.genomes.filenames import basenames, platforms_from_names, samples_from_paths
 from astrobuild.genomes.populations import SUPER_POPULATION
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
@@ -55,7 +55,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _INTEGER_FIELDS = ("read_count", "base_count")
 # The phase 3 alignment indices have no header line at all.
 HEADERLESS_ALIGNMENT = ("BAM_FILE", "BAM_MD5", "BAI_FILE", "BAI_MD5", "BAS_FILE", "BAS_MD5")
-SAMPLE_IN_NAME = r"(?:^|[^A-Za-z0-9])(?P<s>(?:HG|NA|GM)\d{5})(?:[^0-9]|$)"
 _HEADER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 SAMPLE_TABLE_SCHEMA = pa.schema(
@@ -302,10 +301,6 @@ def _nulls(n: int, type_: pa.DataType | None = None) -> pa.Array:
     return pa.nulls(n, type=type_ or pa.string())
 
 
-def _basename(paths: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.replace_substring_regex(paths, pattern=r"^.*/", replacement="")
-
-
 def _to_int(values: pa.ChunkedArray | None, n: int) -> pa.Array | pa.ChunkedArray:
     if values is None:
         return _nulls(n, pa.int64())
@@ -326,14 +321,12 @@ def normalise_index(table: pa.Table, layout: IndexLayout, index_name: str) -> pa
     # Reading sample and platform out of file names costs regexes on every row:
     # only pay it when the index lacks the column or leaves some of it empty.
     if sample is None or sample.null_count or platform is None or platform.null_count:
-        names = _basename(file_path)
+        names = basenames(file_path)
         if sample is None or sample.null_count:
-            # RE2 (Arrow's regex engine) has no look-behind: anchor on a non-alphanumeric instead.
-            from_path = pc.struct_field(pc.extract_regex(names, SAMPLE_IN_NAME), [0])
+            from_path = samples_from_paths(names)
             sample = from_path if sample is None else pc.coalesce(sample, from_path)
         if platform is None or platform.null_count:
-            platform_re = r"(?:^|[._])(?P<p>" + "|".join(PLATFORMS) + r")(?:[._]|$)"
-            guessed = pc.struct_field(pc.extract_regex(names, platform_re), [0])
+            guessed = platforms_from_names(names)
             platform = guessed if platform is None else pc.coalesce(platform, guessed)
     withdrawn = _column(table, layout, "withdrawn")
     if withdrawn is not None:
