@@ -11,6 +11,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # this checkout's packa
 from astrobuild.versioning.manifest import ignore_patterns, restore_build_times, stage_outs
 
 MANIFEST = "results/manifest.json"
+# Files known to be as a build left them (size, mtime, inode, sha256): never retimed.
+MANIFEST_STATE = ".snakemake/astrobuild_manifest_state.json"
 VERSIONED = stage_outs(Path(workflow.basedir) / "dvc.yaml") if (Path(workflow.basedir) / "dvc.yaml").is_file() else []
 VERSIONED_IGNORE = ignore_patterns(Path(workflow.basedir) / ".dvcignore")
 # Raw inputs a user keeps inside the checkout (local mode, tracked with `dvc add`)
@@ -24,7 +26,7 @@ LOCAL_INPUT_DIRS = sorted(
 # Only the main Snakemake process touches timestamps (not cluster/job subprocesses),
 # and only files whose bytes match the manifest (a real change keeps its time).
 if workflow.is_main_process and not workflow.touch:
-    _restored = restore_build_times(MANIFEST, state_path=".snakemake/astrobuild_manifest_state.json")
+    _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
     if _restored["retimed"]:
         print(
             f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "
@@ -44,6 +46,7 @@ rule write_manifest:
         roots=VERSIONED,
         ignore=VERSIONED_IGNORE,
         input_roots=LOCAL_INPUT_DIRS,
+        state=MANIFEST_STATE,
     log:
         "logs/write_manifest.log",
     benchmark:

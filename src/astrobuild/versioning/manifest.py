@@ -15,12 +15,16 @@ The design here keeps both tools honest:
   deterministic build product itself, so it is versioned and pulled with the
   data it describes.
 * When Snakemake starts (rules/versioning.smk), :func:`restore_build_times`
-  hashes the files the manifest lists. Those whose bytes are exactly what the
-  build recorded get one common timestamp: the oldest modification time among
-  them. Timestamps only ever move back, and a file whose bytes differ (a real
-  change: an edit, a partial rebuild, a new local input) is left alone, so it
-  still triggers the reruns it should. Equal timestamps make no verified file
-  look newer than another verified file, whatever order DVC wrote them in.
+  looks at the files the manifest lists that are *not* as a build left them
+  (a small state file in .snakemake/ remembers size, mtime and inode of
+  those that are). Such a file, written by ``dvc pull``/``dvc checkout``, is
+  hashed; if its bytes are exactly what the build recorded, it gets the
+  oldest modification time among the verified files. Timestamps only move
+  back; a file whose bytes differ (a real change: an edit, a partial
+  rebuild, a new local input) is left alone and triggers the reruns it
+  should; files Snakemake made keep their true times, so edits of scripts or
+  raw inputs are seen as usual. Equal timestamps make no restored file look
+  newer than another, whatever order DVC wrote them in.
 
 Nothing here reads DVC's internals: the manifest works the same for a copy
 made by rsync, tar or a CI artifact store.
@@ -148,15 +152,28 @@ def build_manifest(products: Iterable[str], inputs: Iterable[str] = ()) -> dict[
 
 
 def write_manifest(roots: Sequence[str], patterns: Sequence[str], manifest_path: PathLike,
-                   input_roots: Sequence[str] = ()) -> dict[str, Any]:
-    """Scan ``roots`` (minus ignored paths and the manifest itself) and write the manifest."""
+                   input_roots: Sequence[str] = (), state_path: PathLike | None = None) -> dict[str, Any]:
+    """Scan ``roots`` (minus ignored paths and the manifest itself) and write the manifest.
+
+    With ``state_path``, the files as Snakemake just left them are recorded as
+    consistent, so that :func:`restore_build_times` never moves their times.
+    """
     products = list_files(roots, patterns, exclude=[manifest_path])
     inputs = list_files(input_roots, patterns)
     manifest = build_manifest(products, inputs)
     write_json(manifest, manifest_path)
     log.info("manifest: %d product file(s), %d byte(s); %d tracked input file(s)",
              manifest["totals"]["files"], manifest["totals"]["bytes"], len(inputs))
+    if state_path is not None:
+        entries = {**manifest["inputs"], **manifest["files"]}
+        state = {p: _stat_key(os.stat(p)) + [e["sha256"]] for p, e in entries.items()}
+        state[Path(manifest_path).as_posix()] = _stat_key(os.stat(manifest_path)) + [sha256_file(manifest_path)]
+        _save_state(state_path, state)
     return manifest
+
+
+def _stat_key(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def _safe_relpath(path: str) -> bool:
@@ -165,12 +182,16 @@ def _safe_relpath(path: str) -> bool:
 
 
 def restore_build_times(manifest_path: PathLike, state_path: PathLike | None = None) -> dict[str, int]:
-    """Give every file that is byte-identical to its manifest entry one common, older timestamp.
+    """Give files that are byte-identical to the manifest, but not as the build left them, a common older time.
 
-    Returns counts: ``verified`` (bytes match), ``changed`` (present, bytes
-    differ: left alone), ``missing`` and ``retimed`` (timestamps moved).
-    Nothing happens without a manifest. ``state_path`` caches hashes by
-    (size, mtime, inode) so that unchanged files are not hashed again.
+    ``state_path`` remembers files in a known-consistent state (as the last
+    build left them, or as this function aligned them) by size, mtime and
+    inode: those are neither hashed again nor retimed, so files Snakemake
+    makes keep their true times. A file DVC wrote (new inode or time) is
+    hashed; if its bytes are the recorded ones it gets the oldest time among
+    all verified files. Returns counts: ``verified`` (bytes match),
+    ``changed`` (present, bytes differ: left alone), ``missing`` and
+    ``retimed``. Nothing happens without a manifest.
     """
     counts = {"verified": 0, "changed": 0, "missing": 0, "retimed": 0}
     manifest_file = Path(manifest_path)
@@ -179,13 +200,13 @@ def restore_build_times(manifest_path: PathLike, state_path: PathLike | None = N
     try:
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
         entries = {**manifest.get("inputs", {}), **manifest["files"]}
-    except (ValueError, KeyError, AttributeError) as exc:
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:
         log.warning("%s is not a build manifest (%s): timestamps left as they are", manifest_file, exc)
         return counts
 
     state = _load_state(state_path)
-    new_state: dict[str, list] = {}
-    verified: list[tuple[str, os.stat_result]] = []
+    known: list[tuple[str, os.stat_result]] = []  # verified, in a recorded consistent state
+    restored: list[tuple[str, os.stat_result, str]] = []  # verified, written by something else (DVC)
     for path, entry in sorted(entries.items()):
         if not _safe_relpath(path):
             log.warning("%s: skipping unsafe path %r", manifest_file, path)
@@ -198,28 +219,32 @@ def restore_build_times(manifest_path: PathLike, state_path: PathLike | None = N
         if st.st_size != entry.get("bytes"):
             counts["changed"] += 1
             continue
-        key = [st.st_size, st.st_mtime_ns, st.st_ino]
-        cached = state.get(path)
-        digest = cached[3] if cached and cached[:3] == key else sha256_file(path)
-        new_state[path] = [*key, digest]
+        record = state.get(path)
+        if record and record[:3] == _stat_key(st) and record[3] == entry.get("sha256"):
+            known.append((path, st))
+            continue
+        digest = sha256_file(path)
         if digest == entry.get("sha256"):
-            verified.append((path, st))
+            restored.append((path, st, digest))
         else:
             counts["changed"] += 1
-    counts["verified"] = len(verified)
-    # The manifest itself is part of the recorded build when everything it lists is as recorded.
-    if verified and counts["changed"] == 0 and counts["missing"] == 0:
-        verified.append((manifest_file.as_posix(), os.stat(manifest_file)))
-    if verified:
-        oldest = min(st.st_mtime_ns for _, st in verified)
-        for path, st in verified:
-            if st.st_mtime_ns != oldest:
-                os.utime(path, ns=(st.st_atime_ns, oldest))
-                counts["retimed"] += 1
-                if path in new_state:
-                    new_state[path][1] = oldest
-    if state_path is not None and new_state != state:
-        _save_state(state_path, new_state)
+    counts["verified"] = len(known) + len(restored)
+    if not restored:
+        return counts
+    # The manifest itself belongs to the recorded build when everything it lists is as recorded.
+    if counts["changed"] == 0 and counts["missing"] == 0:
+        mst = os.stat(manifest_file)
+        record = state.get(manifest_file.as_posix())
+        if not (record and record[:3] == _stat_key(mst)):
+            restored.append((manifest_file.as_posix(), mst, sha256_file(manifest_file)))
+    oldest = min(st.st_mtime_ns for _, st in known + [(p, st) for p, st, _ in restored])
+    for path, st, digest in restored:
+        if st.st_mtime_ns != oldest:
+            os.utime(path, ns=(st.st_atime_ns, oldest))
+            counts["retimed"] += 1
+        state[path] = _stat_key(os.stat(path)) + [digest]
+    if state_path is not None:
+        _save_state(state_path, state)
     return counts
 
 
