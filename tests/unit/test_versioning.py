@@ -178,3 +178,15 @@ def test_manifest_ignores_exactly_what_dvc_ignores(tmp_path: Path) -> None:
     dvc_ignored = set(proc.stdout.split())
     assert dvc_ignored == {c for c in candidates if is_ignored(c, patterns)}
     assert "results/benchmarks/a.tsv" in dvc_ignored
+
+
+def test_local_raw_inputs_inside_the_checkout_are_recorded_and_restored(build: Path) -> None:
+    Path("data/raw/local/g").mkdir(parents=True)
+    Path("data/raw/local/g/ls-lR").write_text("listing")
+    manifest = write_manifest(["data/interim"], [], "results/manifest.json", input_roots=["data/raw/local"])
+    assert list(manifest["inputs"]) == ["data/raw/local/g/ls-lR"]
+    # After a pull (`dvc add`-ed raw data comes back with a new time), the input is no newer than the products.
+    stamp("data/raw/local/g/ls-lR", 2_100_000_000)
+    stamp("data/interim/a.parquet", 2_000_000_000)
+    restore_build_times("results/manifest.json", None)
+    assert mtime("data/raw/local/g/ls-lR") <= mtime("data/interim/a.parquet")
