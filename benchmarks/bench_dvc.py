@@ -16,7 +16,7 @@ One run prints, each with a baseline measured in the same run on the same data:
 
 Sizes are bytes in files (`du -sb` without directory entries). Runs in temporary copies of this checkout.
 
-    .venv/bin/python benchmarks/bench_dvc.py            # scale 1000
+    .venv/bin/python benchmarks/bench_dvc.py            # scale 400
     .venv/bin/python benchmarks/bench_dvc.py --quick    # smoke run (scale 3)
 """
 
@@ -166,7 +166,7 @@ def fmt_bytes(n: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, default=1000, help="sample.scale of the larger build (default 1000)")
+    parser.add_argument("--scale", type=int, default=400, help="sample.scale of the larger build (default 400)")
     parser.add_argument("--quick", action="store_true", help="smoke run: scale 3")
     args = parser.parse_args()
     scale = 3 if args.quick else args.scale
