@@ -12,6 +12,7 @@ include: "rules/common.smk"
 include: "rules/sample.smk"
 include: "rules/validate.smk"
 include: "rules/genomes.smk"
+include: "rules/versioning.smk"
 
 
 rule all:
