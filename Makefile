@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
+EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean help
+.PHONY: install run test lint bench schemas clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
@@ -15,7 +16,7 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +30,9 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+schemas: $(STAMP)
+	$(BIN)/python -m astrobuild.contracts.export schemas/contracts
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
-    "compression_level": 3,
+    "compression_level": 1,  # level 3 is ~2x slower here for <2% smaller files
     "use_dictionary": True,
     "write_statistics": True,
     "version": "2.6",
@@ -49,18 +49,56 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def write_parquet(table: pa.Table, path: str | os.PathLike[str], metadata: dict[str, str] | None = None) -> None:
+def _parquet_options(dictionary: bool | list[str], encodings: dict[str, str] | None = None) -> dict[str, Any]:
+    # Min/max statistics of unique strings (paths, checksums) cost time and
+    # prune nothing: with a list of dictionary columns, keep statistics for those.
+    stats = dictionary if isinstance(dictionary, list) else PARQUET_OPTIONS["write_statistics"]
+    options = {**PARQUET_OPTIONS, "use_dictionary": dictionary, "write_statistics": stats}
+    if encodings:
+        options["column_encoding"] = encodings
+    return options
+
+
+def _with_metadata(schema: pa.Schema, metadata: dict[str, str] | None) -> pa.Schema:
+    if not metadata:
+        return schema
+    merged = dict(schema.metadata or {})
+    merged.update({k.encode(): v.encode() for k, v in sorted(metadata.items())})
+    return schema.with_metadata(merged)
+
+
+def write_parquet(table: pa.Table, path: str | os.PathLike[str], metadata: dict[str, str] | None = None,
+                  dictionary: bool | list[str] = True) -> None:
     """Write ``table`` to Parquet deterministically and atomically.
 
     ``metadata`` is merged into the schema's key/value metadata (for example a
-    column's description from an upstream header).
+    column's description from an upstream header). ``dictionary`` names the
+    columns worth dictionary-encoding (few distinct values); trying it on
+    unique columns such as checksums costs time for nothing.
     """
-    if metadata:
-        merged = dict(table.schema.metadata or {})
-        merged.update({k.encode(): v.encode() for k, v in sorted(metadata.items())})
-        table = table.replace_schema_metadata(merged)
+    table = table.replace_schema_metadata(_with_metadata(table.schema, metadata).metadata)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, **PARQUET_OPTIONS)
+        pq.write_table(table, tmp, **_parquet_options(dictionary))
+
+
+def write_parquet_parts(parts: Iterable[pa.Table], schema: pa.Schema, path: str | os.PathLike[str],
+                        metadata: dict[str, str] | None = None, dictionary: bool | list[str] = True,
+                        encodings: dict[str, str] | None = None) -> int:
+    """Write an iterable of tables as one Parquet file, one row group per part; returns the row count.
+
+    For producers that compute parts while earlier ones are encoded. Row
+    groups follow the parts, so the bytes are as deterministic as the parts.
+    ``encodings`` sets Parquet encodings of non-dictionary columns (e.g.
+    DELTA_BINARY_PACKED for counters: smaller and faster than plain + zstd).
+    """
+    schema = _with_metadata(schema, metadata)
+    rows = 0
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, **_parquet_options(dictionary, encodings)) as writer:
+        for part in parts:
+            if part.num_rows:
+                writer.write_table(part.cast(schema) if part.schema != schema else part)
+                rows += part.num_rows
+    return rows
 
 
 def dumps_json(obj: Any) -> str:

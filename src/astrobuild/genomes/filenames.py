@@ -1,68 +1,113 @@
-"""What a 1000 Genomes file path says about its file.
+"""What a 1000 Genomes file path says about its file, for whole columns of paths.
 
 IGSR paths carry the sample (``HG00096``, ``NA12878``), often the population
 (``data/ACB/HG01879/...`` or ``...20150718.ACB.low_coverage.cram``) and the
-platform (``HG00096.mapped.ILLUMINA.bwa.GBR...``). These helpers read them
-back; they are used by the listing parser and for alignment indices, whose
-rows name no sample.
+platform (``HG00096.mapped.ILLUMINA.bwa.GBR...``). These functions read them
+back from Arrow string arrays with Arrow's (RE2) kernels, so a listing of
+millions of files is read at C speed. RE2 has no look-around: patterns anchor
+on a neighbouring character class instead, and a greedy ``.*`` prefix makes the
+*last* occurrence win (the file name over its directories).
+The scalar helpers wrap the same kernels for single paths.
 """
 
 from __future__ import annotations
 
-import re
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from astrobuild.genomes.populations import SUPER_POPULATION
 
-SAMPLE_IN_PATH = re.compile(r"(?<![A-Za-z0-9])((?:HG|NA|GM)\d{5})(?![0-9])")
 PLATFORMS = ("ILLUMINA", "SOLID", "LS454", "ABI_SOLID", "PACBIO", "ONT", "BGISEQ", "COMPLETE_GENOMICS")
-_PLATFORM_RE = re.compile(r"(?<![A-Z_])(" + "|".join(sorted(PLATFORMS, key=len, reverse=True)) + r")(?![A-Z_])")
-_POP_RE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(SUPER_POPULATION)) + r")(?![A-Za-z])")
+SAMPLE_PATTERN = r"^(?:.*[^A-Za-z0-9])?(?P<v>(?:HG|NA|GM)\d{5})(?:[^0-9].*)?$"
+POPULATION_PATTERN = r"^(?:.*[^A-Za-z])?(?P<v>" + "|".join(sorted(SUPER_POPULATION)) + r")(?:[^A-Za-z].*)?$"
+SAMPLE_IN_NAME = r"(?:^|[^A-Za-z0-9])(?P<v>(?:HG|NA|GM)\d{5})(?:[^0-9]|$)"
+POPULATION_IN_NAME = r"(?:^|[^A-Za-z])(?P<v>" + "|".join(sorted(SUPER_POPULATION)) + r")(?:[^A-Za-z]|$)"
+PLATFORM_PATTERN = r"^(?:.*[._])?(?P<v>" + "|".join(sorted(PLATFORMS, key=len, reverse=True)) + r")(?:[._].*)?$"
 
-# Suffix (longest first) -> data type. Compression suffixes are looked through.
-_DATA_TYPES: tuple[tuple[str, str], ...] = (
-    (".fastq", "sequence"), (".fq", "sequence"),
-    (".cram.crai", "alignment_index"), (".bam.bai", "alignment_index"),
-    (".crai", "alignment_index"), (".bai", "alignment_index"), (".csi", "alignment_index"),
-    (".bam.bas", "alignment_stats"), (".cram.bas", "alignment_stats"), (".bas", "alignment_stats"),
-    (".cram", "alignment"), (".bam", "alignment"), (".sam", "alignment"),
-    (".vcf.tbi", "variants_index"), (".vcf.csi", "variants_index"), (".tbi", "variants_index"),
-    (".vcf", "variants"), (".bcf", "variants"),
-    (".index", "index"), (".md5", "checksum"),
-    (".fa", "reference"), (".fasta", "reference"), (".fai", "reference_index"),
-    (".bed", "regions"), (".ped", "pedigree"), (".panel", "panel"),
-)
-_COMPRESSION = (".gz", ".bgz", ".bz2", ".zst")
+# Suffix -> data type; longer suffixes are tried first. Compression suffixes are looked through.
+DATA_TYPES: dict[str, str] = {
+    ".fastq": "sequence", ".fq": "sequence",
+    ".cram.crai": "alignment_index", ".bam.bai": "alignment_index",
+    ".crai": "alignment_index", ".bai": "alignment_index", ".csi": "alignment_index",
+    ".bam.bas": "alignment_stats", ".cram.bas": "alignment_stats", ".bas": "alignment_stats",
+    ".cram": "alignment", ".bam": "alignment", ".sam": "alignment",
+    ".vcf.gz.tbi": "variants_index", ".vcf.gz.csi": "variants_index", ".vcf.tbi": "variants_index",
+    ".vcf.csi": "variants_index", ".tbi": "variants_index",
+    ".vcf": "variants", ".bcf": "variants",
+    ".index": "index", ".md5": "checksum",
+    ".fa": "reference", ".fasta": "reference", ".fai": "reference_index",
+    ".bed": "regions", ".ped": "pedigree", ".panel": "panel",
+}
+_COMPRESSION = r"\.(?:gz|bgz|bz2|zst)$"
+
+
+def _extract(values: pa.Array | pa.ChunkedArray, pattern: str) -> pa.Array | pa.ChunkedArray:
+    return pc.struct_field(pc.extract_regex(values, pattern), [0])
+
+
+def basenames(paths: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    return pc.replace_substring_regex(paths, pattern=r"^.*/", replacement="")
+
+
+def _name_then_path(paths, name_pattern: str, path_pattern: str):
+    """Look in the file name first (one cheap unanchored pass); only the paths whose
+    name says nothing get the slower last-occurrence search over the whole path."""
+    found = _extract(basenames(paths), name_pattern)
+    missing = pc.is_null(found)
+    if not pc.any(missing).as_py():
+        return found
+    if isinstance(found, pa.ChunkedArray):
+        found, missing, paths = found.combine_chunks(), missing.combine_chunks(), pc.filter(paths, missing)
+    else:
+        paths = pc.filter(paths, missing)
+    return pc.replace_with_mask(found, missing, _extract(paths, path_pattern).combine_chunks()
+                                if isinstance(paths, pa.ChunkedArray) else _extract(paths, path_pattern))
+
+
+def samples_from_paths(paths: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The sample id of each path: in the file name, else the last one in its directories; or null."""
+    return _name_then_path(paths, SAMPLE_IN_NAME, SAMPLE_PATTERN)
+
+
+def populations_from_paths(paths: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A phase 3 population code standing alone: in the file name, else the last in the directories."""
+    return _name_then_path(paths, POPULATION_IN_NAME, POPULATION_PATTERN)
+
+
+def platforms_from_names(names: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A sequencing platform named between dots/underscores of a file name, or null."""
+    return _extract(names, PLATFORM_PATTERN)
+
+
+def data_types_from_paths(paths: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Kind of each file from its suffixes (``x.vcf.gz.tbi`` → variants_index, ``x.fastq.gz`` → sequence)."""
+    names = pc.ascii_lower(basenames(paths))
+    # `x.vcf.gz.tbi` must keep its `.gz` (the suffix table knows it); `x.fastq.gz` loses it.
+    stripped = pc.replace_substring_regex(names, pattern=_COMPRESSION, replacement="")
+    result = pa.nulls(len(names), pa.string())
+    if isinstance(names, pa.ChunkedArray):
+        result = pa.chunked_array([result], type=pa.string())
+    for suffix in sorted(DATA_TYPES, key=len):  # later (longer) suffixes overwrite shorter ones
+        hit = pc.or_(pc.ends_with(stripped, suffix), pc.ends_with(names, suffix))
+        result = pc.if_else(hit, pa.scalar(DATA_TYPES[suffix]), result)
+    return pc.fill_null(result, "other")
+
+
+def _one(fn, value: str) -> str | None:
+    return fn(pa.array([value], pa.string()))[0].as_py()
 
 
 def sample_from_path(path: str) -> str | None:
-    """The last sample id in a path (the file name wins over directories)."""
-    matches = SAMPLE_IN_PATH.findall(path)
-    return matches[-1] if matches else None
+    return _one(samples_from_paths, path)
 
 
 def population_from_path(path: str) -> str | None:
-    """A phase 3 population code standing alone in the path, last one wins."""
-    matches = _POP_RE.findall(path)
-    return matches[-1] if matches else None
+    return _one(populations_from_paths, path)
 
 
 def platform_from_path(path: str) -> str | None:
-    match = _PLATFORM_RE.search(path.rsplit("/", 1)[-1])
-    return match.group(1) if match else None
+    return _one(platforms_from_names, path.rsplit("/", 1)[-1])
 
 
 def data_type_from_path(path: str) -> str:
-    name = path.rsplit("/", 1)[-1].lower()
-    for comp in _COMPRESSION:
-        if name.endswith(comp):
-            stripped = name[: -len(comp)]
-            # `x.vcf.gz.tbi` keeps its index type; `x.fastq.gz` loses the `.gz`.
-            if any(stripped.endswith(suffix) for suffix, _ in _DATA_TYPES):
-                name = stripped
-            break
-    for suffix, kind in _DATA_TYPES:
-        if name.endswith(suffix) or name.endswith(suffix + ".gz.tbi"):
-            return kind
-    if ".vcf.gz." in name and name.endswith((".tbi", ".csi")):
-        return "variants_index"
-    return "other"
+    return _one(data_types_from_paths, path)

@@ -23,6 +23,8 @@ import logging
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv
 
-from astrobuild.genomes.filenames import PLATFORMS
+from astrobuild.genomes.filenames import basenames, platforms_from_names, samples_from_paths
 from astrobuild.genomes.populations import SUPER_POPULATION
+from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _INTEGER_FIELDS = ("read_count", "base_count")
 # The phase 3 alignment indices have no header line at all.
 HEADERLESS_ALIGNMENT = ("BAM_FILE", "BAM_MD5", "BAI_FILE", "BAI_MD5", "BAS_FILE", "BAS_MD5")
-SAMPLE_IN_NAME = r"(?:^|[^A-Za-z0-9])(?P<s>(?:HG|NA|GM)\d{5})(?:[^0-9]|$)"
 _HEADER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 SAMPLE_TABLE_SCHEMA = pa.schema(
@@ -299,30 +301,33 @@ def _nulls(n: int, type_: pa.DataType | None = None) -> pa.Array:
     return pa.nulls(n, type=type_ or pa.string())
 
 
-def _basename(paths: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.replace_substring_regex(paths, pattern=r"^.*/", replacement="")
-
-
 def _to_int(values: pa.ChunkedArray | None, n: int) -> pa.Array | pa.ChunkedArray:
     if values is None:
         return _nulls(n, pa.int64())
-    digits = pc.match_substring_regex(values, r"^\d+$")
-    return pc.cast(pc.if_else(digits, values, None), pa.int64())
+    try:
+        return pc.cast(values, pa.int64())  # the common case: every count is a number or empty
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # Junk in a count column is not worth losing the row for: it becomes null.
+        digits = pc.match_substring_regex(values, r"^\d+$")
+        return pc.cast(pc.if_else(digits, values, None), pa.int64())
 
 
 def normalise_index(table: pa.Table, layout: IndexLayout, index_name: str) -> pa.Table:
     """Canonical columns for one parsed index (population tables are joined later)."""
     n = table.num_rows
     file_path = _column(table, layout, "file_path")
-    names = _basename(file_path)
     sample = _column(table, layout, "sample_id")
-    # RE2 (Arrow's regex engine) has no look-behind: anchor on a non-alphanumeric instead.
-    from_path = pc.struct_field(pc.extract_regex(names, SAMPLE_IN_NAME), [0])
-    sample = from_path if sample is None else pc.coalesce(sample, from_path)
     platform = _column(table, layout, "platform")
-    platform_re = r"(?:^|[._])(?P<p>" + "|".join(PLATFORMS) + r")(?:[._]|$)"
-    guessed = pc.struct_field(pc.extract_regex(names, platform_re), [0])
-    platform = guessed if platform is None else pc.coalesce(platform, guessed)
+    # Reading sample and platform out of file names costs regexes on every row:
+    # only pay it when the index lacks the column or leaves some of it empty.
+    if sample is None or sample.null_count or platform is None or platform.null_count:
+        names = basenames(file_path)
+        if sample is None or sample.null_count:
+            from_path = samples_from_paths(names)
+            sample = from_path if sample is None else pc.coalesce(sample, from_path)
+        if platform is None or platform.null_count:
+            guessed = platforms_from_names(names)
+            platform = guessed if platform is None else pc.coalesce(platform, guessed)
     withdrawn = _column(table, layout, "withdrawn")
     if withdrawn is not None:
         withdrawn = pc.equal(withdrawn, "1")
@@ -342,7 +347,7 @@ def normalise_index(table: pa.Table, layout: IndexLayout, index_name: str) -> pa
             "super_population": _nulls(n),
             "platform": platform,
             "file_path": file_path,
-            "md5": pc.utf8_lower(md5),
+            "md5": pc.ascii_lower(md5),  # hex is ASCII; anything else fails the check
             "index_file_path": text("index_file_path"),
             "read_count": _to_int(_column(table, layout, "read_count"), n),
             "base_count": _to_int(_column(table, layout, "base_count"), n),
@@ -367,84 +372,157 @@ def row_problems(table: pa.Table) -> pa.ChunkedArray:
     return reason
 
 
-def join_populations(table: pa.Table, populations: pa.Table) -> tuple[pa.Table, dict[str, object]]:
-    """Fill population and super population from the population tables; report the coverage."""
-    pop_ids = populations["sample_id"].combine_chunks()
-    positions = pc.index_in(table["sample_id"], value_set=pop_ids)
-    in_table = pc.is_valid(positions)
-    ref_pop = pc.take(populations["population"], positions)
-    ref_super = pc.take(populations["super_population"], positions)
-    index_pop = table["population"]
-    conflicts = pc.sum(pc.fill_null(pc.and_(in_table, pc.not_equal(index_pop, ref_pop)), False)).as_py() or 0
-    population = pc.coalesce(ref_pop, index_pop)
-    # Super population: the table's, else the known grouping of the population code.
-    codes = pa.array(sorted(SUPER_POPULATION))
-    groups = pa.array([SUPER_POPULATION[c] for c in codes.to_pylist()])
-    derived = pc.take(groups, pc.index_in(population, value_set=codes))
-    super_population = pc.coalesce(ref_super, derived)
-    table = table.set_column(table.schema.get_field_index("population"), "population", population)
-    table = table.set_column(table.schema.get_field_index("super_population"), "super_population", super_population)
+class PopulationLookup:
+    """Fills population and super population from the population tables, part by part,
+    and keeps the counts for the join coverage report."""
 
-    index_samples = set(pc.unique(table["sample_id"]).to_pylist())
-    table_samples = set(pop_ids.to_pylist())
-    missing = sorted(index_samples - table_samples)
-    report = {
-        "samples_in_indices": len(index_samples),
-        "samples_in_population_tables": len(table_samples),
-        "samples_in_both": len(index_samples & table_samples),
-        "samples_only_in_indices": len(missing),
-        "samples_only_in_indices_examples": missing[:50],
-        "samples_only_in_population_tables": len(table_samples - index_samples),
-        "rows_with_population_conflict": int(conflicts),
-        "rows_without_population": int(pc.sum(pc.is_null(population)).as_py() or 0),
-    }
-    return table, report
+    def __init__(self, populations: pa.Table) -> None:
+        self.ids = populations["sample_id"].combine_chunks()
+        self.population = populations["population"].combine_chunks()
+        self.super_population = populations["super_population"].combine_chunks()
+        self.codes = pa.array(sorted(SUPER_POPULATION))
+        self.groups = pa.array([SUPER_POPULATION[c] for c in self.codes.to_pylist()])
+
+    def apply(self, table: pa.Table) -> tuple[pa.Table, int]:
+        """The table with populations joined, and its number of rows whose index and table disagree."""
+        positions = pc.index_in(table["sample_id"], value_set=self.ids)
+        ref_pop = pc.take(self.population, positions)
+        index_pop = table["population"]
+        conflicts = pc.sum(pc.fill_null(pc.not_equal(index_pop, ref_pop), False)).as_py() or 0
+        # The population table is the reference; the index's own column fills its gaps.
+        population = pc.coalesce(ref_pop, index_pop)
+        derived = pc.take(self.groups, pc.index_in(population, value_set=self.codes))
+        super_population = pc.coalesce(pc.take(self.super_population, positions), derived)
+        table = table.set_column(table.schema.get_field_index("population"), "population", population)
+        table = table.set_column(table.schema.get_field_index("super_population"), "super_population",
+                                 super_population)
+        return table, int(conflicts)
+
+    def coverage(self, sample_ids: pa.Array, conflicts: int, without_population: int) -> dict[str, object]:
+        index_samples = pc.unique(sample_ids)
+        in_tables = pc.is_in(index_samples, value_set=self.ids)
+        missing = pc.filter(index_samples, pc.invert(in_tables))
+        table_samples = pc.unique(self.ids)
+        unused = pc.sum(pc.invert(pc.is_in(table_samples, value_set=index_samples))).as_py() or 0
+        return {
+            "samples_in_indices": len(index_samples),
+            "samples_in_population_tables": len(table_samples),
+            "samples_in_both": int(pc.sum(in_tables).as_py() or 0),
+            "samples_only_in_indices": len(missing),
+            "samples_only_in_indices_examples": sorted(missing.to_pylist())[:50],
+            "samples_only_in_population_tables": int(unused),
+            "rows_with_population_conflict": conflicts,
+            "rows_without_population": without_population,
+        }
+
+
+def join_populations(table: pa.Table, populations: pa.Table) -> tuple[pa.Table, dict[str, object]]:
+    """Join a whole table at once (the streaming path uses :class:`PopulationLookup` directly)."""
+    lookup = PopulationLookup(populations)
+    table, conflicts = lookup.apply(table)
+    coverage = lookup.coverage(table["sample_id"].combine_chunks(), conflicts, table["population"].null_count)
+    return table, coverage
+
+
+def _parts(table: pa.Table, min_rows: int = 1 << 16) -> list[tuple[int, pa.Table]]:
+    """(first row, slice) pieces of at least ``min_rows`` rows along the reader's batches.
+
+    Boundaries depend on the reader's fixed block size only, not on thread
+    count, so the Parquet row groups come out the same however many threads ran.
+    """
+    parts, start, rows = [], 0, 0
+    for batch in table.to_batches():
+        rows += batch.num_rows
+        if rows - start >= min_rows:
+            parts.append((start, table.slice(start, rows - start)))
+            start = rows
+    if rows > start or not parts:
+        parts.append((start, table.slice(start, rows - start)))
+    return parts
+
+
+def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Quarantine, report: dict,
+                      threads: int = 2) -> Iterator[pa.Table]:
+    """Parts of the sample table, in file and row order; ``report`` is filled as they go.
+
+    Each index is parsed whole (a multi-threaded pyarrow read), then cut into
+    parts that are normalised, checked and joined in a thread pool (Arrow's
+    kernels release the GIL) while the caller writes the parts already done:
+    on two cores the checks and the Parquet encoding overlap.
+    """
+    lookup = PopulationLookup(populations)
+    per_index: dict[str, dict[str, object]] = {}
+    samples: list[pa.Array] = []
+    conflicts = without_population = rows_out = 0
+
+    def work(item: tuple[int, pa.Table], layout: IndexLayout, name: str):
+        start, raw = item
+        table = normalise_index(raw, layout, name)
+        problems = row_problems(table)
+        bad = pc.fill_null(pc.is_valid(problems), False)
+        n_bad = pc.sum(bad).as_py() or 0
+        bad_rows = []
+        if n_bad:
+            positions = pc.indices_nonzero(bad).to_pylist()
+            reasons, paths = problems.to_pylist(), table["file_path"].to_pylist()
+            bad_rows = [(start + i, reasons[i], paths[i] or "") for i in positions]
+            table = table.filter(pc.invert(bad))
+        table, n_conflicts = lookup.apply(table)
+        return table, bad_rows, n_conflicts
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for path in progress(indices, desc="indices", unit="file"):
+            layout = detect_layout(path)
+            parsed = read_index(path, layout, quarantine, threads=threads)
+            rejected: list[tuple[int, str, str]] = []
+            kept = 0
+            items = _parts(parsed.table)
+            jobs = pool.map(work, items, [layout] * len(items), [path.name] * len(items))
+            for table, bad_rows, n_conflicts in jobs:
+                rejected += bad_rows
+                kept += table.num_rows
+                conflicts += n_conflicts
+                without_population += table["population"].null_count
+                samples.append(pc.unique(table["sample_id"].combine_chunks()))
+                yield table
+            if rejected:
+                _quarantine_rows(path, layout, parsed, rejected, quarantine)
+            rows_out += kept
+            per_index[path.name] = {
+                "layout": layout.columns[:3] + (["..."] if len(layout.columns) > 3 else []),
+                "rows": parsed.rows_read + parsed.salvaged,
+                "rows_kept": kept,
+                "salvaged_trailing_tabs": parsed.salvaged,
+                "quarantined": parsed.quarantined + len(rejected),
+                "read_line_by_line": parsed.slow_path,
+            }
+            log.info("%s: %s", path, per_index[path.name])
+            del parsed
+    all_samples = pa.concat_arrays([pa.array([], pa.string()), *samples])
+    report.update(indices=per_index, rows=rows_out,
+                  coverage=lookup.coverage(all_samples, conflicts, without_population),
+                  quarantine_reasons=quarantine.counts())
 
 
 def build_sample_table(indices: list[Path], populations: pa.Table, quarantine: Quarantine,
                        threads: int = 2) -> tuple[pa.Table, dict[str, object]]:
-    """Every index and the population tables → the sample table and its report."""
-    parts = []
-    per_index: dict[str, dict[str, object]] = {}
-    for path in indices:
-        layout = detect_layout(path)
-        parsed = read_index(path, layout, quarantine, threads=threads)
-        table = normalise_index(parsed.table, layout, path.name)
-        problems = row_problems(table)
-        bad = pc.is_valid(problems)
-        n_bad = pc.sum(bad).as_py() or 0
-        if n_bad:
-            _quarantine_rows(path, layout, parsed, table, bad, problems, quarantine)
-            table = table.filter(pc.invert(bad))
-        parts.append(table)
-        per_index[path.name] = {
-            "layout": layout.columns[:3] + (["..."] if len(layout.columns) > 3 else []),
-            "rows": parsed.rows_read + parsed.salvaged,
-            "rows_kept": table.num_rows,
-            "salvaged_trailing_tabs": parsed.salvaged,
-            "quarantined": parsed.quarantined + int(n_bad),
-            "read_line_by_line": parsed.slow_path,
-        }
-        log.info("%s: %s", path, per_index[path.name])
+    """Every index and the population tables → the whole sample table in memory, and its report."""
+    report: dict[str, object] = {}
+    parts = list(iter_sample_table(indices, populations, quarantine, report, threads=threads))
     table = pa.concat_tables(parts) if parts else SAMPLE_TABLE_SCHEMA.empty_table()
-    table, coverage = join_populations(table, populations)
-    report = {"indices": per_index, "rows": table.num_rows, "coverage": coverage,
-              "quarantine_reasons": quarantine.counts()}
     return table, report
 
 
-def _quarantine_rows(path: Path, layout: IndexLayout, parsed: IndexResult, table: pa.Table,
-                     bad: pa.ChunkedArray, problems: pa.ChunkedArray, quarantine: Quarantine) -> None:
-    """Quarantine rows that parsed but fail the row checks, with their file lines."""
-    bad_positions = pc.indices_nonzero(pc.fill_null(bad, False)).to_pylist()
-    reasons = problems.to_pylist()
-    paths = table["file_path"].to_pylist()
+def _quarantine_rows(path: Path, layout: IndexLayout, parsed: IndexResult, rejected: list[tuple[int, str, str]],
+                     quarantine: Quarantine) -> None:
+    """Quarantine rows that parsed but failed the row checks, with their file lines."""
+    positions = {pos for pos, _, _ in rejected}
     if parsed.line_numbers is not None:
-        line_of = {pos: parsed.line_numbers[pos] for pos in bad_positions}
+        line_of = {pos: parsed.line_numbers[pos] for pos in positions}
     else:
-        line_of = _data_line_numbers(path, layout, parsed.rows_read, set(bad_positions))
-    for pos in bad_positions:
-        quarantine.add(path, line_of.get(pos), reasons[pos], paths[pos] or "")
+        line_of = _data_line_numbers(path, layout, parsed.rows_read, positions)
+    for pos, reason, file_path in rejected:
+        quarantine.add(path, line_of.get(pos), reason, file_path)
 
 
 def _data_line_numbers(path: Path, layout: IndexLayout, direct_rows: int, positions: set[int]) -> dict[int, int]:

@@ -21,12 +21,15 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from astrobuild.genomes.filenames import data_type_from_path, population_from_path, sample_from_path
+from astrobuild.genomes.filenames import data_types_from_paths, populations_from_paths, samples_from_paths
 from astrobuild.paths import unsafe_path_reason
+from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ _LS_LINE = re.compile(
     + _DATE
     + r"\s(?P<name>.+)$"
 )
+# An `ls -l` entry line up to (and with) the space before the name.
+_LS_HEAD = r"^[-dlcbps][rwxsStTlL-]{9}[.+@]?\s+\d+\s+(?:\S+\s+){1,2}\d+\s+" + _DATE + r"\s"
 _MD5_LINE = re.compile(r"^(?P<md5>[0-9a-fA-F]{32}) [ *](?P<path>.+)$")
 _TOTAL = re.compile(r"^total\s+\d+[KMG]?$")
 
@@ -75,133 +80,170 @@ class ListingStats:
         }
 
 
-def _read_lines(path: Path) -> tuple[list[bytes], bool]:
+def _read(path: Path) -> bytes:
     with open(path, "rb") as handle:
         magic = handle.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     with opener(path, "rb") as handle:
-        data = handle.read()
+        return handle.read()
+
+
+def _lines(path: Path, data: bytes, quarantine: Quarantine, stats: ListingStats) -> tuple[pa.Array, bool]:
+    """All lines as one Arrow string array (line k at index k-1); undecodable lines become empty."""
     ends_with_newline = data.endswith(b"\n")
-    lines = data.split(b"\n")
     if ends_with_newline:
-        lines.pop()
+        data = data[:-1]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Rare: find the bad lines one by one, quarantine them, keep their line numbers.
+        parts = data.split(b"\n")
+        decoded = []
+        for lineno, raw in enumerate(parts, start=1):
+            try:
+                decoded.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                quarantine.add(path, lineno, "not UTF-8 text", raw)
+                stats.quarantined += 1
+                decoded.append("")
+        text = "\n".join(decoded)
+    lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
+    lines = pc.cast(pc.utf8_rtrim(lines, characters="\r"), pa.string())
     return lines, ends_with_newline
 
 
-def _detect_format(lines: list[bytes]) -> str | None:
-    for raw in lines[:200]:
-        text = raw.decode("utf-8", errors="replace").rstrip("\r")
-        if not text.strip():
-            continue
-        if _MD5_LINE.match(text):
-            return "md5"
-        if _LS_LINE.match(text) or _TOTAL.match(text) or text.endswith(":"):
-            return "ls-lR"
+def _detect_format(lines: pa.Array) -> str | None:
+    head = lines.slice(0, 200)
+    if pc.any(pc.match_substring_regex(head, _MD5_LINE.pattern)).as_py():
+        return "md5"
+    if pc.any(pc.match_substring_regex(head, _LS_LINE.pattern)).as_py() or pc.any(
+            pc.match_substring_regex(head, _TOTAL.pattern)).as_py() or pc.any(pc.ends_with(head, ":")).as_py():
+        return "ls-lR"
     return None
 
 
-def _join(directory: str, name: str) -> str:
-    joined = PurePosixPath(directory) / name if directory not in ("", ".") else PurePosixPath(name)
-    text = joined.as_posix()
-    return text[2:] if text.startswith("./") else text
+def _directories(lines: pa.Array, is_header: np.ndarray) -> pa.Array:
+    """For every line, the directory of the section it stands in (forward-filled headers)."""
+    n = len(lines)
+    headers = pc.replace_substring_regex(lines, pattern=r"/*:$", replacement="")
+    headers = pc.replace_substring_regex(headers, pattern=r"^(?:\./|/+)", replacement="")
+    headers = pc.if_else(pc.equal(headers, "."), "", headers)
+    position = np.where(is_header, np.arange(n), -1)
+    current = np.maximum.accumulate(position) if n else position
+    # Lines before the first header belong to the listing's root ("").
+    with_root = pa.concat_arrays([pa.array([""], pa.string()), headers.cast(pa.string())])
+    return pc.take(with_root, pa.array(current + 1))
 
 
-def parse_listing(path: str | os.PathLike[str], quarantine: Quarantine, stats: ListingStats) -> dict[str, list]:
-    """Rows of the master table from one listing file (columns of :data:`MASTER_SCHEMA`)."""
+def parse_listing(path: str | os.PathLike[str], quarantine: Quarantine, stats: ListingStats) -> pa.Table:
+    """Rows of the master table from one listing file (:data:`MASTER_SCHEMA`), in line order.
+
+    Whole-file Arrow kernels do the per-line work (regex matching, section
+    headers, path joining, field extraction); Python only touches the lines
+    that end up quarantined.
+    """
     path = Path(path)
-    lines, ends_with_newline = _read_lines(path)
+    data = _read(path)
+    lines, ends_with_newline = _lines(path, data, quarantine, stats)
     fmt = _detect_format(lines)
     if fmt is None:
-        first = lines[0][:120].decode("utf-8", errors="backslashreplace") if lines else "<empty file>"
+        first = lines[0].as_py()[:120] if len(lines) else "<empty file>"
         raise ValueError(
             f"{path}: not an ls -lR listing or md5 manifest (first line: {first!r}); "
             "a listing must contain `ls -l` entry lines or `<md5>  <path>` lines"
         )
     stats.formats[fmt] += 1
-    rows: dict[str, list] = {name: [] for name in MASTER_SCHEMA.names}
-    directory = ""
-    last = len(lines)
-    for lineno, raw in enumerate(lines, start=1):
-        try:
-            text = raw.decode("utf-8").rstrip("\r")
-        except UnicodeDecodeError:
-            quarantine.add(path, lineno, "not UTF-8 text", raw)
+    n = len(lines)
+    truncated = np.zeros(n, dtype=bool)
+    if n and not ends_with_newline:
+        truncated[-1] = True
+    blank = pc.equal(pc.utf8_trim_whitespace(lines), "").to_numpy(zero_copy_only=False)
+    if fmt == "md5":
+        fields = pc.extract_regex(lines, _MD5_LINE.pattern)
+        matched = pc.is_valid(fields).to_numpy(zero_copy_only=False)
+        structural = blank
+        file_path = pc.struct_field(fields, "path")
+        md5 = pc.ascii_lower(pc.struct_field(fields, "md5"))
+        size = pa.nulls(n, pa.int64())
+        is_file = matched
+        unrecognised_reason = "not an md5 manifest line"
+    else:
+        # Capture groups make RE2 fall back to its slow engines: the fields are cut
+        # out with match/replace kernels instead (each a single fast pass).
+        is_entry = pc.match_substring_regex(lines, _LS_HEAD)
+        matched = is_entry.to_numpy(zero_copy_only=False)
+        total = pc.match_substring_regex(lines, _TOTAL.pattern).to_numpy(zero_copy_only=False)
+        is_header = ~matched & pc.ends_with(lines, ":").to_numpy(zero_copy_only=False) & ~truncated & ~blank
+        structural = blank | total | is_header
+        kind = np.where(matched, pc.utf8_slice_codeunits(lines, 0, 1).to_numpy(zero_copy_only=False), "")
+        stats.directories += int((kind == "d").sum())
+        is_link = kind == "l"
+        stats.symlinks += int(is_link.sum())
+        is_file = matched & ((kind == "-") | is_link)
+        for i in np.flatnonzero(matched & ~is_file & (kind != "d")):
+            quarantine.add(path, int(i) + 1, f"special file of type {kind[i]!r}", lines[int(i)].as_py())
             stats.quarantined += 1
+        name = pc.replace_substring_regex(lines, _LS_HEAD, "")
+        # A link's size is the length of its target's name, not a file size.
+        name = pc.if_else(pa.array(is_link), pc.list_element(pc.split_pattern(name, " -> ", max_splits=1), 0),
+                          name)
+        directory = _directories(lines, is_header)
+        file_path = pc.if_else(pc.equal(directory, ""), name,
+                               pc.binary_join_element_wise(directory, name, "/"))
+        before_date = pc.replace_substring_regex(lines, r"\s+" + _DATE + r"\s.*$", "")
+        size_text = pc.replace_substring_regex(before_date, r"^.*\s", "")
+        size = pc.cast(pc.if_else(pa.array(matched & ~is_link), size_text, pa.scalar(None, pa.string())), pa.int64())
+        md5 = pa.nulls(n, pa.string())
+        unrecognised_reason = "unrecognised listing line"
+    stats.structural_lines += int((structural & ~matched).sum())
+    for i in np.flatnonzero(~matched & ~structural & ~blank):
+        text = lines[int(i)].as_py()
+        if text == "" and not data:
             continue
-        truncated = lineno == last and not ends_with_newline
-        if fmt == "md5":
-            match = _MD5_LINE.match(text)
-            if not text.strip():
-                stats.structural_lines += 1
-                continue
-            if not match:
-                reason = "truncated last line" if truncated else "not an md5 manifest line"
-                quarantine.add(path, lineno, reason, text)
-                stats.quarantined += 1
-                continue
-            file_path, size, md5 = match.group("path"), None, match.group("md5").lower()
-        else:
-            if not text.strip() or _TOTAL.match(text):
-                stats.structural_lines += 1
-                continue
-            match = _LS_LINE.match(text)
-            if match is None:
-                if text.endswith(":") and not truncated:
-                    directory = text[:-1].rstrip("/")
-                    directory = directory[2:] if directory.startswith("./") else directory.lstrip("/")
-                    stats.structural_lines += 1
-                    continue
-                reason = "truncated last line" if truncated else "unrecognised listing line"
-                quarantine.add(path, lineno, reason, text)
-                stats.quarantined += 1
-                continue
-            kind, name = match.group("kind"), match.group("name")
-            if kind == "d":
-                stats.directories += 1
-                continue
-            size = int(match.group("size"))
-            if kind == "l":
-                # A link's size is the length of its target's name, not a file size.
-                name, size = name.split(" -> ", 1)[0], None
-                stats.symlinks += 1
-            elif kind != "-":
-                quarantine.add(path, lineno, f"special file of type {kind!r}", text)
-                stats.quarantined += 1
-                continue
-            file_path, md5 = _join(directory, name), None
-        reason = unsafe_path_reason(file_path)
-        if reason:
-            quarantine.add(path, lineno, reason, text)
-            stats.quarantined += 1
-            continue
-        rows["sample_id"].append(sample_from_path(file_path))
-        rows["population"].append(population_from_path(file_path))
-        rows["data_type"].append(data_type_from_path(file_path))
-        rows["ftp_path"].append(file_path)
-        rows["file_size"].append(size)
-        rows["md5"].append(md5)
-        rows["listing"].append(path.name)
-        stats.files += 1
-    return rows
+        reason = "truncated last line" if truncated[i] else unrecognised_reason
+        quarantine.add(path, int(i) + 1, reason, text)
+        stats.quarantined += 1
+    unsafe = pc.fill_null(pc.match_substring_regex(file_path, r"[\x00-\x1f\x7f]|(?:^|/)\.\.(?:/|$)"), False)
+    unsafe = unsafe.to_numpy(zero_copy_only=False) & is_file
+    for i in np.flatnonzero(unsafe):
+        quarantine.add(path, int(i) + 1, unsafe_path_reason(file_path[int(i)].as_py()) or "unsafe path",
+                       lines[int(i)].as_py())
+        stats.quarantined += 1
+    keep = pa.array(is_file & ~unsafe)
+    file_path = pc.filter(file_path, keep)
+    stats.files += len(file_path)
+    return pa.table(
+        {
+            "sample_id": samples_from_paths(file_path),
+            "population": populations_from_paths(file_path),
+            "data_type": data_types_from_paths(file_path),
+            "ftp_path": file_path,
+            "file_size": pc.filter(size, keep),
+            "md5": pc.filter(md5, keep),
+            "listing": pa.repeat(pa.scalar(path.name), len(file_path)),
+        },
+        schema=MASTER_SCHEMA,
+    )
 
 
 def build_master_table(listings: list[Path], quarantine: Quarantine) -> tuple[pa.Table, dict[str, object]]:
     """All listings → one table, sorted by path; plus the numbers for the rule's report."""
     stats = ListingStats()
     tables = []
-    for path in listings:
+    for path in progress(listings, desc="listings", unit="file"):
         before = len(quarantine)
-        rows = parse_listing(path, quarantine, stats)
-        tables.append(pa.table(rows, schema=MASTER_SCHEMA))
-        log.info("%s: %d file rows, %d quarantined", path, len(rows["ftp_path"]), len(quarantine) - before)
+        table = parse_listing(path, quarantine, stats)
+        tables.append(table)
+        log.info("%s: %d file rows, %d quarantined", path, table.num_rows, len(quarantine) - before)
     table = pa.concat_tables(tables) if tables else MASTER_SCHEMA.empty_table()
     table = table.sort_by([("ftp_path", "ascending"), ("listing", "ascending")])
     report = {
         "listings": [p.name for p in listings],
         **stats.as_dict(),
         "rows": table.num_rows,
-        "samples": len(set(filter(None, table["sample_id"].to_pylist()))),
-        "data_types": dict(sorted(Counter(table["data_type"].to_pylist()).items())),
+        "samples": pc.count_distinct(table["sample_id"]).as_py(),
+        "data_types": {d["values"]: d["counts"] for d in sorted(
+            pc.value_counts(table["data_type"]).to_pylist(), key=lambda d: d["values"])},
         "quarantine_reasons": quarantine.counts(),
     }
     return table, report

@@ -9,14 +9,20 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from astrobuild.genomes.indices import build_sample_table
+from astrobuild.genomes.indices import SAMPLE_TABLE_SCHEMA, iter_sample_table
 from astrobuild.genomes.listings import build_master_table
 from astrobuild.genomes.populations import POPULATION_SCHEMA, read_population_tables
-from astrobuild.io import write_json, write_parquet
+from astrobuild.io import write_json, write_parquet, write_parquet_parts
 from astrobuild.paths import collect_files
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
+# Columns of the sample table with few distinct values (dictionary-encoded in Parquet).
+LOW_CARDINALITY = ["population", "super_population", "platform", "withdrawn", "analysis_group",
+                   "data_type", "index_file"]
+# Unique columns: delta encodings are both smaller and ~2x faster to write than plain + zstd.
+ENCODINGS = {"md5": "DELTA_BYTE_ARRAY", "read_count": "DELTA_BINARY_PACKED",
+             "base_count": "DELTA_BINARY_PACKED"}
 PathLike = str | os.PathLike[str]
 
 
@@ -46,9 +52,9 @@ def indices_to_sample_table(inputs: Sequence[PathLike], index_patterns: Sequence
     populations = read_population_tables(pop_files, quarantine) if pop_files else POPULATION_SCHEMA.empty_table()
     if not pop_files:
         log.warning("no population table (%s): every population comes from the indices alone", population_patterns)
-    table, report = build_sample_table(indices, populations, quarantine, threads=threads)
-    report["population_tables"] = [p.name for p in pop_files]
-    write_parquet(table, table_path)
+    report: dict = {"population_tables": [p.name for p in pop_files]}
+    parts = iter_sample_table(indices, populations, quarantine, report, threads=threads)
+    write_parquet_parts(parts, SAMPLE_TABLE_SCHEMA, table_path, dictionary=LOW_CARDINALITY, encodings=ENCODINGS)
     quarantine.write(quarantine_path)
     write_json(report, report_path)
     cov = report["coverage"]

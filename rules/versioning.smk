@@ -1,0 +1,60 @@
+# Dataset versions (DVC): the build manifest, and build timestamps for files
+# DVC restored. See src/astrobuild/versioning/manifest.py for the design.
+#
+# What DVC versions is the `build` stage's `outs` in dvc.yaml (whole
+# directories, minus .dvcignore): the manifest covers exactly that list, read
+# from dvc.yaml, so there is one list to edit.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # this checkout's package, whatever runs Snakemake
+from astrobuild.versioning.manifest import ignore_patterns, restore_build_times, stage_outs
+
+MANIFEST = "results/manifest.json"
+# Files known to be as a build left them (size, mtime, inode, sha256): never retimed.
+MANIFEST_STATE = ".snakemake/astrobuild_manifest_state.json"
+VERSIONED = stage_outs(Path(workflow.basedir) / "dvc.yaml") if (Path(workflow.basedir) / "dvc.yaml").is_file() else []
+VERSIONED_IGNORE = ignore_patterns(Path(workflow.basedir) / ".dvcignore")
+# Raw inputs a user keeps inside the checkout (local mode, tracked with `dvc add`)
+# are recorded too, so that they also get their build timestamps back after a pull.
+LOCAL_INPUT_DIRS = sorted(
+    src["path"]
+    for src in config["sources"].values()
+    if src.get("mode") == "local" and not Path(src["path"]).is_absolute()
+)
+
+# Only the main Snakemake process touches timestamps (not cluster/job subprocesses),
+# and only files whose bytes match the manifest (a real change keeps its time).
+if workflow.is_main_process and not workflow.touch:
+    _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
+    if _restored["retimed"]:
+        print(
+            f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "
+            f"to the build recorded in {MANIFEST} (changed: {_restored['changed']}, "
+            f"missing: {_restored['missing']}; those keep theirs)",
+            file=sys.stderr,
+        )
+
+
+rule write_manifest:
+    input:
+        # Everything the build makes (the manifest itself excepted): it is written last.
+        lambda wc: [t for t in final_targets() if t != MANIFEST],
+    output:
+        MANIFEST,
+    params:
+        roots=VERSIONED,
+        ignore=VERSIONED_IGNORE,
+        input_roots=LOCAL_INPUT_DIRS,
+        state=MANIFEST_STATE,
+    log:
+        "logs/write_manifest.log",
+    benchmark:
+        "results/benchmarks/write_manifest.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/write_manifest.py"
+
+
+FINAL.append(MANIFEST)

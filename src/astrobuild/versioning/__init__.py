@@ -1,0 +1,1 @@
+"""Dataset versions: the build manifest and what DVC-restored files need from Snakemake."""

@@ -1,0 +1,95 @@
+"""The whole workflow on the built-in sample, in a scratch directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.validate import validate_table
+from tests.workflow import copy_workflow, snakemake
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    work = copy_workflow(tmp_path_factory.mktemp("build"))
+    snakemake(work)
+    return work
+
+
+def _digests(root: Path) -> dict[str, str]:
+    out = {}
+    for top in ("data/interim", "data/processed", "results"):
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and "benchmarks" not in path.parts:
+                out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def test_every_table_satisfies_its_contract(built):
+    reports = sorted((built / "results" / "validation").glob("*.json"))
+    names = {p.stem for p in reports}
+    assert {"1000g_master", "1000g_samples"} <= names
+    for report_path in reports:
+        report = json.loads(report_path.read_text())
+        if report.get("table") in CONTRACTS:
+            assert report["valid"], report
+            assert validate_table(report["table"], built / report["file"])["valid"]
+
+
+def test_genomes_outputs(built):
+    samples = pq.read_table(built / "data/processed/1000g_samples.parquet")
+    assert samples.num_rows > 100
+    report = json.loads((built / "results/reports/indices_to_sample_table.json").read_text())
+    # The sample deliberately holds index samples that no population table lists.
+    assert report["coverage"]["samples_only_in_indices"] == 2
+    quarantine = (built / "data/processed/1000g_samples.quarantine.tsv").read_text().splitlines()
+    reasons = {line.split("\t")[2] for line in quarantine[1:]}
+    assert {"not UTF-8 text", "truncated last line"} <= reasons
+    master = pq.read_table(built / "data/interim/1000g_master.parquet")
+    assert master.num_rows > 100 and (built / "results/genomes/samples_per_population.png").stat().st_size > 0
+    for rule in ("dirlists_to_master", "indices_to_sample_table", "summarise_1000g"):
+        assert (built / "logs" / f"{rule}.log").exists()
+        assert (built / "results" / "benchmarks" / f"{rule}.tsv").exists()
+
+
+def test_nothing_to_do_after_a_build(built):
+    proc = snakemake(built, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_rebuild_is_byte_identical(built, tmp_path):
+    again = copy_workflow(tmp_path / "again")
+    snakemake(again)
+    assert _digests(again) == _digests(built)
+
+
+def test_local_mode_on_real_1000g_files(realdata, tmp_path):
+    work = copy_workflow(tmp_path / "local")
+    (work / "my.yaml").write_text(f"sources:\n  genomes_1000g: {{mode: local, path: {realdata / '1000g'}}}\n")
+    snakemake(work, "results/genomes/1000g_summary.json", "--configfile", "my.yaml")
+    summary = json.loads((work / "results/genomes/1000g_summary.json").read_text())
+    assert summary["files_listed"] == 17128 and summary["samples"] == 6
+
+
+def test_invalid_data_stops_the_build_naming_file_and_column(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    cols = ["FASTQ_FILE", "MD5", "SAMPLE_NAME", "POPULATION", "INSTRUMENT_PLATFORM"]
+    (raw / "bad.sequence.index").write_text(
+        "#" + "\t".join(cols) + "\n"
+        + "ftp://h/ERR1.fastq.gz\t9cb7375e5feadc15c945cb2e47c12fe3\tNA00001\tgbr!\tILLUMINA\n"
+    )
+    (raw / "ls-lR").write_text("./d:\n-rw-r--r--    1 ftp ftp 12 Mar 12  2020 NA00001.cram\n")
+    work = copy_workflow(tmp_path / "bad")
+    (work / "my.yaml").write_text(f"sources:\n  genomes_1000g: {{mode: local, path: {raw}}}\n")
+    proc = snakemake(work, "--configfile", "my.yaml", check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "1000g_samples.parquet" in out and "'population'" in out and "rows 0" in out

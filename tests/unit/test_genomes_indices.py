@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from astrobuild.genomes.indices import build_sample_table, detect_layout, read_index
+from astrobuild.genomes.populations import POPULATION_SCHEMA, read_population_table, read_population_tables
+from astrobuild.quarantine import Quarantine
+from astrobuild.sample.genomes import CURRENT_COLUMNS, LEGACY_COLUMNS, write_sequence_index
+
+MD5 = "9cb7375e5feadc15c945cb2e47c12fe3"
+
+
+def _index(tmp_path, name, lines, end="\n"):
+    path = tmp_path / name
+    data = "\n".join(lines) + end
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def _legacy_row(sample="NA12877", path="ftp://h/vol1/fastq/ERR1/ERR1.fastq.gz", md5=MD5, pop="CEU"):
+    values = dict.fromkeys(LEGACY_COLUMNS, "")
+    values.update(FASTQ_FILE=path, MD5=md5, SAMPLE_NAME=sample, POPULATION=pop, INSTRUMENT_PLATFORM="ILLUMINA",
+                  STUDY_NAME='a "platinum" standard', READ_COUNT="100", BASE_COUNT="15000", WITHDRAWN="0")
+    return "\t".join(values[c] for c in LEGACY_COLUMNS)
+
+
+def _pops(rows=()):
+    return pa.table({"sample_id": [r[0] for r in rows], "population": [r[1] for r in rows],
+                     "super_population": [r[2] for r in rows], "sex": [None] * len(rows),
+                     "source_file": ["p"] * len(rows)}, schema=POPULATION_SCHEMA)
+
+
+def test_layouts(tmp_path):
+    legacy = _index(tmp_path, "a.index", ["##FileDate=1", "##MD5=md5", "#" + "\t".join(LEGACY_COLUMNS), _legacy_row()])
+    assert detect_layout(legacy).columns == list(LEGACY_COLUMNS) and detect_layout(legacy).skip_lines == 3
+    bare = _index(tmp_path, "b.index", ["\t".join(CURRENT_COLUMNS)])
+    assert detect_layout(bare).skip_lines == 1
+    headerless = _index(tmp_path, "c.index", [f"data/HG00096/x/HG00096.mapped.ILLUMINA.bwa.GBR.bam\t{MD5}\ta.bai\t{MD5}\ta.bas\t{MD5}"])
+    layout = detect_layout(headerless)
+    assert layout.columns[0] == "BAM_FILE" and layout.skip_lines == 0
+    with pytest.raises(ValueError, match=r"d.index: line 1: no header"):
+        detect_layout(_index(tmp_path, "d.index", ["just some words"]))
+
+
+def test_trailing_tabs_salvaged_and_bad_rows_quarantined_with_line_numbers(tmp_path):
+    header = "#" + "\t".join(LEGACY_COLUMNS)
+    short = "\t".join(_legacy_row(sample="NA00003").split("\t")[:-2])
+    lines = ["##x", header, _legacy_row("NA00001"), _legacy_row("NA00002") + "\t", short, _legacy_row("NA00004"),
+             _legacy_row("NA00005", md5="nothex")]
+    path = _index(tmp_path, "seq.index", lines)
+    q = Quarantine()
+    table, report = build_sample_table([path], _pops(), q)
+    assert table["sample_id"].to_pylist() == ["NA00001", "NA00004", "NA00002"]  # salvaged row appended
+    assert report["indices"]["seq.index"]["salvaged_trailing_tabs"] == 1
+    got = sorted((r.line, r.reason) for r in q.records)
+    assert got == [(5, f"expected {len(LEGACY_COLUMNS)} fields, found {len(LEGACY_COLUMNS) - 2}"),
+                   (7, "md5 is not 32 hex digits")]
+
+
+def test_every_line_with_a_trailing_tab(tmp_path):
+    header = "#" + "\t".join(LEGACY_COLUMNS)
+    path = _index(tmp_path, "t.index", [header] + [_legacy_row(f"NA0000{i}") + "\t" for i in range(3)])
+    layout = detect_layout(path)
+    assert layout.padding == 1
+    q = Quarantine()
+    result = read_index(path, layout, q)
+    assert result.table.num_rows == 3 and len(q) == 0
+
+
+def test_binary_junk_and_truncated_last_line(tmp_path):
+    header = "#" + "\t".join(LEGACY_COLUMNS)
+    body = "\n".join([header, _legacy_row("NA00001")]) + "\n"
+    data = body.encode() + b"\xff\xfe\x00junk\n" + _legacy_row("NA00002")[:40].encode()
+    path = tmp_path / "junk.index"
+    path.write_bytes(data)
+    q = Quarantine()
+    table, report = build_sample_table([path], _pops(), q)
+    assert table["sample_id"].to_pylist() == ["NA00001"]
+    assert report["indices"]["junk.index"]["read_line_by_line"] is True
+    assert sorted((r.line, r.reason) for r in q.records) == [(3, "not UTF-8 text"), (4, "truncated last line")]
+
+
+def test_unquoted_double_quotes_are_data(tmp_path):
+    path = _index(tmp_path, "q.index", ["#" + "\t".join(LEGACY_COLUMNS), _legacy_row()])
+    q = Quarantine()
+    table, _ = build_sample_table([path], _pops(), q)
+    assert table.num_rows == 1 and len(q) == 0
+
+
+def test_alignment_index_infers_sample_and_platform(tmp_path):
+    base = "ftp://h/vol1/ftp/data_collections/x/data/HG00096/HG00096.mapped.ILLUMINA.bwa.GBR.low_coverage"
+    path = _index(tmp_path, "aln.index", ["##FileDate=1", "#CRAM\tCRAM_MD5\tCRAI\tCRAI_MD5\tBAS\tBAS_MD5",
+                                          f"{base}.cram\t{MD5}\t{base}.cram.crai\t{MD5}\t{base}.bas\t{MD5}"])
+    table, _ = build_sample_table([path], _pops(), Quarantine())
+    row = table.to_pylist()[0]
+    assert row["sample_id"] == "HG00096" and row["platform"] == "ILLUMINA"
+    assert row["data_type"] == "alignment" and row["index_file_path"].endswith(".crai")
+
+
+def test_population_join_and_coverage(tmp_path):
+    path = _index(tmp_path, "s.index", ["#" + "\t".join(LEGACY_COLUMNS), _legacy_row("HG00096", pop=""),
+                                        _legacy_row("NA99999", pop="YRI"), _legacy_row("NA88888", pop="")])
+    pops = _pops([("HG00096", "GBR", "EUR"), ("HG00097", "GBR", "EUR")])
+    table, report = build_sample_table([path], pops, Quarantine())
+    rows = {r["sample_id"]: r for r in table.to_pylist()}
+    assert rows["HG00096"]["population"] == "GBR" and rows["HG00096"]["super_population"] == "EUR"
+    assert rows["NA99999"]["population"] == "YRI" and rows["NA99999"]["super_population"] == "AFR"
+    assert rows["NA88888"]["population"] is None  # kept, with a null population
+    cov = report["coverage"]
+    assert cov["samples_only_in_indices"] == 2 and cov["samples_only_in_population_tables"] == 1
+    assert cov["rows_without_population"] == 1
+
+
+def test_population_tables(tmp_path):
+    panel = tmp_path / "x.panel"
+    panel.write_text("sample\tpop\tsuper_pop\tgender\t\t\nHG00096\tGBR\tEUR\tmale\nHG00097\tGBR\n")
+    ped = tmp_path / "x_ped_population.txt"
+    ped.write_text("FamilyID SampleID FatherID MotherID Sex Population Superpopulation\n"
+                   "F1 HG00096 0 0 1 FIN EUR\nF2 NA19238 0 0 2 YRI AFR\n")
+    q = Quarantine()
+    table = read_population_tables([panel, ped], q)
+    assert table["sample_id"].to_pylist() == ["HG00096", "NA19238"]
+    assert table["sex"].to_pylist() == ["male", "female"]
+    assert sorted(r.reason for r in q.records) == ["expected 4 fields, found 2", "population conflicts with an earlier table"]
+    bad = tmp_path / "bad.ped"
+    bad.write_text("a\tb\n1\t2\n")
+    with pytest.raises(ValueError, match="bad.ped: line 1: not a population table"):
+        read_population_table(bad, Quarantine())
+
+
+def test_generated_index_round_trip(tmp_path):
+    path = write_sequence_index(tmp_path / "big.sequence.index", 600, seed=3)
+    table, report = build_sample_table([path], _pops(), Quarantine())
+    assert table.num_rows == 600 and report["indices"]["big.sequence.index"]["quarantined"] == 0
+    assert table["md5"].null_count == 0 and table["read_count"].null_count == 0
+
+
+def test_real_sequence_index_and_panel(realdata):
+    index = realdata / "1000g" / "illumina_platinum_ped.sequence.index"
+    panel = realdata / "1000g" / "integrated_call_samples_v3.20130502.ALL.panel"
+    q = Quarantine()
+    pops = read_population_table(panel, q)
+    assert pops.num_rows == len(panel.read_text().splitlines()) - 1 and len(q) == 0  # header has 2 stray tabs
+    table, report = build_sample_table([index], pops, q)
+    data_lines = sum(1 for line in index.read_text().splitlines() if line and not line.startswith("#"))
+    assert table.num_rows + len(q) == data_lines  # nothing vanishes
+    assert set(table["platform"].to_pylist()) == {"ILLUMINA"}
+    assert table["md5"].null_count == 0
+    # The CEPH 1463 pedigree: the CEU trio is in the phase 3 panel, the other members are not. Those
+    # keep a null population and are counted.
+    rows = {r["sample_id"]: r for r in table.to_pylist()}
+    assert rows["NA12878"]["population"] == "CEU" and rows["NA12878"]["super_population"] == "EUR"
+    assert rows["NA12877"]["population"] is None
+    only_index = set(rows) - set(pops["sample_id"].to_pylist())
+    assert report["coverage"]["samples_only_in_indices"] == len(only_index) == 3
