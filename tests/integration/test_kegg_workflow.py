@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,32 +10,17 @@ import pytest
 
 from astrobuild.contracts.validate import validate_table
 from astrobuild.kegg.graphs import load_graph_store
+from tests.workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-REAL = ROOT.parent / "shared" / "realdata" / "kegg"
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "kegg"
 TARGETS = ["results/validation/graphs/kegg_graphs.json", "results/validation/kegg_pathway_list.json",
            "results/validation/kegg_gene_list.json"]
 
 
-def _copy_repo(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", ".git", "data", "results", "logs", ".snakemake", "__pycache__",
-                                    "*.egg-info", ".pytest_cache", ".ruff_cache", "tests", "benchmarks")
-    shutil.copytree(ROOT, dest, ignore=ignore)
-    return dest
-
-
-def _snakemake(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("snakemake")
-    proc = subprocess.run([str(exe), "--cores", "2", *args], cwd=repo, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
-
-
 def test_kegg_targets_on_the_sample(tmp_path):
-    repo = _copy_repo(tmp_path / "repo")
-    _snakemake(repo, *TARGETS)
+    repo = copy_workflow(tmp_path / "repo")
+    snakemake(repo, *TARGETS)
     for table in ("kegg_edges", "kegg_env_tags", "kegg_overview_members", "env_vectors", "kegg_pathway_list",
                   "kegg_gene_list"):
         report = json.loads((repo / "results" / "validation" / f"{table}.json").read_text())
@@ -61,9 +43,9 @@ def test_kegg_targets_on_the_sample(tmp_path):
 def test_kegg_targets_on_real_files_in_local_mode(tmp_path):
     if not REAL.is_dir():
         pytest.skip(f"{REAL} absent (../shared/realdata is not part of a fresh clone)")
-    repo = _copy_repo(tmp_path / "repo")
+    repo = copy_workflow(tmp_path / "repo")
     (repo / "local.yaml").write_text(f"sources:\n  kegg: {{mode: local, path: '{REAL}'}}\n", encoding="utf-8")
-    _snakemake(repo, TARGETS[0], "--configfile", "local.yaml")
+    snakemake(repo, TARGETS[0], "--configfile", "local.yaml")
     edges = pq.read_table(repo / "data/interim/kegg_edges.parquet").to_pandas()
     assert set(edges["pathway"]) == {"ko00010", "ko00253", "hsa00020"}  # ko03070 has no reactions
     report = json.loads((repo / "results/reports/kegg_to_edges.json").read_text())
