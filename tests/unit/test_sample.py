@@ -31,6 +31,15 @@ def test_scale_grows_the_source(tmp_path):
     assert size(large) > 2.5 * size(small)
 
 
+def test_sample_ids_stay_unique_at_large_scale(tmp_path):
+    files = generate("genomes_1000g", tmp_path, scale=600)
+    q = Quarantine()
+    table, _ = build_master_table([p for p in files if p.name == "ls-lR"], q)
+    assert table.num_rows == len(set(table["ftp_path"].to_pylist()))
+    with pytest.raises(ValueError, match="too large"):
+        generate("genomes_1000g", tmp_path / "x", scale=5000)
+
+
 def test_generated_listings_parse(tmp_path):
     files = generate("genomes_1000g", tmp_path, scale=1)
     q = Quarantine()
