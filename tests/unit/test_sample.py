@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
 
 from astrobuild.genomes.listings import build_master_table
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import GENERATORS, generate
+from astrobuild.sample.genomes import sample_groups
 from astrobuild.sample.universe import LABEL_NOISE, METHANOGENESIS, build_universe, runs_csv_text
 
 
@@ -32,10 +34,10 @@ def test_scale_grows_the_source(tmp_path):
 
 
 def test_sample_ids_stay_unique_at_large_scale(tmp_path):
-    files = generate("genomes_1000g", tmp_path, scale=600)
-    q = Quarantine()
-    table, _ = build_master_table([p for p in files if p.name == "ls-lR"], q)
-    assert table.num_rows == len(set(table["ftp_path"].to_pylist()))
+    rng = np.random.Generator(np.random.PCG64(0))
+    groups = sample_groups(rng, scale=2000)
+    ids = [sample for group in groups for sample, _, _ in group]
+    assert len(ids) == len(set(ids)) == 2000 * 48 + 2
     with pytest.raises(ValueError, match="too large"):
         generate("genomes_1000g", tmp_path / "x", scale=5000)
 
