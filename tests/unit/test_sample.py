@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
 
 from astrobuild.genomes.listings import build_master_table
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import GENERATORS, generate
+from astrobuild.sample.genomes import sample_groups
 from astrobuild.sample.universe import LABEL_NOISE, METHANOGENESIS, build_universe, runs_csv_text
 
 
@@ -29,6 +31,15 @@ def test_scale_grows_the_source(tmp_path):
     large = generate("genomes_1000g", tmp_path / "l", scale=3)
     size = lambda files: sum(p.stat().st_size for p in files)  # noqa: E731
     assert size(large) > 2.5 * size(small)
+
+
+def test_sample_ids_stay_unique_at_large_scale(tmp_path):
+    rng = np.random.Generator(np.random.PCG64(0))
+    groups = sample_groups(rng, scale=2000)
+    ids = [sample for group in groups for sample, _, _ in group]
+    assert len(ids) == len(set(ids)) == 2000 * 48 + 2
+    with pytest.raises(ValueError, match="too large"):
+        generate("genomes_1000g", tmp_path / "x", scale=5000)
 
 
 def test_generated_listings_parse(tmp_path):

@@ -98,11 +98,24 @@ def write_sequence_index(path: Path, n_rows: int, seed: int = 0, legacy: bool = 
     return path
 
 
+def sample_groups(rng: np.random.Generator, scale: int) -> tuple[list, list, list]:
+    """Unrelated (panel), related (ped) and unlisted (in indices only) samples.
+
+    One running number allocates the ids, so no two groups share one at any scale.
+    """
+    n_unrelated, n_related = 40 * scale, 8 * scale
+    if 96 + n_unrelated + n_related + 2 > 99_999:
+        raise ValueError(f"sample.scale={scale} is too large for the 1000 Genomes sample: IGSR sample ids "
+                         f"have five digits (at most scale {(99_999 - 98) // 48})")
+    unrelated = _samples(rng, n_unrelated, 96)
+    related = _samples(rng, n_related, 96 + n_unrelated)
+    unlisted = _samples(rng, 2, 96 + n_unrelated + n_related)
+    return unrelated, related, unlisted
+
+
 def write(outdir: Path, scale: int = 1, seed: int = 0) -> list[Path]:
     rng = np.random.Generator(np.random.PCG64(seed + 1000))
-    unrelated = _samples(rng, 40 * scale, 96)
-    related = _samples(rng, 8 * scale, 20000)
-    unlisted = _samples(rng, 2, 30000)  # in the indices, in no population table
+    unrelated, related, unlisted = sample_groups(rng, scale)
     written = []
 
     panel = outdir / "integrated_call_samples_v3.20130502.ALL.panel"
