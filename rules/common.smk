@@ -22,6 +22,10 @@ SAMPLE_DIR = "data/raw/sample/{source}"
 # Contracts checked by the validate_table rule (table name -> Parquet file).
 # Each chain's .smk adds its tables; the `all` rule asks for every report.
 TABLES = {}
+# Array stores (Zarr) checked by their own validation rule (store name -> store
+# directory, e.g. "climate_<stem>" -> data/processed/climate/<stem>.zarr); the
+# climate chain fills it, the quality report reads every one.
+STORES = {}
 # Products that rule all builds, added by each chain's .smk.
 FINAL = []
 
