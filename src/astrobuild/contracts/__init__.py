@@ -19,6 +19,7 @@ from astrobuild.contracts.kegg import (
     KeggOverviewMembers,
     KeggPathwayList,
 )
+from astrobuild.contracts.registry import PlanetRuns
 
 CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "1000g_master": Genomes1000gMaster,
@@ -29,4 +30,5 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "env_vectors": KeggEnvVectors,
     "kegg_pathway_list": KeggPathwayList,
     "kegg_gene_list": KeggGeneList,
+    "planet_runs": PlanetRuns,
 }

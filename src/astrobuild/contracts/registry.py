@@ -1,0 +1,40 @@
+"""Contract of the planet-run registry (``data/processed/planet_runs.parquet``).
+
+That references resolve (store on disk, planet in the archive table, pathways
+in the graph store) is checked when the registry is built
+(:func:`astrobuild.registry.build_registry`); the contract checks the shape.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from astrobuild.contracts.kegg import PATHWAY
+
+RUN_ID = r"^run-[0-9a-f]{16}$"
+PATHWAY_SET = PATHWAY[:-1] + r"(?: " + PATHWAY[1:-1] + r")*$"
+
+
+class PlanetRuns(pa.DataFrameModel):
+    """One row per planet-run with the key of every modality."""
+
+    run_id: Series[str] = pa.Field(str_matches=RUN_ID, unique=True,
+                                   description="run- + 16 hex digits of sha256(planet, scenario, cube sha256)")
+    planet: Series[str] = pa.Field(nullable=True, description="planet name: the key of the exoplanet table")
+    scenario: Series[str] = pa.Field(nullable=True, description="climate scenario of the run")
+    label: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="biosignature label from runs.csv (null: unlabelled)")
+    climate_file: Series[str] = pa.Field(description="the run's NetCDF file name")
+    climate_store: Series[str] = pa.Field(str_endswith=".zarr", description="the run's Zarr store")
+    source_sha256: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{64}$", description="sha256 of the NetCDF file")
+    spectrum: Series[str] = pa.Field(nullable=True, description="spectrum id in the spectra table")
+    spectrum_match: Series[str] = pa.Field(nullable=True, isin=["run", "planet"],
+                                           description="run: the run's own spectrum; planet: the planet's")
+    pathways: Series[str] = pa.Field(nullable=True, str_matches=PATHWAY_SET,
+                                     description="the run's biosphere: space-separated KEGG pathway ids")
+    n_pathways: Series[pa.Int32] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        coerce = True

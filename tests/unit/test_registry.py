@@ -1,0 +1,102 @@
+"""The planet-run registry: deterministic ids, modality keys, unresolved references."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from astrobuild.contracts.validate import validate_table
+from astrobuild.io import write_parquet
+from astrobuild.registry import RegistryError, build_registry, run_id
+
+SHA = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(4)]
+
+
+def _climate(**overrides) -> pd.DataFrame:
+    rows = [
+        {"file": "a_b__hot.nc", "stem": "a_b__hot", "source_sha256": SHA[0], "store": "s/a_b__hot.zarr",
+         "planet": "A b", "scenario": "hot", "label": True, "biosphere": "map00020 map00010"},
+        {"file": "a_b__cold.nc", "stem": "a_b__cold", "source_sha256": SHA[1], "store": "s/a_b__cold.zarr",
+         "planet": "A b", "scenario": "cold", "label": False, "biosphere": "map00010"},
+        {"file": "loose.nc", "stem": "loose", "source_sha256": SHA[2], "store": "s/loose.zarr",
+         "planet": None, "scenario": None, "label": None, "biosphere": None},
+    ]
+    for key, value in overrides.items():
+        rows[0][key] = value
+    return pd.DataFrame(rows)
+
+
+SPECTRA = pd.DataFrame({"spectrum": ["a_b__hot", "zz_planet_level", "aa_planet_level"],
+                        "planet": ["A b", "A b", "A b"]})
+
+
+def _build(climate=None, planets=("A b", "C d"), spectra=SPECTRA, pathways=("map00010", "map00020")):
+    return build_registry(_climate() if climate is None else climate, planets, spectra, pathways,
+                          store_exists=lambda p: True)
+
+
+def test_run_id_is_content_derived_and_stable():
+    assert run_id("A b", "hot", SHA[0]) == run_id("A b", "hot", SHA[0])
+    assert run_id("A b", "hot", SHA[0]).startswith("run-") and len(run_id("A b", "hot", SHA[0])) == 20
+    assert len({run_id("A b", "hot", SHA[0]), run_id("A b", "cold", SHA[0]), run_id("A c", "hot", SHA[0]),
+                run_id("A b", "hot", SHA[1]), run_id(None, None, SHA[0])}) == 5
+    with pytest.raises(ValueError, match="hash"):
+        run_id("A b", "hot", "")
+
+
+def test_registry_links_every_modality():
+    table, report = _build()
+    rows = {r["climate_file"]: r for r in table.to_pylist()}
+    hot, cold, loose = rows["a_b__hot.nc"], rows["a_b__cold.nc"], rows["loose.nc"]
+    assert hot["spectrum"] == "a_b__hot" and hot["spectrum_match"] == "run"
+    assert cold["spectrum"] == "aa_planet_level" and cold["spectrum_match"] == "planet"  # lowest id of the planet
+    assert loose["spectrum"] is None and loose["planet"] is None and loose["label"] is None
+    assert hot["pathways"] == "map00010 map00020" and hot["n_pathways"] == 2 and loose["n_pathways"] == 0
+    assert hot["run_id"] == run_id("A b", "hot", SHA[0])
+    assert table.column("run_id").to_pylist() == sorted(table.column("run_id").to_pylist())
+    assert report["runs"] == 3 and report["runs_without_planet"] == 1 and report["planets"] == 1
+    assert report["spectrum_match"] == {"run": 1, "planet": 1, "none": 1}
+    assert report["planets_in_archive_without_runs"] == 1
+
+
+def test_row_order_of_the_input_does_not_matter():
+    a, _ = _build()
+    b, _ = _build(climate=_climate().iloc[::-1].reset_index(drop=True))
+    assert a.equals(b)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"planet": "Nowhere b"}, "planet 'Nowhere b' is not in the exoplanet table"),
+    ({"biosphere": "map00010 map99999"}, "map99999 have no graph"),
+])
+def test_unresolved_references_stop_the_build_naming_run_and_key(override, message):
+    with pytest.raises(RegistryError, match=message) as err:
+        _build(climate=_climate(**override))
+    assert "a_b__hot" in str(err.value)
+
+
+def test_missing_store_is_an_error():
+    with pytest.raises(RegistryError, match="climate store s/a_b__hot.zarr does not exist"):
+        build_registry(_climate(), ["A b"], SPECTRA, ["map00010", "map00020"], store_exists=lambda p: False)
+
+
+def test_identical_runs_are_refused():
+    climate = _climate()
+    climate.loc[1, ["planet", "scenario", "source_sha256"]] = ["A b", "hot", SHA[0]]
+    with pytest.raises(RegistryError, match="identical defining content"):
+        _build(climate=climate)
+
+
+def test_registry_satisfies_its_contract(tmp_path):
+    table, _ = _build()
+    path = tmp_path / "planet_runs.parquet"
+    write_parquet(table, path)
+    assert validate_table("planet_runs", path)["valid"]
+    broken = pq.read_table(path).to_pandas()
+    broken.loc[0, "run_id"] = broken.loc[1, "run_id"]
+    write_parquet(__import__("pyarrow").Table.from_pandas(broken, preserve_index=False), path)
+    report = validate_table("planet_runs", path)
+    assert not report["valid"] and {f["column"] for f in report["failures"]} == {"run_id"}
