@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
+from astrobuild.contracts.exoplanets import Exoplanets
 from astrobuild.contracts.genomes import Genomes1000gMaster, Genomes1000gSamples
 from astrobuild.contracts.kegg import (
     KeggEdges,
@@ -19,6 +20,7 @@ from astrobuild.contracts.kegg import (
     KeggOverviewMembers,
     KeggPathwayList,
 )
+from astrobuild.contracts.spectra import Spectra
 
 CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "1000g_master": Genomes1000gMaster,
@@ -29,4 +31,6 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "env_vectors": KeggEnvVectors,
     "kegg_pathway_list": KeggPathwayList,
     "kegg_gene_list": KeggGeneList,
+    "exoplanets": Exoplanets,
+    "spectra": Spectra,
 }
