@@ -75,8 +75,9 @@ def _norm(name: str) -> str:
     return re.sub(r"\s+", "", _BRACKET_UNIT.sub("", name)).strip().lower()
 
 
-def explicit_unit(name: str) -> str | None:
-    """A unit written in the column name: ``depth[ppm]``, ``wave (nm)``, ``depth_percent``, ``dppm``."""
+def explicit_unit(name: str, ratio_is_fraction: bool = True) -> str | None:
+    """A unit written in the column name: ``depth[ppm]``, ``wave (nm)``, ``depth_percent``, ``dppm``;
+    ``(Rp/Rs)^2`` and ``Fp/Fs`` are fractions unless ``ratio_is_fraction`` is false (a comment may say otherwise)."""
     match = _BRACKET_UNIT.search(name)
     if match and "/" not in match.group(1) and match.group(1).strip():
         word = match.group(1).strip().lower()
@@ -87,7 +88,7 @@ def explicit_unit(name: str) -> str | None:
     for part in reversed(re.split(r"[_\-.]", base)[1:]):
         if part in _UNIT_WORDS:
             return _UNIT_WORDS[part]
-    if re.search(r"\(?rp/r[s*]\)?\^?2|rprs2|fp/f[s*]|fpfs", base):
+    if ratio_is_fraction and re.search(r"\(?rp/r[s*]\)?\^?2|rprs2|fp/f[s*]|fpfs", base):
         return "fraction"
     return None
 
@@ -232,7 +233,8 @@ def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine) -> Spect
         quarantine.add(path, None, f"not a spectrum: no wavelength and depth columns among {names}")
         return None
     depth_name = names[roles["depth"]]
-    depth_unit = explicit_unit(depth_name) or _unit_from_comments(comments, "depth")
+    depth_unit = (explicit_unit(depth_name, ratio_is_fraction=False) or _unit_from_comments(comments, "depth")
+                  or explicit_unit(depth_name))
     if depth_unit not in DEPTH_UNITS:
         stated = f"unit {depth_unit.lstrip('?')!r} unknown" if depth_unit else "no unit stated"
         raise SpectrumError(f"{path}: column {depth_name!r}: {stated}; depths must be ppm, percent or fraction "
