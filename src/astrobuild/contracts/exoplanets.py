@@ -9,8 +9,6 @@ flagged (``<column>_outlier``), not refused.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -31,7 +29,7 @@ def _field(col) -> tuple[object, object]:
     nullable = col.name != "planet"
     annotation = Series[_TYPES[col.kind]]
     if col.name not in _REQUIRED:
-        annotation = Optional[annotation]
+        annotation = annotation | None
     return annotation, pa.Field(nullable=nullable, unique=col.name == "planet",
                                 description=f"{col.description or col.name}{unit} (archive {col.archive})", **checks)
 
@@ -49,7 +47,7 @@ def _model() -> type[pa.DataFrameModel]:
     attrs["eqt_derived"] = pa.Field(
         description="eq_temp_k derived: T_eff * sqrt(R_star / 2a) * (1 - A)^(1/4), A = config exoplanets.albedo")
     for name, (lo, hi) in BOUNDS.items():
-        annotations[f"{name}_outlier"] = Optional[Series[bool]]
+        annotations[f"{name}_outlier"] = Series[bool] | None
         attrs[f"{name}_outlier"] = pa.Field(
             description=f"{name} outside [{lo:g}, {hi:g}] or beyond exoplanets.outlier_sigma in log10 space")
     annotations["outlier"] = Series[bool]
