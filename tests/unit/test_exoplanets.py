@@ -126,3 +126,18 @@ def test_real_pscomppars(realdata):
     assert 0 < report["eqt_derived"] < 5766 and 0 < report["outlier_rows"] < 0.1 * 5766
     assert not frame["outlier"].isna().any()
     Exoplanets.validate(arrow.to_pandas(), lazy=True)
+
+
+def test_rule_outputs_are_byte_identical(tmp_path):
+    from astrobuild.exoplanets.pipeline import exoplanet_archive_table, plot_exoplanets
+
+    raw = tmp_path / "raw"
+    generate("exoplanets", raw, scale=1)
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        report = exoplanet_archive_table([str(raw)], ["PSCompPars*.csv", "PS_*.csv"], "ps", 0.3, 3.0,
+                                         out / "t.parquet", out / "q.tsv", out / "r.json")
+        plot_exoplanets(out / "t.parquet", out / "p.png")
+        outputs.append([(out / n).read_bytes() for n in ("t.parquet", "q.tsv", "r.json", "p.png")])
+    assert outputs[0] == outputs[1] and report["file"] == "PS_2025.01.01.csv" and report["rows"] == 4

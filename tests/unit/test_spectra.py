@@ -116,3 +116,18 @@ def test_real_niriss_spectrum(realdata):
     assert len(table) == 132 and table["order"].value_counts().to_dict() == {1: 105, 2: 27}
     assert table["wavelength_um"].is_monotonic_increasing
     assert 20000 < np.median(table["depth_ppm"]) < 23000  # WASP-39 b: ~2.1 % deep
+
+
+def test_rule_outputs_are_byte_identical(tmp_path):
+    from astrobuild.spectra.pipeline import plot_spectra, spectra_table
+
+    raw = tmp_path / "raw"
+    generate("spectra", raw, scale=1)
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        report = spectra_table([str(raw)], ["*.csv", "*.txt", "*.dat"], out / "t.parquet", out / "q.tsv", out / "r.json")
+        plot_spectra(out / "t.parquet", out / "p.png")
+        outputs.append([(out / n).read_bytes() for n in ("t.parquet", "q.tsv", "r.json", "p.png")])
+    assert outputs[0] == outputs[1]
+    assert report["depth_units"] == {"fraction": 4, "percent": 4, "ppm": 4} and report["spectra"] == 12
