@@ -13,6 +13,8 @@ include: "rules/sample.smk"
 include: "rules/validate.smk"
 include: "rules/genomes.smk"
 include: "rules/kegg.smk"
+include: "rules/exoplanets.smk"
+include: "rules/spectra.smk"
 include: "rules/versioning.smk"
 
 

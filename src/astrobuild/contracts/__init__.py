@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
+from astrobuild.contracts.exoplanets import Exoplanets
 from astrobuild.contracts.genomes import Genomes1000gMaster, Genomes1000gSamples
 from astrobuild.contracts.kegg import (
     KeggEdges,
@@ -20,6 +21,7 @@ from astrobuild.contracts.kegg import (
     KeggPathwayList,
 )
 from astrobuild.contracts.registry import PlanetRuns
+from astrobuild.contracts.spectra import Spectra
 
 CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "1000g_master": Genomes1000gMaster,
@@ -31,4 +33,6 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "kegg_pathway_list": KeggPathwayList,
     "kegg_gene_list": KeggGeneList,
     "planet_runs": PlanetRuns,
+    "exoplanets": Exoplanets,
+    "spectra": Spectra,
 }

@@ -1,0 +1,44 @@
+# Exoplanets: NASA Exoplanet Archive download (PSCompPars or PS CSV) -> one row per planet.
+EXOPLANET_PATTERNS = ["PSCompPars*.csv", "PS_*.csv", "*pscomppars*.csv", "*exoplanet*archive*.csv"]
+
+
+rule exoplanet_archive_table:
+    input:
+        raw_inputs("exoplanets", EXOPLANET_PATTERNS),
+    output:
+        table="data/processed/exoplanets.parquet",
+        quarantine="data/processed/exoplanets.quarantine.tsv",
+        report="results/reports/exoplanet_archive_table.json",
+    params:
+        patterns=EXOPLANET_PATTERNS,
+        table_kind=config["exoplanets"]["table"],
+        albedo=config["exoplanets"]["albedo"],
+        outlier_sigma=config["exoplanets"]["outlier_sigma"],
+    log:
+        "logs/exoplanet_archive_table.log",
+    benchmark:
+        "results/benchmarks/exoplanet_archive_table.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/exoplanet_archive_table.py"
+
+
+rule plot_exoplanets:
+    input:
+        table=rules.exoplanet_archive_table.output.table,
+        table_ok=validation_report("exoplanets"),
+    output:
+        plot=report("results/exoplanets/radius_vs_teq.png", category="Exoplanets"),
+    log:
+        "logs/plot_exoplanets.log",
+    benchmark:
+        "results/benchmarks/plot_exoplanets.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/plot_exoplanets.py"
+
+
+TABLES["exoplanets"] = rules.exoplanet_archive_table.output.table
+FINAL += rules.plot_exoplanets.output

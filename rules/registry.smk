@@ -1,0 +1,30 @@
+# The planet-run registry: one row per planet x climate-scenario run, the key of every modality.
+
+
+rule planet_runs:
+    input:
+        climate_runs=rules.index_climate_runs.output.table,
+        exoplanets=rules.exoplanet_archive_table.output.table,
+        spectra=rules.spectra_table.output.table,
+        env_vectors=rules.make_env_vectors.output.table,
+        climate_ok=validation_report("climate_runs"),
+        exoplanets_ok=validation_report("exoplanets"),
+        spectra_ok=validation_report("spectra"),
+        env_ok=validation_report("env_vectors"),
+        graphs_ok=rules.check_kegg_graphs.output,
+    output:
+        table="data/processed/planet_runs.parquet",
+        report="results/reports/planet_runs.json",
+    params:
+        planet_column="planet",
+    log:
+        "logs/planet_runs.log",
+    benchmark:
+        "results/benchmarks/planet_runs.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/planet_runs.py"
+
+
+TABLES["planet_runs"] = rules.planet_runs.output.table

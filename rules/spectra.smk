@@ -1,0 +1,41 @@
+# Spectra: transmission/emission spectrum files -> one tidy table (depth in ppm, wavelength in µm).
+SPECTRA_PATTERNS = ["*.csv", "*.txt", "*.dat", "*.tsv", "*.ecsv", "*.tbl"]
+
+
+rule spectra_table:
+    input:
+        raw_inputs("spectra", SPECTRA_PATTERNS),
+    output:
+        table="data/processed/spectra.parquet",
+        quarantine="data/processed/spectra.quarantine.tsv",
+        report="results/reports/spectra_table.json",
+    params:
+        patterns=SPECTRA_PATTERNS,
+    log:
+        "logs/spectra_table.log",
+    benchmark:
+        "results/benchmarks/spectra_table.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/spectra_table.py"
+
+
+rule plot_spectra:
+    input:
+        table=rules.spectra_table.output.table,
+        table_ok=validation_report("spectra"),
+    output:
+        plot=report("results/spectra/spectra_overlay.png", category="Spectra"),
+    log:
+        "logs/plot_spectra.log",
+    benchmark:
+        "results/benchmarks/plot_spectra.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/plot_spectra.py"
+
+
+TABLES["spectra"] = rules.spectra_table.output.table
+FINAL += rules.plot_spectra.output

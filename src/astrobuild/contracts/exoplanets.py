@@ -1,0 +1,65 @@
+"""Contract of the processed exoplanet table (``data/processed/exoplanets.parquet``).
+
+The table holds whichever archive columns the download had, under their
+documented names (:mod:`astrobuild.exoplanets.columns`), so every column but
+the few the model needs is optional; none outside the list may appear
+(strict). Ranges refuse impossible values only: unusual values are kept and
+flagged (``<column>_outlier``), not refused.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from astrobuild.exoplanets.columns import all_columns
+from astrobuild.exoplanets.derive import BOUNDS
+
+_TYPES = {"str": str, "int": pa.typing.Int64, "float": float}
+_REQUIRED = {"planet", "radius_earth", "semi_major_axis_au", "eq_temp_k", "star_teff_k", "star_radius_sun"}
+
+
+def _field(col) -> tuple[object, object]:
+    unit = f" [{col.unit}]" if col.unit else ""
+    checks = {}
+    if col.lo is not None:
+        checks["ge"] = col.lo
+    if col.hi is not None:
+        checks["le"] = col.hi
+    nullable = col.name != "planet"
+    annotation = Series[_TYPES[col.kind]]
+    if col.name not in _REQUIRED:
+        annotation = annotation | None
+    return annotation, pa.Field(nullable=nullable, unique=col.name == "planet",
+                                description=f"{col.description or col.name}{unit} (archive {col.archive})", **checks)
+
+
+def _model() -> type[pa.DataFrameModel]:
+    annotations, attrs = {}, {}
+    for col in all_columns():
+        if col.name == "default_flag":  # used to pick the rows, then dropped
+            continue
+        annotations[col.name], attrs[col.name] = _field(col)
+    annotations["semi_major_axis_derived"] = Series[bool]
+    attrs["semi_major_axis_derived"] = pa.Field(
+        description="semi_major_axis_au derived by Kepler's third law from orbital period and stellar mass")
+    annotations["eqt_derived"] = Series[bool]
+    attrs["eqt_derived"] = pa.Field(
+        description="eq_temp_k derived: T_eff * sqrt(R_star / 2a) * (1 - A)^(1/4), A = config exoplanets.albedo")
+    for name, (lo, hi) in BOUNDS.items():
+        annotations[f"{name}_outlier"] = Series[bool] | None
+        attrs[f"{name}_outlier"] = pa.Field(
+            description=f"{name} outside [{lo:g}, {hi:g}] or beyond exoplanets.outlier_sigma in log10 space")
+    annotations["outlier"] = Series[bool]
+    attrs["outlier"] = pa.Field(description="any <column>_outlier is true (row kept)")
+
+    class Config:
+        strict = True
+        coerce = True
+
+    doc = "One row per planet, archive columns renamed with units, derived values and outlier flags."
+    return type("Exoplanets", (pa.DataFrameModel,), {"__annotations__": annotations, "__doc__": doc,
+                                                     "__module__": __name__, "Config": Config, **attrs})
+
+
+Exoplanets = _model()

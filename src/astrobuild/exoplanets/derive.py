@@ -1,0 +1,111 @@
+"""Derived planet parameters and outlier flags. Nothing is dropped; everything derived is flagged.
+
+Semi-major axis (where missing): Kepler's third law with the planet's mass
+neglected, ``a [au] = (P [yr]^2 * M_star [M_sun])^(1/3)``, P in days / 365.25.
+Flag ``semi_major_axis_derived``.
+
+Equilibrium temperature (where missing):
+``T_eq = T_eff * sqrt(R_star / (2 a)) * (1 - A)^(1/4)``
+(full heat redistribution, R_star and a in the same unit: 1 R_sun =
+0.00465047 au), with the Bond albedo ``A`` from config ``exoplanets.albedo``
+(default 0.3, Earth-like). Flag ``eqt_derived``. Archive values are kept as
+they are (the archive's own albedo assumptions vary by reference).
+
+Outliers, per checked column: ``<column>_outlier`` is true when a value lies
+outside the physical bounds of :data:`BOUNDS`, or is more than
+``exoplanets.outlier_sigma`` (default 3) standard deviations from the mean of
+the column in log10 space (the parameters span decades). The sigma test runs
+on columns with at least :data:`MIN_ROWS_FOR_SIGMA` values. ``outlier`` is
+true when any column is flagged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+R_SUN_AU = 0.00465047
+# The columns a model of planet-runs needs, as archive names: without them the
+# table is not worth building, so their absence is an error, not a NaN column.
+REQUIRED = ("pl_name", "pl_rade", "st_teff", "st_rad")
+# Either the semi-major axis, or what Kepler's law derives it from.
+ORBIT_ALTERNATIVES = (("pl_orbsmax",), ("pl_orbper", "st_mass"))
+MIN_ROWS_FOR_SIGMA = 10
+# Physical bounds of plausible planets and hosts (inclusive); outside them a value is flagged.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "radius_earth": (0.1, 30.0),  # ~2.7 Jupiter radii: beyond the most inflated hot Jupiters
+    "mass_earth": (0.01, 9535.0),  # 30 Jupiter masses: past that it is a brown dwarf or a star
+    "orbital_period_days": (0.05, 1.0e8),
+    "semi_major_axis_au": (0.003, 1.0e4),
+    "eq_temp_k": (30.0, 4500.0),
+    "star_teff_k": (1000.0, 50000.0),
+    "star_radius_sun": (0.005, 300.0),
+    "star_mass_sun": (0.01, 150.0),
+    "distance_pc": (1.0, 1.0e5),
+}
+
+
+def missing_required(columns: set[str]) -> list[str]:
+    """Archive columns the model needs that ``columns`` lacks (empty: all there)."""
+    missing = [c for c in REQUIRED if c not in columns]
+    if not any(all(c in columns for c in alt) for alt in ORBIT_ALTERNATIVES):
+        missing.append("pl_orbsmax (or pl_orbper and st_mass)")
+    return missing
+
+
+def semi_major_axis(period_days: pd.Series, star_mass_sun: pd.Series) -> pd.Series:
+    return ((period_days / 365.25) ** 2 * star_mass_sun) ** (1.0 / 3.0)
+
+
+def equilibrium_temperature(teff_k: pd.Series, star_radius_sun: pd.Series, a_au: pd.Series,
+                            albedo: float) -> pd.Series:
+    return teff_k * np.sqrt(star_radius_sun * R_SUN_AU / (2.0 * a_au)) * (1.0 - albedo) ** 0.25
+
+
+def fill_derived(frame: pd.DataFrame, albedo: float) -> pd.DataFrame:
+    """Add ``semi_major_axis_derived``/``eqt_derived`` and fill the missing values they flag."""
+    if not 0.0 <= albedo < 1.0:
+        raise ValueError(f"exoplanets.albedo must be in [0, 1), got {albedo}")
+    frame = frame.copy()
+    for name in ("semi_major_axis_au", "eq_temp_k"):
+        if name not in frame:
+            frame[name] = pd.Series(np.nan, index=frame.index, dtype="float64")
+    a = frame["semi_major_axis_au"]
+    if "orbital_period_days" in frame and "star_mass_sun" in frame:
+        kepler = semi_major_axis(frame["orbital_period_days"], frame["star_mass_sun"])
+        fill_a = a.isna() & kepler.notna() & (kepler > 0)
+    else:
+        kepler, fill_a = a, pd.Series(False, index=frame.index)
+    frame["semi_major_axis_au"] = a.where(~fill_a, kepler)
+    frame["semi_major_axis_derived"] = fill_a.astype(bool)
+    teq = equilibrium_temperature(frame["star_teff_k"], frame["star_radius_sun"], frame["semi_major_axis_au"], albedo)
+    fill_t = frame["eq_temp_k"].isna() & teq.notna() & np.isfinite(teq)
+    frame["eq_temp_k"] = frame["eq_temp_k"].where(~fill_t, teq.round(1))
+    frame["eqt_derived"] = fill_t.astype(bool)
+    return frame
+
+
+def flag_outliers(frame: pd.DataFrame, sigma: float) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Add ``<column>_outlier`` for each checked column present, and ``outlier`` (any); returns counts."""
+    frame = frame.copy()
+    counts: dict[str, dict[str, int]] = {}
+    any_flag = pd.Series(False, index=frame.index)
+    for name, (lo, hi) in BOUNDS.items():
+        if name not in frame:
+            continue
+        values = frame[name].astype("float64")
+        present = values.notna()
+        bounds = present & ((values < lo) | (values > hi))
+        positive = present & (values > 0)
+        logs = np.log10(values.where(positive))
+        spread = present & False
+        if int(positive.sum()) >= MIN_ROWS_FOR_SIGMA:
+            std = float(logs.std(ddof=0))
+            if std > 0:
+                spread = positive & ((logs - float(logs.mean())).abs() > sigma * std)
+        flag = (bounds | spread).astype(bool)
+        frame[f"{name}_outlier"] = flag
+        any_flag |= flag
+        counts[name] = {"bounds": int(bounds.sum()), "sigma": int(spread.sum()), "flagged": int(flag.sum())}
+    frame["outlier"] = any_flag.astype(bool)
+    return frame, counts

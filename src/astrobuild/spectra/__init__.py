@@ -1,0 +1,1 @@
+"""Transmission/emission spectra: readers of the common text formats, one tidy table."""

@@ -1,0 +1,122 @@
+"""The spectra chain's steps: spectrum files -> one tidy table; its summary plot."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from astrobuild.io import atomic_path, write_json, write_parquet
+from astrobuild.paths import collect_files
+from astrobuild.progress import progress
+from astrobuild.quarantine import Quarantine
+from astrobuild.spectra.reader import Spectrum, SpectrumError, read_spectrum
+
+log = logging.getLogger(__name__)
+SCHEMA = pa.schema([
+    pa.field("spectrum", pa.string(), nullable=False, metadata={"description": "spectrum id: the file name without suffix"}),
+    pa.field("planet", pa.string(), metadata={"description": "planet named in a '# planet:'/'# target:' comment"}),
+    pa.field("kind", pa.string(), metadata={"description": "transmission or emission, when stated"}),
+    pa.field("instrument", pa.string(), metadata={"description": "instrument, when stated"}),
+    pa.field("order", pa.int64(), metadata={"description": "spectral order, when given"}),
+    pa.field("wavelength_um", pa.float64(), nullable=False, metadata={"unit": "um", "description": "wavelength"}),
+    pa.field("wavelength_err_um", pa.float64(), metadata={"unit": "um", "description": "wavelength uncertainty or bin half-width"}),
+    pa.field("depth_ppm", pa.float64(), nullable=False,
+             metadata={"unit": "ppm", "description": "transit (Rp/Rs)^2 or eclipse (Fp/Fs) depth, parts per million"}),
+    pa.field("depth_err_ppm", pa.float64(), metadata={"unit": "ppm", "description": "depth uncertainty (1 sigma)"}),
+    pa.field("quality", pa.int64(), metadata={"description": "quality flag as given by the file (0: good), when given"}),
+])
+COLUMNS = SCHEMA.names
+SORT_KEYS = [("spectrum", "ascending"), ("wavelength_um", "ascending"), ("order", "ascending")]
+
+
+def spectra_frame(spectra: list[Spectrum]) -> pa.Table:
+    """Spectra -> one table sorted by spectrum then wavelength (then order), stable and deterministic."""
+    columns: dict[str, list] = {name: [] for name in COLUMNS}
+    for s in spectra:
+        n = len(s.rows)
+        for key, value in (("spectrum", s.spectrum), ("planet", s.planet), ("kind", s.kind),
+                           ("instrument", s.instrument)):
+            columns[key].extend([value] * n)
+        for row in s.rows:
+            wave, werr, depth, derr, order, quality = row
+            columns["wavelength_um"].append(wave)
+            columns["wavelength_err_um"].append(werr)
+            columns["depth_ppm"].append(depth)
+            columns["depth_err_ppm"].append(derr)
+            columns["order"].append(order)
+            columns["quality"].append(quality)
+    table = pa.table({name: pa.array(columns[name], SCHEMA.field(name).type) for name in COLUMNS}, schema=SCHEMA)
+    # Arrow's sort is stable: rows with equal keys keep the file order.
+    return table.sort_by(SORT_KEYS)
+
+
+def read_spectra(files: list, quarantine: Quarantine, show_progress: bool = True) -> list[Spectrum]:
+    spectra, seen = [], {}
+    items = progress(files, desc="spectra_table", unit="file") if show_progress else files
+    for path in items:
+        spectrum = read_spectrum(path, quarantine)
+        if spectrum is None:
+            continue
+        if spectrum.spectrum in seen:
+            raise SpectrumError(f"two spectrum files with the id {spectrum.spectrum!r}: {seen[spectrum.spectrum]} "
+                                f"and {os.fspath(path)} (the id is the file name without its suffix)")
+        seen[spectrum.spectrum] = os.fspath(path)
+        spectra.append(spectrum)
+    return spectra
+
+
+def spectra_table(inputs: list[str], patterns: list[str], table_path: str, quarantine_path: str,
+                  report_path: str) -> dict[str, Any]:
+    files = collect_files(inputs, patterns)
+    if not files:
+        raise SpectrumError(f"spectra_table: no files matching {patterns} in {inputs}")
+    quarantine = Quarantine()
+    spectra = read_spectra(files, quarantine)
+    if not spectra:
+        raise SpectrumError(f"spectra_table: none of the {len(files)} file(s) holds a spectrum; see {quarantine_path}")
+    table = spectra_frame(spectra)
+    write_parquet(table, table_path, dictionary=["spectrum", "planet", "kind", "instrument"])
+    quarantine.write(quarantine_path)
+    report = {
+        "files": len(files), "spectra": len(spectra), "rows": table.num_rows,
+        "files_without_spectrum": len(files) - len(spectra),
+        "depth_units": dict(sorted(Counter(s.depth_unit for s in spectra).items())),
+        "wavelength_units": dict(sorted(Counter(s.wave_unit for s in spectra).items())),
+        "kinds": dict(sorted(Counter(s.kind or "unknown" for s in spectra).items())),
+        "instruments": dict(sorted(Counter(s.instrument or "unknown" for s in spectra).items())),
+        "with_planet": sum(s.planet is not None for s in spectra),
+        "ignored_columns": {s.spectrum: s.ignored_columns for s in spectra if s.ignored_columns},
+        "quarantine": quarantine.counts(),
+    }
+    write_json(report, report_path)
+    log.info("%d file(s) -> %d spectra, %d rows; quarantined: %s", len(files), len(spectra), table.num_rows,
+             quarantine.counts())
+    return report
+
+
+def plot_spectra(table_path: str, plot_path: str, max_spectra: int = 12) -> None:
+    """Overlay of the first spectra, each relative to its median depth, so bands of different planets compare."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = pq.read_table(table_path, columns=["spectrum", "wavelength_um", "depth_ppm"]).to_pandas()
+    ids = sorted(frame["spectrum"].unique())
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for sid in ids[:max_spectra]:
+        rows = frame[frame["spectrum"] == sid]
+        ax.plot(rows["wavelength_um"], rows["depth_ppm"] - rows["depth_ppm"].median(), lw=0.8, label=sid)
+    ax.set_xlabel("wavelength [µm]")
+    ax.set_ylabel("depth - median depth [ppm]")
+    ax.set_title(f"Spectra: {len(ids)} (first {min(len(ids), max_spectra)} shown)")
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    with atomic_path(plot_path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)

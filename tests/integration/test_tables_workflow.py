@@ -1,0 +1,57 @@
+"""The exoplanet and spectra targets, run by Snakemake in a temporary copy of the repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from astrobuild.contracts.validate import validate_table
+from astrobuild.sample.universe import build_universe, runs_csv_text
+from tests.workflow import copy_workflow, snakemake
+
+pytestmark = pytest.mark.integration
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+TARGETS = ["results/exoplanets/radius_vs_teq.png", "results/spectra/spectra_overlay.png"]
+
+
+def test_tables_on_the_sample(tmp_path):
+    repo = copy_workflow(tmp_path / "repo")
+    snakemake(repo, *TARGETS)
+    for table in ("exoplanets", "spectra"):
+        report = json.loads((repo / "results" / "validation" / f"{table}.json").read_text())
+        assert report["valid"] and report["rows"] > 0, table
+        assert validate_table(table, repo / report["file"])["valid"], table
+    planets = pq.read_table(repo / "data/processed/exoplanets.parquet").to_pandas()
+    universe = build_universe(1, 0)
+    assert list(planets["planet"]) == sorted(p.name for p in universe.planets)
+    summary = json.loads((repo / "results/reports/exoplanet_archive_table.json").read_text())
+    assert summary["table_kind"] == "pscomppars" and summary["file"].startswith("PSCompPars")
+    assert (summary["rows"], summary["eqt_derived"], summary["eqt_missing"]) == (4, 2, 1)
+    assert summary["outlier_rows"] == int(planets["outlier"].sum()) == 1
+    spectra = pq.read_table(repo / "data/processed/spectra.parquet").to_pandas()
+    # the registry's link: the spectrum id is the climate cube's stem (the runs.csv file without .nc)
+    stems = {line.split(",")[0].removesuffix(".nc") for line in runs_csv_text(universe).splitlines()[1:]}
+    assert set(spectra["spectrum"]) == stems
+    quarantine = (repo / "data/processed/spectra.quarantine.tsv").read_text().splitlines()
+    assert len(quarantine) == 2 and "asb0001_b__high_co2.txt\t13\t" in quarantine[1]
+    for plot in TARGETS:
+        assert (repo / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tables_on_real_files_in_local_mode(tmp_path):
+    if not REAL.is_dir():
+        pytest.skip(f"{REAL} absent (../shared/realdata is not part of a fresh clone)")
+    repo = copy_workflow(tmp_path / "repo")
+    (repo / "local.yaml").write_text(
+        f"sources:\n  exoplanets: {{mode: local, path: '{REAL / 'exoplanets'}'}}\n"
+        f"  spectra: {{mode: local, path: '{REAL / 'spectra'}'}}\n", encoding="utf-8")
+    snakemake(repo, *TARGETS, "--configfile", "local.yaml")
+    planets = pq.read_table(repo / "data/processed/exoplanets.parquet")
+    assert planets.num_rows == 5766
+    assert planets.schema.field("orbital_period_days").metadata[b"description"] == b"Orbital Period [days]"
+    spectra = pq.read_table(repo / "data/processed/spectra.parquet").to_pandas()
+    assert set(spectra["order"]) == {1, 2} and len(spectra) == 132
+    assert spectra["wavelength_um"].is_monotonic_increasing

@@ -1,0 +1,133 @@
+"""Spectrum readers and the tidy table: generated files of every layout, edge cases, the real NIRISS file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astrobuild.contracts.spectra import Spectra
+from astrobuild.quarantine import Quarantine
+from astrobuild.sample import generate
+from astrobuild.sample.spectra import R_EARTH_KM, R_SUN_KM
+from astrobuild.sample.universe import build_universe, runs_csv_text
+from astrobuild.spectra.pipeline import read_spectra, spectra_frame
+from astrobuild.spectra.reader import SpectrumError, column_role, explicit_unit, read_spectrum
+
+
+def _table(files):
+    q = Quarantine()
+    return spectra_frame(read_spectra(files, q, show_progress=False)).to_pandas(), q
+
+
+def test_column_roles_and_units():
+    assert [column_role(n) for n in ("wave", "wave_error", "dppm", "dppm_err", "order", "quality", "(Rp/Rs)^2", "err")] == [
+        "wavelength", "wavelength_err", "depth", "depth_err", "order", "quality", "depth", "depth_err"]
+    assert [explicit_unit(n) for n in ("dppm", "depth_percent", "depth[ppm]", "wave (nm)", "(Rp/Rs)^2", "depth")] == [
+        "ppm", "percent", "ppm", "nm", "fraction", None]
+
+
+def test_sample_spectra_every_layout_agrees(tmp_path):
+    files = generate("spectra", tmp_path, scale=1)
+    universe = build_universe(1, 0)
+    assert {f.suffix for f in files} == {".csv", ".txt", ".dat"}
+    table, q = _table(files)
+    Spectra.validate(table, lazy=True)
+    # the spectrum id is the run name, which is the climate cube's stem: the planet-run registry's link
+    stems = {line.split(",")[0].removesuffix(".nc") for line in runs_csv_text(universe).splitlines()[1:]}
+    assert set(table["spectrum"]) == stems == {r.run_name for r in universe.runs}
+    assert [(r.line, r.reason) for r in q.records] == [(13, "2 fields, expected 3")]
+    planets = {p.name: p for p in universe.planets}
+    for run in universe.runs:
+        rows = table[table["spectrum"] == run.run_name]
+        assert rows["wavelength_um"].is_monotonic_increasing and (rows["planet"] == run.planet).all()
+        p = planets[run.planet]
+        depth0 = (p.rade * R_EARTH_KM / (p.st_rad * R_SUN_KM)) ** 2 * 1e6
+        # ppm, percent and fraction files all land on the same physical depth
+        continuum = rows[(rows["wavelength_um"] > 0.9) & (rows["wavelength_um"] < 1.05)]["depth_ppm"].median()
+        assert continuum == pytest.approx(depth0, rel=0.02), run.run_name
+    assert (table["kind"] == "transmission").all()
+
+
+def test_ch4_band_is_there_exactly_when_the_run_has_it(tmp_path):
+    table, _ = _table(generate("spectra", tmp_path, scale=2))
+    universe = build_universe(2, 0)
+    for run in universe.runs:
+        rows = table[table["spectrum"] == run.run_name]
+        band = rows[(rows["wavelength_um"] > 3.2) & (rows["wavelength_um"] < 3.4)]["depth_ppm"].mean()
+        base = rows[(rows["wavelength_um"] > 3.6) & (rows["wavelength_um"] < 3.9)]["depth_ppm"].mean()
+        excess = band / base - 1.0
+        assert (excess > 0.015) == run.ch4_band, (run.run_name, excess)
+
+
+def test_same_seed_same_bytes(tmp_path):
+    a = generate("spectra", tmp_path / "a", scale=1, seed=3)
+    b = generate("spectra", tmp_path / "b", scale=1, seed=3)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+def test_names_only_in_comment_with_units_in_comment(tmp_path):
+    path = tmp_path / "wasp-x_emission.dat"
+    path.write_text("# target: WASP-X b\n# wavelength unit: nm\n# depth unit: percent\n"
+                    "#  wl    fp/fs_depth    sigma\n  1200.0   0.0100  0.0010\n   900.0   0.0200  0.0010\n"
+                    "  nan   0.1 0.1\n  1000.0  abc  0.1\n", encoding="utf-8")
+    q = Quarantine()
+    s = read_spectrum(path, q)
+    assert (s.planet, s.kind, s.depth_unit, s.wave_unit) == ("WASP-X b", "emission", "percent", "nm")
+    assert s.rows == [(1.2, None, 100.0, 10.0, None, None), (0.9, None, 200.0, 10.0, None, None)]
+    assert [(r.line, r.reason) for r in q.records] == [(7, "missing wavelength in column 'wl'"),
+                                                       (8, "not a number in column 'fp/fs_depth'")]
+
+
+def test_unknown_depth_unit_names_file_and_column(tmp_path):
+    path = tmp_path / "s.txt"
+    path.write_text("# wavelength depth err\n1.0 0.5 0.1\n", encoding="utf-8")
+    with pytest.raises(SpectrumError, match=r"s.txt: column 'depth': no unit stated"):
+        read_spectrum(path, Quarantine())
+    path.write_text("wave,depth[mmag],err\n1.0,0.5,0.1\n", encoding="utf-8")
+    with pytest.raises(SpectrumError, match=r"s.txt: column 'depth\[mmag\]': unit 'mmag' unknown"):
+        read_spectrum(path, Quarantine())
+
+
+def test_unreadable_and_non_spectrum_files(tmp_path):
+    binary = tmp_path / "blob.dat"
+    binary.write_bytes(b"\xff\xfe\x00\x81garbage")
+    with pytest.raises(SpectrumError, match=r"blob.dat: cannot read"):
+        read_spectrum(binary, Quarantine())
+    notes = tmp_path / "runs.csv"
+    notes.write_text("file,planet,scenario\na.nc,A b,x\n", encoding="utf-8")
+    q = Quarantine()
+    assert read_spectrum(notes, q) is None and "not a spectrum" in q.records[0].reason
+
+
+def test_duplicate_spectrum_ids_are_an_error(tmp_path):
+    for name in ("x.csv", "x.txt"):
+        (tmp_path / name).write_text("wave,dppm\n1.0,100\n", encoding="utf-8")
+    with pytest.raises(SpectrumError, match=r"two spectrum files with the id 'x'"):
+        read_spectra(sorted(tmp_path.iterdir()), Quarantine(), show_progress=False)
+
+
+def test_real_niriss_spectrum(realdata):
+    path = realdata / "spectra" / "CMADF-WASP_39b_NIRISS_transmission_spectrum_R100.csv"
+    q = Quarantine()
+    s = read_spectrum(path, q)
+    assert (s.depth_unit, s.instrument, s.kind, s.planet) == ("ppm", "NIRISS", "transmission", None) and len(q) == 0
+    table, _ = _table([path])
+    Spectra.validate(table, lazy=True)
+    assert len(table) == 132 and table["order"].value_counts().to_dict() == {1: 105, 2: 27}
+    assert table["wavelength_um"].is_monotonic_increasing
+    assert 20000 < np.median(table["depth_ppm"]) < 23000  # WASP-39 b: ~2.1 % deep
+
+
+def test_rule_outputs_are_byte_identical(tmp_path):
+    from astrobuild.spectra.pipeline import plot_spectra, spectra_table
+
+    raw = tmp_path / "raw"
+    generate("spectra", raw, scale=1)
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        report = spectra_table([str(raw)], ["*.csv", "*.txt", "*.dat"], out / "t.parquet", out / "q.tsv", out / "r.json")
+        plot_spectra(out / "t.parquet", out / "p.png")
+        outputs.append([(out / n).read_bytes() for n in ("t.parquet", "q.tsv", "r.json", "p.png")])
+    assert outputs[0] == outputs[1]
+    assert report["depth_units"] == {"fraction": 4, "percent": 4, "ppm": 4} and report["spectra"] == 12
