@@ -14,6 +14,7 @@ include: "rules/validate.smk"
 include: "rules/genomes.smk"
 include: "rules/kegg.smk"
 include: "rules/versioning.smk"
+include: "rules/quality.smk"
 
 
 rule all:
