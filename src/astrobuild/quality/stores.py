@@ -17,7 +17,8 @@ LON_NAMES = ("lon", "longitude")
 
 def open_store(path: str | os.PathLike[str]) -> xr.Dataset:
     # Raw numbers are enough here, and GCM calendars (noleap, 360_day) need no cftime round trip.
-    return xr.open_zarr(os.fspath(path), decode_times=False, decode_timedelta=False)
+    # Per-array metadata works with or without consolidated metadata (not part of Zarr v3).
+    return xr.open_zarr(os.fspath(path), consolidated=False, decode_times=False, decode_timedelta=False)
 
 
 def _nan_fraction(ds: xr.Dataset, var: str, validation: dict[str, Any]) -> float:
