@@ -7,13 +7,21 @@ import json
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow as pyarrow
+import pyarrow
 import pytest
 import xarray as xr
 from pandera.typing import Series
 
 from astrobuild.io import write_json, write_parquet
-from astrobuild.quality import QualityError, build_report, check_bars, grade, passes, quality_report, score_store
+from astrobuild.quality import (
+    QualityError,
+    build_report,
+    check_bars,
+    grade,
+    passes,
+    quality_report,
+    score_store,
+)
 from astrobuild.quality.grades import min_grade_for
 from astrobuild.quality.registry import Rule
 from astrobuild.quality.tables import score_table
