@@ -134,15 +134,19 @@ def test_registry_rules_of_the_1000g_samples():
     assert result["consistency"]["score"] == 0.75
 
 
-def _store(tmp_path, name="run.zarr", lat=(-45.0, 0.0, 45.0), units=True, nan=0, consolidated=False) -> str:
+def _store(tmp_path, name="run.zarr", lat=(-45.0, 0.0, 45.0), units=True, nan=0, consolidated=False,
+           bounds=False) -> str:
     rng = np.random.default_rng(0)
     ts = 250.0 + rng.random((2, len(lat), 4))
     ts.flat[:nan] = np.nan
     ds = xr.Dataset(
         {"TS": (("time", "lat", "lon"), ts, {"units": "K"} if units else {}),
          "T": (("time", "lev", "lat", "lon"), 200.0 + rng.random((2, 2, len(lat), 4)), {"units": "K"})},
-        coords={"time": ("time", [0.0, 30.0], {"units": "days since 2000-01-01"}), "lev": [1000.0, 500.0],
+        coords={"time": ("time", [0.0, 30.0], {"units": "days since 2000-01-01", "bounds": "time_bnds"}),
+                "lev": [1000.0, 500.0],
                 "lat": list(lat), "lon": [0.0, 90.0, 180.0, 270.0]})
+    if bounds:
+        ds["time_bnds"] = (("time", "nbnd"), [[0.0, 30.0], [30.0, 60.0]])
     path = tmp_path / name
     ds.to_zarr(path, mode="w", consolidated=consolidated)
     return str(path)
@@ -154,7 +158,7 @@ def _validation(path, checks=(True, True, True, True), nan_ts=None) -> dict:
         variables["TS"]["nan_fraction"] = nan_ts
         variables["T"]["nan_fraction"] = 0.0
     return {"store": path, "source": "run.nc", "valid": all(checks),
-            "dims": {"time": 2, "lev": 2, "lat": 3, "lon": 4}, "variables": variables,
+            "dims": dict(xr.open_zarr(path, consolidated=False).sizes), "variables": variables,
             "checks": [{"name": f"check{i}", "passed": ok, "detail": "d"} for i, ok in enumerate(checks)]}
 
 
@@ -174,12 +178,13 @@ def test_store_scores(tmp_path):
 
 
 def test_store_coordinates_units_and_dims(tmp_path):
-    path = _store(tmp_path, lat=(0.0, -45.0, 45.0), units=False, consolidated=True)
+    path = _store(tmp_path, lat=(0.0, -45.0, 45.0), units=False, consolidated=True, bounds=True)
     result = score_store("climate_run", path, _validation(path))
     assert result["uniqueness"]["coordinates"]["lat"] == {"unique_and_monotonic": False}
     assert result["uniqueness"]["score"] == 0.75
     failed = [c["name"] for c in result["consistency"]["checks"] if not c["passed"]]
     assert failed == ["units:TS"]
+    assert "units:time_bnds" not in {c["name"] for c in result["consistency"]["checks"]}  # CF bounds: parent's units
     wrong_dims = {**_validation(path), "dims": {"time": 2, "lev": 2, "lat": 3, "lon": 5}}
     result = score_store("climate_run", path, wrong_dims)
     assert "dims_match_validation" in [c["name"] for c in result["consistency"]["checks"] if not c["passed"]]
@@ -188,7 +193,7 @@ def test_store_coordinates_units_and_dims(tmp_path):
 def _build(tmp_path, frame, config=None):
     table = tmp_path / "toy.parquet"
     write_parquet(pyarrow.Table.from_pandas(frame, preserve_index=False), table)
-    store = _store(tmp_path)
+    store = _store(tmp_path, bounds=True)
     write_json(_validation(store), tmp_path / "climate_run.json")
     write_json({"valid": True, "rows": len(frame)}, tmp_path / "toy.json")
     return dict(tables={"toy": str(table)}, stores={"climate_run": store},
