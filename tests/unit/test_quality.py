@@ -241,3 +241,14 @@ def test_quality_report_files_are_deterministic_and_complete(tmp_path, monkeypat
     with pytest.raises(QualityError, match="toy"):
         quality_report(**_build(tmp_path, frame), json_path=tmp_path / "c.json", html_path=tmp_path / "c.html")
     assert json.loads((tmp_path / "c.json").read_text())["tables"]["toy"]["grade"] == "F"
+
+
+def test_map_variable_choice(tmp_path):
+    from astrobuild.quality.html import map_variable
+    from astrobuild.quality.stores import open_store
+
+    ds = open_store(_store(tmp_path))
+    assert map_variable(ds) == "TS"  # T has a lev dimension: not a surface field
+    renamed = ds.rename({"TS": "tsurf", "lat": "latitude", "lon": "longitude"})
+    assert map_variable(renamed) == "tsurf"
+    assert map_variable(ds[["T"]]) is None

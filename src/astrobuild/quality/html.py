@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from astrobuild.quality.grades import GRADES
+from astrobuild.quality.stores import LAT_NAMES, LON_NAMES
 
 DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency")
 GRADE_COLOURS = {"A+": "#1a9850", "A": "#66bd63", "B": "#fee08b", "C": "#fdae61", "F": "#d73027"}
@@ -73,11 +74,21 @@ def numeric_columns(frame: pd.DataFrame, limit: int) -> list[str]:
     return cols[:limit]
 
 
+def _horizontal(ds) -> tuple[str, str] | None:
+    lat = next((d for d in LAT_NAMES if d in ds.dims), None)
+    lon = next((d for d in LON_NAMES if d in ds.dims), None)
+    return (lat, lon) if lat and lon else None
+
+
 def map_variable(ds) -> str | None:
     """The variable drawn as the store's map: a preferred surface name, else the first (time, lat, lon) one."""
+    horizontal = _horizontal(ds)
+    if horizontal is None:
+        return None
+
     def is_surface(v):
         dims = set(map(str, ds[v].dims))
-        return {"lat", "lon"} <= dims and dims <= {"time", "lat", "lon"}
+        return set(horizontal) <= dims and dims <= {"time", *horizontal}
     candidates = [v for v in MAP_PREFERRED if v in ds.data_vars and is_surface(v)]
     candidates += [str(v) for v in sorted(map(str, ds.data_vars)) if is_surface(v)]
     return candidates[0] if candidates else None
@@ -88,13 +99,14 @@ def map_plot(name: str, ds, var: str) -> str:
     field = ds[var]
     if "time" in field.dims:
         field = field.isel(time=0)
-    field = field.transpose("lat", "lon")
+    lat_dim, lon_dim = _horizontal(ds)
+    field = field.transpose(lat_dim, lon_dim)
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    lon, lat = np.asarray(ds["lon"].values, float), np.asarray(ds["lat"].values, float)
+    lon, lat = np.asarray(ds[lon_dim].values, float), np.asarray(ds[lat_dim].values, float)
     mesh = ax.pcolormesh(lon, lat, np.asarray(field.values, dtype=float), shading="auto", cmap="viridis")
     fig.colorbar(mesh, ax=ax, label=f"{var} [{field.attrs.get('units', '?')}]")
-    ax.set_xlabel("lon")
-    ax.set_ylabel("lat")
+    ax.set_xlabel(lon_dim)
+    ax.set_ylabel(lat_dim)
     ax.set_title(f"{name}: {var}, first time step", fontsize=10)
     fig.tight_layout()
     return _png(fig)
