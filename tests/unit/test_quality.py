@@ -252,3 +252,19 @@ def test_map_variable_choice(tmp_path):
     renamed = ds.rename({"TS": "tsurf", "lat": "latitude", "lon": "longitude"})
     assert map_variable(renamed) == "tsurf"
     assert map_variable(ds[["T"]]) is None
+
+
+def test_config_schema_defaults_and_bad_grades():
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    from tests.workflow import REPO
+
+    schema = str(REPO / "schemas" / "config.schema.yaml")
+    config: dict = {}
+    validate(config, schema)
+    assert config["quality"] == {"default_min_grade": "C", "min_grade": {}, "max_histograms": 6}
+    ok = {"quality": {"min_grade": {"1000g_samples": "A+", "climate_run": "F"}}}
+    validate(ok, schema)
+    with pytest.raises(WorkflowError, match="A\\+\\+"):
+        validate({"quality": {"min_grade": {"kegg_edges": "A++"}}}, schema)
