@@ -15,6 +15,7 @@ include: "rules/genomes.smk"
 include: "rules/kegg.smk"
 include: "rules/exoplanets.smk"
 include: "rules/spectra.smk"
+include: "rules/quality.smk"
 include: "rules/versioning.smk"
 
 

@@ -1,0 +1,36 @@
+# Quality report: grades every table of TABLES and every store of STORES (see
+# src/astrobuild/quality). Inputs are functions so that tables and stores
+# registered by .smk files included after this one are picked up too.
+# A store's validation report has the same path as a table's: results/validation/<name>.json.
+
+
+rule quality_report:
+    input:
+        tables=lambda wc: [TABLES[t] for t in sorted(TABLES)],
+        table_reports=lambda wc: [validation_report(t) for t in sorted(TABLES)],
+        stores=lambda wc: [STORES[s] for s in sorted(STORES)],
+        store_reports=lambda wc: [validation_report(s) for s in sorted(STORES)],
+    output:
+        json=report("results/quality/report.json", category="Quality"),
+        html=report("results/quality/report.html", category="Quality"),
+    params:
+        quality=config["quality"],
+        tables=lambda wc: {t: str(TABLES[t]) for t in sorted(TABLES)},
+        stores=lambda wc: {s: str(STORES[s]) for s in sorted(STORES)},
+        validations=lambda wc: {
+            **{t: validation_report(t) for t in sorted(TABLES)},
+            **{s: validation_report(s) for s in sorted(STORES)},
+        },
+    resources:
+        mem_mb=4000,
+    log:
+        "logs/quality_report.log",
+    benchmark:
+        "results/benchmarks/quality_report.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/quality_report.py"
+
+
+FINAL += rules.quality_report.output

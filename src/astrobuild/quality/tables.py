@@ -1,0 +1,133 @@
+"""Quality scores of one table (see the package docstring for the definitions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pandera.errors
+import pandera.pandas as pa
+
+from astrobuild.quality.grades import GRADES, grade, pulled_down_by, score
+from astrobuild.quality.registry import KEYS, RULES, Frames, Rule
+
+MAX_LISTED = 10  # failing checks / columns named per dimension in pulled_down_by
+
+
+def required_columns(contract: type[pa.DataFrameModel] | None, columns: list[str]) -> list[str]:
+    if contract is None:
+        return []
+    schema = contract.to_schema()
+    return [c for c in columns if c in schema.columns and not schema.columns[c].nullable]
+
+
+def completeness(frame: pd.DataFrame, required: list[str]) -> dict[str, Any]:
+    n = len(frame)
+    per_column = {c: score(1.0 - frame[c].isna().mean()) if n else 1.0 for c in frame.columns}
+    scored = required or list(frame.columns)
+    value = score(sum(per_column[c] for c in scored) / len(scored)) if scored else 1.0
+    return {
+        "score": value,
+        "scored_on": "required columns" if required else "all columns (none required by the contract)",
+        "columns": {c: {"non_null": per_column[c], "required": c in required} for c in frame.columns},
+    }
+
+
+def validity(frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None) -> dict[str, Any]:
+    n = len(frame)
+    if contract is None:
+        return {"score": 1.0, "contract": None, "failing_rows": 0, "failures": []}
+    failures: list[dict[str, Any]] = []
+    failing: set[int] = set()
+    whole_table = False
+    try:
+        contract.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        for (column, check), group in cases.groupby([cases["column"].fillna("<table>").astype(str),
+                                                     cases["check"].astype(str)], sort=True):
+            rows = group["index"].dropna()
+            if len(rows) < len(group):
+                whole_table = True  # a failure naming no row (missing column, bad dtype): every row is suspect
+            failing.update(int(r) for r in rows)
+            failures.append({"column": column, "check": check, "count": len(group)})
+    bad = n if whole_table else len(failing)
+    return {
+        "score": score(1.0 - bad / n) if n else (0.0 if whole_table else 1.0),
+        "contract": f"{contract.__module__}.{contract.__name__}",
+        "failing_rows": bad,
+        "failures": failures,
+    }
+
+
+def table_key(name: str, contract: type[pa.DataFrameModel] | None, columns: list[str]) -> tuple[list[str], str]:
+    if name in KEYS:
+        return list(KEYS[name]), "registry"
+    unique = getattr(getattr(contract, "Config", None), "unique", None) if contract is not None else None
+    if unique:
+        return ([unique] if isinstance(unique, str) else list(unique)), "contract"
+    return list(columns), "whole row"
+
+
+def uniqueness(frame: pd.DataFrame, key: list[str], source: str) -> dict[str, Any]:
+    n = len(frame)
+    missing = [c for c in key if c not in frame.columns]
+    if missing:
+        raise KeyError(f"quality key of the table names columns it lacks: {missing}")
+    distinct = len(frame.drop_duplicates(key)) if n else 0
+    return {"score": score(distinct / n) if n else 1.0, "key": key, "key_source": source,
+            "duplicate_rows": n - distinct}
+
+
+def consistency(name: str, frame: pd.DataFrame, others: Frames, rules: list[Rule] | None = None) -> dict[str, Any]:
+    rules = RULES.get(name, []) if rules is None else rules
+    checks, skipped = [], []
+    for rule in rules:
+        absent = [t for t in rule.needs if t not in others]
+        if absent:
+            skipped.append({"name": rule.name, "reason": f"needs table(s) not in this build: {absent}"})
+            continue
+        passed, checked = rule.check(frame, others)
+        checks.append({"name": rule.name, "description": rule.description, "passed": int(passed),
+                       "checked": int(checked), "score": score(passed / checked) if checked else 1.0})
+    value = min((c["score"] for c in checks), default=1.0)
+    return {"score": value, "rules": len(checks), "checks": checks, "skipped": skipped}
+
+
+def score_table(name: str, frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None,
+                others: Frames | None = None, rules: list[Rule] | None = None) -> dict[str, Any]:
+    """Score one table; ``others`` are the build's other tables (for cross-table rules)."""
+    columns = [str(c) for c in frame.columns]
+    dims = {
+        "completeness": completeness(frame, required_columns(contract, columns)),
+        "validity": validity(frame, contract),
+        "uniqueness": uniqueness(frame, *table_key(name, contract, columns)),
+        "consistency": consistency(name, frame, others or {}, rules),
+    }
+    scores = {d: v["score"] for d, v in dims.items()}
+    overall = min(scores.values())
+    return {
+        "kind": "table",
+        "rows": len(frame),
+        "scores": scores,
+        "overall": overall,
+        "grade": grade(overall),
+        "pulled_down_by": pulled_down_by(scores, _reasons(dims)),
+        **dims,
+    }
+
+
+def _reasons(dims: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    bar = GRADES["A+"]
+    comp = dims["completeness"]
+    low_cols = sorted(((v["non_null"], c) for c, v in comp["columns"].items()
+                       if v["non_null"] < bar and (v["required"] or comp["scored_on"].startswith("all"))))
+    uniq = dims["uniqueness"]
+    return {
+        "completeness": [f"column {c!r}: {v:.1%} non-null" for v, c in low_cols[:MAX_LISTED]],
+        "validity": [f"column {f['column']!r} fails {f['check']} ({f['count']} case(s))"
+                     for f in sorted(dims["validity"]["failures"], key=lambda f: (-f["count"], f["column"]))][:MAX_LISTED],
+        "uniqueness": [f"{uniq['duplicate_rows']} duplicate row(s) on key {uniq['key']} ({uniq['key_source']})"],
+        "consistency": [f"rule {c['name']}: {c['passed']}/{c['checked']} ({c['description']})"
+                        for c in dims["consistency"]["checks"] if c["score"] < bar][:MAX_LISTED],
+    }
