@@ -13,6 +13,7 @@ include: "rules/sample.smk"
 include: "rules/validate.smk"
 include: "rules/genomes.smk"
 include: "rules/kegg.smk"
+include: "rules/climate.smk"
 include: "rules/versioning.smk"
 
 
