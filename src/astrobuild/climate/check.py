@@ -88,10 +88,17 @@ def _expected_dtype(raw: str | None, attrs: dict[str, Any], packing: str | None,
     return str(np.dtype(raw))
 
 
-def _nan_fraction(var) -> float | None:
+def _nan_fraction(var, block_bytes: int = 256 * 1024 * 1024) -> float | None:
+    """Share of NaN, read block by block along the first dimension (bounded memory)."""
     if var.dtype.kind not in "fc" or not var.size:
         return 0.0 if var.size else None
-    return round(float(var.isnull().mean().compute()), 6)
+    if var.ndim == 0:
+        return float(np.isnan(var.values))
+    rows = max(1, block_bytes // max(1, var.dtype.itemsize * (var.size // max(1, var.shape[0]))))
+    nans = 0
+    for start in range(0, var.shape[0], rows):
+        nans += int(np.isnan(var[start:start + rows].values).sum())
+    return round(nans / var.size, 6)
 
 
 def failing(report: dict[str, Any]) -> list[str]:

@@ -107,7 +107,6 @@ def write_cube(path: Path, run: Run, rng: np.random.Generator, ntime: int, fmt: 
     nc4 = fmt == "NETCDF4"
     comp = {"zlib": True, "complevel": zlib_level, "shuffle": True} if nc4 and zlib_level else {}
     with netCDF4.Dataset(path, "w", format=fmt) as ds:
-        ds.set_auto_maskandscale(False)  # packed values are written as computed here, byte for byte
         ds.createDimension("time", None)
         ds.createDimension("lev", nlev)
         ds.createDimension("lat", nlat)
@@ -147,6 +146,10 @@ def write_cube(path: Path, run: Run, rng: np.random.Generator, ntime: int, fmt: 
         olr.setncatts({"standard_name": "toa_outgoing_longwave_flux", "long_name": "outgoing longwave radiation",
                        "units": "W m-2", "scale_factor": np.float32(OLR_PACKING[0]),
                        "add_offset": np.float32(OLR_PACKING[1])})
+        # Packed and fill values are written as computed here, byte for byte (per variable: the
+        # Dataset-level switch only reaches variables that already exist).
+        for var in ds.variables.values():
+            var.set_auto_maskandscale(False)
         days = 360.0 if calendar == "360_day" else 365.0
         for start in range(0, ntime, time_block):
             t = np.arange(start, min(ntime, start + time_block), dtype=np.float64)
