@@ -4,5 +4,5 @@ from astrobuild.climate.pipeline import convert
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    convert(snakemake.params.cube, snakemake.output.store, snakemake.output.report,
+    convert(snakemake.params.cube, snakemake.output.store, snakemake.output.report, snakemake.output.timing,
             dict(snakemake.params.options), snakemake.threads)
