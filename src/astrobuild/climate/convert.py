@@ -42,14 +42,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import dask
 import numpy as np
 import xarray as xr
 import zarr
-from dask.callbacks import Callback
 from zarr.codecs import BloscCodec, ZstdCodec
 
 from astrobuild.climate.source import FILL_ATTRS, PACK_ATTRS, SourceInfo, open_source, plain
+from astrobuild.progress import progress
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -170,23 +169,6 @@ def prepare(ds: xr.Dataset, info: SourceInfo, opts: ZarrOptions) -> tuple[xr.Dat
     return ds, encoding
 
 
-class _LogProgress(Callback):
-    """Dask callback logging the share of tasks done, every 10%: progress of long conversions in the log."""
-
-    def __init__(self, label: str):
-        super().__init__()
-        self.label, self.total, self.done, self.next = label, 0, 0, 0.1
-
-    def _start_state(self, dsk, state):
-        self.total = max(1, sum(len(state[k]) for k in ("ready", "waiting", "running")))
-
-    def _posttask(self, key, result, dsk, state, worker_id):
-        self.done += 1
-        if self.done / self.total >= self.next:
-            log.info("%s: %d%% of %d tasks", self.label, int(100 * self.done / self.total), self.total)
-            self.next += 0.1
-
-
 def _dask_chunks(ds: xr.Dataset, encoding: dict[str, dict[str, Any]]) -> xr.Dataset:
     """Rechunk each variable so that one Dask chunk is exactly one shard (or one chunk when unsharded)."""
     out = ds.copy()
@@ -195,6 +177,50 @@ def _dask_chunks(ds: xr.Dataset, encoding: dict[str, dict[str, Any]]) -> xr.Data
         if target is not None and var.ndim:
             out[name] = var.chunk(dict(zip(var.dims, target, strict=True)))
     return out
+
+
+def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: Path, info: SourceInfo,
+                    opts: ZarrOptions, label: str) -> dict[str, list[str]]:
+    """Write a file larger than memory one shard block at a time, verifying each block as it goes.
+
+    Metadata (and the small index coordinates) are written first from a Dask-backed copy
+    (``compute=False``: Dask chunks are whole shards, never smaller); then each block is read
+    from the source once, written into its region and read back from the store to compare,
+    ``opts.threads`` blocks at a time. Memory: a few blocks of ``shard_mb``. Returns, per
+    streamed variable, the value differences found (empty when the block matched).
+    """
+    lazy = _dask_chunks(out, encoding)
+    lazy.to_zarr(tmp, mode="w", zarr_format=3, encoding=encoding, consolidated=True, write_empty_chunks=True,
+                 compute=False)
+    streamed = [str(n) for n, v in lazy.variables.items() if v.chunks is not None]
+    tasks = []
+    for name in streamed:
+        var = out[name].variable
+        lead = var.dims.index(info.time_dim) if info.time_dim in var.dims else 0
+        rows = (encoding[name].get("shards") or encoding[name]["chunks"])[lead]
+        tasks += [(name, var.dims[lead], slice(start, min(start + rows, var.shape[lead])))
+                  for start in range(0, var.shape[lead], rows)]
+    found: dict[str, list[str]] = {name: [] for name in streamed}
+
+    def run(task: tuple[str, str, slice]) -> tuple[str, str | None]:
+        name, dim, region = task
+        block = out[name].variable[{dim: region}].load()
+        piece = xr.Dataset({name: xr.Variable(block.dims, block.values, attrs=block.attrs)})
+        piece.to_zarr(tmp, region={dim: region}, mode="r+", zarr_format=3, consolidated=False,
+                      write_empty_chunks=True)
+        if not opts.verify:
+            return name, None
+        with open_store(tmp, consolidated=False) as dst:
+            back = dst[name].variable[{dim: region}].values
+        where = _block_difference(block.values, back, block.dims.index(dim), region.start)
+        return name, None if where is None else f"variable {name!r}: decoded values differ ({dim}{where})"
+
+    with ThreadPoolExecutor(max(1, opts.threads)) as pool:
+        for name, problem in progress(pool.map(run, tasks), desc=f"nc_to_zarr {label}", total=len(tasks),
+                                      unit="shard"):
+            if problem:
+                found[name].append(problem)
+    return found
 
 
 def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts: ZarrOptions | None = None,
@@ -216,17 +242,25 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
             warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
             warnings.filterwarnings("ignore", category=UserWarning, message=".*does not have a Zarr V3 specification")
             if use_dask:
-                log.info("%s: %.1f MB > dask threshold %.0f MB: streamed through Dask, one shard per task",
-                         src.name, size / MB, opts.dask_threshold_mb)
-                lazy = _dask_chunks(out, encoding)
-                with dask.config.set(scheduler="threads", num_workers=opts.threads), _LogProgress(src.name):
-                    lazy.to_zarr(tmp, mode="w", zarr_format=3, encoding=encoding, consolidated=True,
-                                 write_empty_chunks=True)
+                log.info("%s: %.1f MB > dask threshold %.0f MB: streamed one shard at a time on %d threads",
+                         src.name, size / MB, opts.dask_threshold_mb, opts.threads)
+                checked = _write_streamed(out, encoding, tmp, info, opts, src.name)
             else:
                 out.load().to_zarr(tmp, mode="w", zarr_format=3, encoding=encoding, consolidated=True,
                                    write_empty_chunks=True)
+                checked = {}
         written = time.perf_counter()
-        checked = verify_store(src, tmp, info=info, opts=opts, name=store) if opts.verify else []
+        if opts.verify:
+            # What was read from the source once (in memory, or block by block while streaming) is
+            # compared with the store re-opened from disk: no second read of the source.
+            with open_store(tmp, consolidated=False) as dst:
+                problems = _compare(out, dst, info, opts, skip_values=set(checked))
+            problems = [p for found in checked.values() for p in found] + problems
+            if problems:
+                raise VerificationError(f"store {store} does not reproduce {src}:\n  " + "\n  ".join(problems))
+            checked_names = sorted(str(v) for v in out.variables)
+        else:
+            checked_names = []
         if store.exists():
             shutil.rmtree(store)
         os.replace(tmp, store)
@@ -245,7 +279,7 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
         "mb_per_s": round(size / MB / seconds, 2) if seconds else None, "dask": use_dask,
         "time_dim": info.time_dim, "packing": json.loads(out.attrs[f"{META_PREFIX}packing"]),
         "promoted_coordinates": info.promoted, "unmasked_integer_variables": info.unmasked,
-        "warnings": info.warnings, "verified_variables": checked,
+        "warnings": info.warnings, "verified_variables": checked_names,
         # threads change no byte of the store and vary with --cores: left out of the (deterministic) report.
         "options": {k: v for k, v in asdict(opts).items() if k != "threads"},
     }
@@ -299,33 +333,34 @@ def verify_store(src: str | os.PathLike[str], store: str | os.PathLike[str], inf
 
 
 def _compare(src: xr.Dataset, dst: xr.Dataset, info: SourceInfo, opts: ZarrOptions,
-             raw: tuple[xr.Dataset, xr.Dataset] | None = None) -> list[str]:
+             raw: tuple[xr.Dataset, xr.Dataset] | None = None, skip_values: set[str] | None = None) -> list[str]:
     problems = []
     missing = sorted(set(map(str, src.variables)) ^ set(map(str, dst.variables)))
     if missing:
         problems.append(f"variables differ: {missing}")
     if sorted(map(str, src.coords)) != sorted(map(str, dst.coords)):
         problems.append(f"coordinates differ: {sorted(map(str, src.coords))} vs {sorted(map(str, dst.coords))}")
-    src_globals = {k: plain(v) for k, v in src.attrs.items()}
+    src_globals = {k: plain(v) for k, v in src.attrs.items() if not k.startswith(META_PREFIX)}
     dst_globals = {k: plain(v) for k, v in dst.attrs.items() if not k.startswith(META_PREFIX)}
     if src_globals != dst_globals:
         problems.append(f"global attributes differ: {_diff(src_globals, dst_globals)}")
     names = sorted(set(map(str, src.variables)) & set(map(str, dst.variables)))
     # Variables in parallel: zarr decoding and numpy comparisons release the GIL.
     with ThreadPoolExecutor(max(1, opts.threads)) as pool:
-        for found in pool.map(lambda n: _compare_variable(n, src, dst, info, opts, raw), names):
+        for found in pool.map(lambda n: _compare_variable(n, src, dst, info, opts, raw, n in (skip_values or ())),
+                              names):
             problems.extend(found)
     return problems
 
 
 def _compare_variable(name: str, src: xr.Dataset, dst: xr.Dataset, info: SourceInfo, opts: ZarrOptions,
-                      raw: tuple[xr.Dataset, xr.Dataset] | None = None) -> list[str]:
+                      raw: tuple[xr.Dataset, xr.Dataset] | None = None, skip_values: bool = False) -> list[str]:
     problems: list[str] = []
     a, b = src[name].variable, dst[name].variable
     if a.dims != b.dims or a.shape != b.shape:
         return [f"variable {name!r}: dims/shape {a.dims}{a.shape} vs {b.dims}{b.shape}"]
     mode = b.attrs.get(f"{META_PREFIX}packing")
-    src_attrs = {k: plain(v) for k, v in a.attrs.items()}
+    src_attrs = {k: plain(v) for k, v in a.attrs.items() if not k.startswith(META_PREFIX)}
     dst_attrs = {k: plain(v) for k, v in b.attrs.items() if not k.startswith(META_PREFIX)}
     if src_attrs != dst_attrs:
         problems.append(f"variable {name!r}: attributes differ: {_diff(src_attrs, dst_attrs)}")
@@ -336,6 +371,8 @@ def _compare_variable(name: str, src: xr.Dataset, dst: xr.Dataset, info: SourceI
                 problems.append(f"variable {name!r}: packing {key} {va!r} in the source, {vb!r} in the store")
     if a.dtype != b.dtype:
         return [*problems, f"variable {name!r}: decoded dtype {a.dtype} vs {b.dtype}"]
+    if skip_values:
+        return problems
     raw_pair = None
     if raw is not None and mode != "decoded" and name in raw[0].variables and name in raw[1].variables:
         ra, rb = raw[0][name].variable, raw[1][name].variable
@@ -367,16 +404,25 @@ def _first_difference(a: xr.Variable, b: xr.Variable, time_dim: str | None, opts
         sel = {a.dims[lead]: slice(start, start + step)}
         if raw is not None and _equal(raw[0][sel].values, raw[1][sel].values):
             continue
-        x, y = a[sel].values, b[sel].values
-        if not _equal(x, y):
-            if x.dtype.kind == "f":
-                bad = np.argwhere(~((x == y) | (np.isnan(x) & np.isnan(y))))
-            else:
-                bad = np.argwhere(x != y)
-            first = tuple(int(i) for i in bad[0]) if len(bad) else ()
-            first = tuple(v + start if i == lead else v for i, v in enumerate(first))
-            return f"{len(bad)} value(s) in {a.dims[lead]}[{start}:{start + step}], first at index {first}"
+        where = _block_difference(a[sel].values, b[sel].values, lead, start)
+        if where is not None:
+            return f"{a.dims[lead]}{where}"
     return None
+
+
+def _block_difference(x: np.ndarray, y: np.ndarray, lead: int, start: int) -> str | None:
+    """None when equal (NaN equal to NaN), else how many values differ and the first index."""
+    if _equal(x, y):
+        return None
+    if x.shape != y.shape or x.dtype != y.dtype:
+        return f"[{start}:]: shape/dtype {x.shape} {x.dtype} vs {y.shape} {y.dtype}"
+    if x.dtype.kind == "f":
+        bad = np.argwhere(~((x == y) | (np.isnan(x) & np.isnan(y))))
+    else:
+        bad = np.argwhere(x != y)
+    first = tuple(int(i) for i in bad[0]) if len(bad) else ()
+    first = tuple(v + start if i == lead else v for i, v in enumerate(first))
+    return f"[{start}:{start + x.shape[lead]}]: {len(bad)} value(s), first at index {first}"
 
 
 def _equal(x: np.ndarray, y: np.ndarray) -> bool:
