@@ -354,3 +354,20 @@ def test_runs_table_without_runs_csv(sample):
     frame, report = climate_runs_frame(cubes, stores, [], Quarantine())
     assert report["cubes_without_run"] == 2 and frame["planet"].isna().all()
     CONTRACTS["climate_runs"].validate(frame)
+
+
+def test_streamed_write_verifies_each_block(sample, tmp_path, monkeypatch):
+    cube = sorted(sample.glob("*.nc"))[0]
+    real_to_zarr = xr.Dataset.to_zarr
+
+    def faulty(self, *args, **kwargs):  # a writer bug: one block of T lands shifted by one kelvin
+        if kwargs.get("region") == {"time": slice(0, 4)} and "T" in self:
+            self = self.copy(deep=True)
+            self["T"].values[1, 0, 0, 0] += 1.0
+        return real_to_zarr(self, *args, **kwargs)
+
+    monkeypatch.setattr(xr.Dataset, "to_zarr", faulty)
+    opts = ZarrOptions(dask_threshold_mb=0, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)  # shards of 4 time steps
+    with pytest.raises(VerificationError, match=r"variable 'T': decoded values differ \(time\[0:4\]: 1 value"):
+        nc_to_zarr(cube, tmp_path / "bad.zarr", opts)
+    assert not (tmp_path / "bad.zarr").exists() and not list(tmp_path.glob(".*"))  # nothing half-written left
