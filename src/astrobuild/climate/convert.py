@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 import zarr
+from xarray.backends.zarr import encode_zarr_variable
 from zarr.codecs import BloscCodec, ZstdCodec
 
 from astrobuild.climate.source import FILL_ATTRS, PACK_ATTRS, SourceInfo, open_source, plain
@@ -169,6 +170,12 @@ def prepare(ds: xr.Dataset, info: SourceInfo, opts: ZarrOptions) -> tuple[xr.Dat
     return ds, encoding
 
 
+def _step_reader(tmp: Path) -> Any:
+    from astrobuild.climate.reader import StepReader  # reader imports this module: imported late
+
+    return StepReader(tmp)
+
+
 def _dask_chunks(ds: xr.Dataset, encoding: dict[str, dict[str, Any]]) -> xr.Dataset:
     """Rechunk each variable so that one Dask chunk is exactly one shard (or one chunk when unsharded)."""
     out = ds.copy()
@@ -201,25 +208,34 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
         tasks += [(name, var.dims[lead], slice(start, min(start + rows, var.shape[lead])))
                   for start in range(0, var.shape[lead], rows)]
     found: dict[str, list[str]] = {name: [] for name in streamed}
+    # One view of the new store for the whole loop: its encodings (the CF encoding xarray chose for each
+    # array, as xarray's own region writes use) and lazily indexed arrays to read blocks back.
+    dst = open_store(tmp, consolidated=False)
+    group = zarr.open_group(tmp, mode="r+", zarr_format=3)
+    arrays = {name: group[name] for name in streamed}
+    reader = _step_reader(tmp)  # reads whole shards back and decodes them here, without zarr-python's overhead
 
     def run(task: tuple[str, str, slice]) -> tuple[str, str | None]:
         name, dim, region = task
         block = out[name].variable[{dim: region}].load()
-        piece = xr.Dataset({name: xr.Variable(block.dims, block.values, attrs=block.attrs)})
-        piece.to_zarr(tmp, region={dim: region}, mode="r+", zarr_format=3, consolidated=False,
-                      write_empty_chunks=True)
+        target = xr.Variable(block.dims, block.values, attrs=dst[name].attrs, encoding=dst[name].encoding)
+        encoded = encode_zarr_variable(target, name=name)
+        key = tuple(region if d == dim else slice(None) for d in block.dims)
+        arrays[name][key] = encoded.values
         if not opts.verify:
             return name, None
-        with open_store(tmp, consolidated=False) as dst:
-            back = dst[name].variable[{dim: region}].values
+        back = reader.read_block(name, region.start, region.stop, dim)
         where = _block_difference(block.values, back, block.dims.index(dim), region.start)
         return name, None if where is None else f"variable {name!r}: decoded values differ ({dim}{where})"
 
-    with ThreadPoolExecutor(max(1, opts.threads)) as pool:
-        for name, problem in progress(pool.map(run, tasks), desc=f"nc_to_zarr {label}", total=len(tasks),
-                                      unit="shard"):
-            if problem:
-                found[name].append(problem)
+    try:
+        with ThreadPoolExecutor(max(1, opts.threads)) as pool:
+            for name, problem in progress(pool.map(run, tasks), desc=f"nc_to_zarr {label}", total=len(tasks),
+                                          unit="shard"):
+                if problem:
+                    found[name].append(problem)
+    finally:
+        dst.close()
     return found
 
 

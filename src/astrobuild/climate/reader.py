@@ -155,6 +155,48 @@ class StepReader:
         layout.codec.decode(blob, out=out)
         return out.reshape(step_shape)
 
+    def read_block(self, name: str, start: int, stop: int, dim: str | None = None) -> np.ndarray:
+        """Steps ``start:stop`` along the first dimension (``dim``, default the time dimension), decoded.
+
+        Whole shards are read with one call each and their chunks decoded in this thread; used by
+        the conversion to read every block back for verification.
+        """
+        dim = dim or self.time_dim
+        layout = _layout(self.store, name)
+        if layout is None or not layout.dims or layout.dims[0] != dim or layout.inner[0] != 1:
+            if self._fallback is None:
+                self._fallback = open_store(self.store)
+            return np.asarray(self._fallback[name].variable[{dim: slice(start, stop)}].values)
+        raw = np.empty((stop - start, *layout.inner[1:]), dtype=layout.dtype)
+        per_shard = layout.outer[0]
+        n_inner = math.prod(o // i for o, i in zip(layout.outer, layout.inner, strict=True))
+        for shard in range(start // per_shard, (stop - 1) // per_shard + 1 if stop > start else 0):
+            key = "/".join(["c", str(shard)] + ["0"] * (len(layout.shape) - 1))
+            try:
+                data = (layout.path / key).read_bytes()
+            except FileNotFoundError:
+                data = None
+            index = None
+            if data is not None and layout.sharded:
+                index = np.frombuffer(data[-(16 * n_inner + 4):-4], dtype="<u8").reshape(-1, 2)
+            for t in range(max(start, shard * per_shard), min(stop, (shard + 1) * per_shard)):
+                out = raw[t - start]
+                if data is None:
+                    out[...] = layout.fill
+                    continue
+                if index is None:
+                    blob = data
+                else:
+                    offset, nbytes = index[t % per_shard]
+                    if offset == _EMPTY:
+                        out[...] = layout.fill
+                        continue
+                    blob = data[int(offset):int(offset + nbytes)]
+                layout.codec.decode(blob, out=out.reshape(-1))
+        var = xr.Variable(layout.dims, raw, attrs=dict(layout.attrs))
+        return np.asarray(xr.conventions.decode_cf_variable(name, var, decode_times=False,
+                                                            decode_timedelta=False).values)
+
     def _slow(self, name: str, t: int) -> np.ndarray:
         if self._fallback is None:
             self._fallback = open_store(self.store)
