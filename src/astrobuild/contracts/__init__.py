@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
+from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.contracts.exoplanets import Exoplanets
 from astrobuild.contracts.genomes import Genomes1000gMaster, Genomes1000gSamples
 from astrobuild.contracts.kegg import (
@@ -32,6 +33,7 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "env_vectors": KeggEnvVectors,
     "kegg_pathway_list": KeggPathwayList,
     "kegg_gene_list": KeggGeneList,
+    "climate_runs": ClimateRuns,
     "planet_runs": PlanetRuns,
     "exoplanets": Exoplanets,
     "spectra": Spectra,

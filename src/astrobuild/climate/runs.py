@@ -1,0 +1,147 @@
+"""Which cubes there are (stems), and the table of cubes with their runs (``climate_runs.parquet``).
+
+A ``runs.csv`` beside the cubes maps files to runs: columns ``file``,
+``planet``, ``scenario`` and optionally ``label`` (0/1/true/false) and
+``biosphere`` (space-separated KEGG map ids). ``file`` is relative to the
+folder of the ``runs.csv``; a path leaving that folder, a file that does not
+exist, a row with the wrong number of fields or an unreadable label or
+biosphere goes to quarantine with the reason. A cube no row names is its own
+run (null planet and scenario); the report says how many.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from astrobuild.quarantine import Quarantine
+
+log = logging.getLogger(__name__)
+
+RUNS_CSV = "runs.csv"
+COLUMNS = ("file", "stem", "source_sha256", "store", "planet", "scenario", "label", "biosphere")
+REQUIRED = ("file", "planet", "scenario")
+_MAP_ID = re.compile(r"^[a-z]{2,5}\d{5}$")
+_TRUE, _FALSE = {"1", "true", "yes", "t", "y"}, {"0", "false", "no", "f", "n"}
+
+
+def sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _label(text: str) -> bool | None:
+    value = text.strip().lower()
+    if value == "":
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"label {text!r} is not 0/1/true/false")
+
+
+def _biosphere(text: str) -> str | None:
+    ids = text.split()
+    if not ids:
+        return None
+    bad = [i for i in ids if not _MAP_ID.match(i)]
+    if bad:
+        raise ValueError(f"biosphere ids {bad} are not KEGG map ids")
+    return " ".join(ids)
+
+
+def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[Path, dict[str, Any]]:
+    """Resolved cube path -> run fields, from one ``runs.csv``; bad rows go to ``quarantine``."""
+    path = Path(path)
+    folder = path.parent.resolve()
+    rows: dict[Path, dict[str, Any]] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            quarantine.add(path, 1, "empty runs.csv")
+            return rows
+        header = [h.strip() for h in header]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            quarantine.add(path, 1, f"header lacks column(s) {missing}", ",".join(header))
+            return rows
+        for record in reader:
+            line = reader.line_num
+            text = ",".join(record)
+            if not record or not "".join(record).strip():
+                continue
+            if len(record) != len(header):
+                quarantine.add(path, line, f"{len(record)} fields, header has {len(header)}", text)
+                continue
+            fields = dict(zip(header, (v.strip() for v in record), strict=True))
+            name = fields["file"]
+            if not name:
+                quarantine.add(path, line, "empty file name", text)
+                continue
+            target = (folder / name).resolve()
+            if os.path.isabs(name) or not target.is_relative_to(folder):
+                quarantine.add(path, line, "file path escapes the folder of runs.csv", text)
+                continue
+            if not target.is_file():
+                quarantine.add(path, line, "no such cube file", text)
+                continue
+            try:
+                run = {"planet": fields["planet"] or None, "scenario": fields["scenario"] or None,
+                       "label": _label(fields.get("label", "")), "biosphere": _biosphere(fields.get("biosphere", ""))}
+            except ValueError as exc:
+                quarantine.add(path, line, str(exc), text)
+                continue
+            if target in rows:
+                quarantine.add(path, line, "file listed twice (first row kept)", text)
+                continue
+            rows[target] = run
+    return rows
+
+
+def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: list[str | os.PathLike[str]],
+                       quarantine: Quarantine) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One row per cube (sorted by stem) with its run from the ``runs.csv`` files under ``roots``."""
+    runs: dict[Path, dict[str, Any]] = {}
+    csvs = sorted({p for root in roots for p in Path(root).rglob(RUNS_CSV) if p.is_file()}, key=lambda p: p.as_posix())
+    for path in csvs:
+        for target, run in read_runs_csv(path, quarantine).items():
+            if target in runs:
+                quarantine.add(path, None, f"{target.name} is already listed in another runs.csv (first kept)")
+                continue
+            runs[target] = run
+    cube_paths = {Path(p).resolve() for p in cubes.values()}
+    for target in sorted(set(runs) - cube_paths):
+        quarantine.add(target, None, "runs.csv names a file that is not a NetCDF cube of this source")
+    root_dirs = [Path(r).resolve() for r in roots]
+    rows, unlisted = [], []
+    for stem in sorted(cubes):
+        path = Path(cubes[stem])
+        resolved = path.resolve()
+        rel = next((resolved.relative_to(r).as_posix() for r in root_dirs if resolved.is_relative_to(r)), path.name)
+        run = runs.get(resolved)
+        if run is None:
+            unlisted.append(rel)
+            run = {"planet": None, "scenario": None, "label": None, "biosphere": None}
+        rows.append({"file": rel, "stem": stem, "source_sha256": sha256(path), "store": stores[stem], **run})
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["label"] = frame["label"].astype("boolean")
+    report = {"cubes": len(rows), "runs_csv_files": [os.fspath(p) for p in csvs],
+              "cubes_with_run": len(rows) - len(unlisted), "cubes_without_run": len(unlisted),
+              "cubes_without_run_files": unlisted, "quarantined_rows": len(quarantine),
+              "quarantine_reasons": quarantine.counts()}
+    if unlisted:
+        log.warning("%d cube(s) have no runs.csv row; each is its own run with null planet: %s", len(unlisted),
+                    unlisted[:10])
+    return frame, report

@@ -1,0 +1,29 @@
+"""Contract of the climate chain's table of cubes (``data/interim/climate_runs.parquet``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+STEM = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+BIOSPHERE = r"^[a-z]{2,5}\d{5}(?: [a-z]{2,5}\d{5})*$"
+
+
+class ClimateRuns(pa.DataFrameModel):
+    """One row per NetCDF cube of the climate source, with its run from ``runs.csv`` (null when unlisted)."""
+
+    file: Series[str] = pa.Field(unique=True, description="the cube's file, relative to the source folder")
+    stem: Series[str] = pa.Field(str_matches=STEM, unique=True, description="the {stem} wildcard of its store")
+    source_sha256: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{64}$", description="sha256 of the NetCDF file")
+    store: Series[str] = pa.Field(str_matches=r"^data/processed/climate/[^/]+\.zarr$", unique=True,
+                                  description="the Zarr store, relative to the workdir")
+    planet: Series[str] = pa.Field(nullable=True, description="planet name from runs.csv; null without a row")
+    scenario: Series[str] = pa.Field(nullable=True, description="climate scenario from runs.csv")
+    label: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="biosignature label from runs.csv")
+    biosphere: Series[str] = pa.Field(str_matches=BIOSPHERE, nullable=True,
+                                      description="space-separated KEGG map ids of the run's biosphere")
+
+    class Config:
+        strict = True
+        coerce = True

@@ -1,0 +1,57 @@
+"""The climate targets of the workflow, run by Snakemake in a temporary copy of the repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from astrobuild.climate.convert import open_store
+from astrobuild.contracts.validate import validate_table
+from astrobuild.sample.universe import build_universe
+from tests.workflow import copy_workflow, snakemake
+
+pytestmark = pytest.mark.integration
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "climate"
+TARGET = "results/validation/climate_runs.json"
+
+
+def test_climate_targets_on_the_sample(tmp_path):
+    repo = copy_workflow(tmp_path / "repo")
+    snakemake(repo, TARGET)
+    runs = build_universe(1, 0).runs
+    table = pq.read_table(repo / "data/interim/climate_runs.parquet").to_pandas()
+    assert sorted(table["stem"]) == sorted(r.run_name for r in runs)
+    assert table["planet"].notna().all() and table["label"].notna().all()
+    assert json.loads((repo / TARGET).read_text())["valid"]
+    assert validate_table("climate_runs", repo / "data/interim/climate_runs.parquet")["valid"]
+    by_stem = table.set_index("stem")
+    for run in runs:
+        report = json.loads((repo / f"results/validation/climate_{run.run_name}.json").read_text())
+        assert report["valid"] and report["store"] == f"data/processed/climate/{run.run_name}.zarr"
+        assert by_stem.loc[run.run_name, "label"] == run.label
+        assert by_stem.loc[run.run_name, "biosphere"] == " ".join(run.biosphere)
+    conversion = json.loads((repo / f"results/reports/nc_to_zarr/{runs[0].run_name}.json").read_text())
+    assert conversion["verified_variables"] and conversion["files_in_store"] > 0
+    with open_store(repo / by_stem.loc[runs[0].run_name, "store"]) as ds:
+        assert ds.attrs["planet"] == runs[0].planet
+    assert (repo / "logs/nc_to_zarr" / f"{runs[0].run_name}.log").read_text()
+
+
+def test_climate_targets_on_real_files_in_local_mode(tmp_path):
+    if not REAL.is_dir():
+        pytest.skip(f"{REAL} absent (../shared/realdata is not part of a fresh clone)")
+    repo = copy_workflow(tmp_path / "repo")
+    (repo / "local.yaml").write_text(f"sources:\n  climate: {{mode: local, path: '{REAL}'}}\n", encoding="utf-8")
+    snakemake(repo, TARGET, "--configfile", "local.yaml")
+    table = pq.read_table(repo / "data/interim/climate_runs.parquet").to_pandas()
+    assert sorted(table["stem"]) == ["pop_frc.4x5d.090130_aquaplanet_0OHT_Earth", "tiny"]
+    assert table["planet"].isna().all()
+    report = json.loads((repo / "results/reports/index_climate_runs.json").read_text())
+    assert report["cubes_without_run"] == 2 and report["quarantined_rows"] == 0
+    pop = json.loads((repo / "results/validation/climate_pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.json").read_text())
+    assert pop["valid"] and pop["dims"] == {"lat": 46, "lon": 72, "time": 12}
+    log = (repo / "logs/nc_to_zarr/pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.log").read_text()
+    assert "look swapped" in log
