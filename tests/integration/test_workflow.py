@@ -93,3 +93,17 @@ def test_invalid_data_stops_the_build_naming_file_and_column(tmp_path):
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "1000g_samples.parquet" in out and "'population'" in out and "rows 0" in out
+
+
+def test_planet_run_registry_links_every_modality(built):
+    runs = pq.read_table(built / "data/processed/planet_runs.parquet").to_pandas()
+    climate = pq.read_table(built / "data/interim/climate_runs.parquet").to_pandas()
+    planets = set(pq.read_table(built / "data/processed/exoplanets.parquet").column("planet").to_pylist())
+    spectra = set(pq.read_table(built / "data/processed/spectra.parquet").column("spectrum").to_pylist())
+    graphs = set(pq.read_table(built / "data/processed/env_vectors.parquet").column("pathway").to_pylist())
+    assert len(runs) == len(climate) == 12 and runs["run_id"].is_unique  # 4 planets x 3 scenarios at scale 1
+    for run in runs.itertuples():
+        assert (built / run.climate_store / "zarr.json").is_file()
+        assert run.planet in planets and run.spectrum in spectra and run.spectrum_match == "run"
+        assert set(run.pathways.split()) <= graphs
+    assert runs["label"].notna().all() and 0 < runs["label"].sum() < len(runs)
