@@ -276,6 +276,8 @@ def test_step_reader_matches_xarray(sample, tmp_path):
                 for t in (0, 7, 11):
                     got, want = reader.read(name, t), ds[name].isel(time=t).values
                     assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True), (store, name, t)
+                block, want = reader.read_block(name, 3, 11), ds[name].isel(time=slice(3, 11)).values
+                assert block.dtype == want.dtype and np.array_equal(block, want, equal_nan=True), (store, name)
         assert (reader._get("T") is not None) == (store == "r.zarr")
 
 
