@@ -35,6 +35,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import dask
 import numpy as np
 import xarray as xr
 import zarr
@@ -191,10 +193,10 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
     """Write a file larger than memory one shard block at a time, verifying each block as it goes.
 
     Metadata (and the small index coordinates) are written first from a Dask-backed copy
-    (``compute=False``: Dask chunks are whole shards, never smaller); then each block is read
-    from the source once, written into its region and read back from the store to compare,
-    ``opts.threads`` blocks at a time. Memory: a few blocks of ``shard_mb``. Returns, per
-    streamed variable, the value differences found (empty when the block matched).
+    (``compute=False``: Dask chunks are whole shards, never smaller); then one Dask task per
+    shard block reads it from the source once, encodes it as xarray would, writes it, reads it
+    back from the store and compares, ``opts.threads`` tasks at a time. Memory: a few blocks of
+    ``shard_mb``. Returns, per streamed variable, the value differences found.
     """
     lazy = _dask_chunks(out, encoding)
     lazy.to_zarr(tmp, mode="w", zarr_format=3, encoding=encoding, consolidated=True, write_empty_chunks=True,
@@ -228,14 +230,27 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
         where = _block_difference(block.values, back, block.dims.index(dim), region.start)
         return name, None if where is None else f"variable {name!r}: decoded values differ ({dim}{where})"
 
+    bar = progress(range(len(tasks)), desc=f"nc_to_zarr {label}", total=len(tasks), unit="shard")
+    lock = threading.Lock()
+    next(bar, None)  # shows 0/N in the log before the first block finishes
+
+    def task_done(task: tuple[str, str, slice]) -> tuple[str, str | None]:
+        result = run(task)
+        with lock:
+            next(bar, None)
+        return result
+
     try:
-        with ThreadPoolExecutor(max(1, opts.threads)) as pool:
-            for name, problem in progress(pool.map(run, tasks), desc=f"nc_to_zarr {label}", total=len(tasks),
-                                          unit="shard"):
-                if problem:
-                    found[name].append(problem)
+        # Dask schedules one task per shard block on the threaded scheduler: reading, encoding,
+        # compressing and decompressing of different blocks overlap, memory stays at a few blocks.
+        results = dask.compute(*[dask.delayed(task_done, pure=False)(task) for task in tasks],
+                               scheduler="threads", num_workers=max(1, opts.threads))
     finally:
         dst.close()
+        next(bar, None)  # let the bar close
+    for name, problem in results:
+        if problem:
+            found[name].append(problem)
     return found
 
 
