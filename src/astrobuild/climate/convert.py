@@ -22,9 +22,18 @@ fill); packing with float64 (or integer) factors decodes identically from
 both and is *kept*. Each variable's choice is in its ``astrobuild_packing``
 attribute and the store's global ``astrobuild_packing`` (JSON text).
 
-Files above ``dask_threshold_mb`` are read through Dask, one shard per task,
-so memory stays at a few shards whatever the file size; smaller ones are
-loaded whole (faster: no task graph).
+Files above ``dask_threshold_mb`` go through Dask, one task per shard block
+(read from the source, encode, write, read back, compare), so memory stays at
+a few shards whatever the file size; smaller ones are loaded whole. Both give
+the same bytes.
+
+Verification: every value read from the source (once) is compared, exactly,
+NaN positions included, with the store re-opened from disk (for streamed
+files block by block as they are written); then every variable and global
+attribute, the coordinates, and the encoding of kept packing. Any difference
+raises :class:`VerificationError` naming the store and the variable, and the
+store is not moved into place. :func:`verify_store` re-reads both files from
+disk (used by the tests and for stores written elsewhere).
 """
 
 from __future__ import annotations
