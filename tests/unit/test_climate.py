@@ -276,6 +276,8 @@ def test_step_reader_matches_xarray(sample, tmp_path):
                 for t in (0, 7, 11):
                     got, want = reader.read(name, t), ds[name].isel(time=t).values
                     assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True), (store, name, t)
+                block, want = reader.read_block(name, 3, 11), ds[name].isel(time=slice(3, 11)).values
+                assert block.dtype == want.dtype and np.array_equal(block, want, equal_nan=True), (store, name)
         assert (reader._get("T") is not None) == (store == "r.zarr")
 
 
@@ -374,3 +376,25 @@ def test_streamed_write_verifies_each_block(sample, tmp_path, monkeypatch):
     with pytest.raises(VerificationError, match=r"variable 'T': decoded values differ \(time\[0:4\]: 1 value"):
         nc_to_zarr(cube, tmp_path / "bad.zarr", opts)
     assert not (tmp_path / "bad.zarr").exists() and not list(tmp_path.glob(".*"))  # nothing half-written left
+
+
+def test_other_valid_netcdf_shapes_do_not_crash(tmp_path):
+    """Char arrays, variable-length strings, scalars, an empty unlimited dimension, groups."""
+    path = tmp_path / "odd.nc"
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        nc.createDimension("time", None)
+        nc.createDimension("n", 3)
+        nc.createDimension("s", 4)
+        nc.createVariable("names", "S1", ("n", "s"))[:] = netCDF4.stringtochar(np.array(["ab", "cde", "f"], "S4"))
+        labels = nc.createVariable("labels", str, ("n",))
+        for i, text in enumerate(("x", "yy", "zzz")):
+            labels[i] = text
+        nc.createVariable("c", "f8", ())[...] = 3.5
+        nc.createVariable("empty", "f4", ("time", "n"))
+        nc.createGroup("sub").createVariable("b", "f4", ())
+    report = nc_to_zarr(path, tmp_path / "odd.zarr")
+    assert any("groups ['sub'] are not converted" in w for w in report["warnings"])
+    with open_store(tmp_path / "odd.zarr") as ds:
+        assert list(ds["names"].values) == [b"ab", b"cde", b"f"] and list(ds["labels"].values) == ["x", "yy", "zzz"]
+        assert float(ds["c"]) == 3.5 and ds["empty"].shape == (0, 3)
+    assert check_store(tmp_path / "odd.zarr", path)["valid"]

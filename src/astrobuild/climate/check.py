@@ -79,8 +79,8 @@ def check_store(store: str | os.PathLike[str], source: str | os.PathLike[str]) -
 
 def _expected_dtype(raw: str | None, attrs: dict[str, Any], packing: str | None, encoding: dict[str, Any]
                     ) -> str | None:
-    if raw is None or raw == "str":
-        return None
+    if raw is None or raw == "str" or np.dtype(raw).kind in "SU":
+        return None  # char arrays are joined into strings along their last dimension: the length changes
     if packing == "decoded":
         wanted = np.result_type(*(np.asarray(attrs[k]).dtype for k in ("scale_factor", "add_offset") if k in attrs))
         # xarray's rule: integers wider than 16 bits need float64 to be decoded without loss.

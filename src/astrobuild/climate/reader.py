@@ -101,6 +101,24 @@ def _layout(store: Path, name: str) -> _Layout | None:
                    outer=outer, inner=inner, codec=codec, sharded=sharded)
 
 
+_CF_KEYS = ("_FillValue", "missing_value", "scale_factor", "add_offset")
+
+
+def _decode_inplace(name: str, raw: np.ndarray, layout: _Layout) -> np.ndarray:
+    """xarray's CF decoding of a block; the common cases in place (a fresh copy of a large block
+    costs more in page faults than the decompression itself)."""
+    keys = [k for k in _CF_KEYS if k in layout.attrs]
+    if not keys:
+        return raw
+    if keys == ["_FillValue"] and raw.dtype.kind == "f":
+        fill = layout.attrs["_FillValue"]
+        if not np.isnan(fill):
+            raw[raw == raw.dtype.type(fill)] = np.nan
+        return raw
+    var = xr.Variable(layout.dims, raw, attrs=dict(layout.attrs))
+    return np.asarray(xr.conventions.decode_cf_variable(name, var, decode_times=False, decode_timedelta=False).values)
+
+
 class StepReader:
     """``reader.read(var, t)``: time step ``t`` of ``var`` (decoded as xarray does); reuse one per store."""
 
@@ -184,18 +202,15 @@ class StepReader:
                 if data is None:
                     out[...] = layout.fill
                     continue
-                if index is None:
-                    blob = data
-                else:
+                blob = memoryview(data)  # slices of a memoryview: no copy of the chunk
+                if index is not None:
                     offset, nbytes = index[t % per_shard]
                     if offset == _EMPTY:
                         out[...] = layout.fill
                         continue
-                    blob = data[int(offset):int(offset + nbytes)]
+                    blob = blob[int(offset):int(offset + nbytes)]
                 layout.codec.decode(blob, out=out.reshape(-1))
-        var = xr.Variable(layout.dims, raw, attrs=dict(layout.attrs))
-        return np.asarray(xr.conventions.decode_cf_variable(name, var, decode_times=False,
-                                                            decode_timedelta=False).values)
+        return _decode_inplace(name, raw, layout)
 
     def _slow(self, name: str, t: int) -> np.ndarray:
         if self._fallback is None:
