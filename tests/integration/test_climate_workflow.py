@@ -18,9 +18,8 @@ REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "cli
 TARGET = "results/validation/climate_runs.json"
 
 
-def test_climate_targets_on_the_sample(tmp_path):
-    repo = copy_workflow(tmp_path / "repo")
-    snakemake(repo, TARGET)
+def test_climate_targets_on_the_sample(sample_build):
+    repo = sample_build
     runs = build_universe(1, 0).runs
     table = pq.read_table(repo / "data/interim/climate_runs.parquet").to_pandas()
     assert sorted(table["stem"]) == sorted(r.run_name for r in runs)

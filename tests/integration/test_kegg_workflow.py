@@ -18,9 +18,8 @@ TARGETS = ["results/validation/graphs/kegg_graphs.json", "results/validation/keg
            "results/validation/kegg_gene_list.json"]
 
 
-def test_kegg_targets_on_the_sample(tmp_path):
-    repo = copy_workflow(tmp_path / "repo")
-    snakemake(repo, *TARGETS)
+def test_kegg_targets_on_the_sample(sample_build):
+    repo = sample_build
     for table in ("kegg_edges", "kegg_env_tags", "kegg_overview_members", "env_vectors", "kegg_pathway_list",
                   "kegg_gene_list"):
         report = json.loads((repo / "results" / "validation" / f"{table}.json").read_text())

@@ -17,9 +17,8 @@ REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
 TARGETS = ["results/exoplanets/radius_vs_teq.png", "results/spectra/spectra_overlay.png"]
 
 
-def test_tables_on_the_sample(tmp_path):
-    repo = copy_workflow(tmp_path / "repo")
-    snakemake(repo, *TARGETS)
+def test_tables_on_the_sample(sample_build):
+    repo = sample_build
     for table in ("exoplanets", "spectra"):
         report = json.loads((repo / "results" / "validation" / f"{table}.json").read_text())
         assert report["valid"] and report["rows"] > 0, table

@@ -16,11 +16,9 @@ from tests.workflow import copy_workflow, snakemake
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    work = copy_workflow(tmp_path_factory.mktemp("build"))
-    snakemake(work)
-    return work
+@pytest.fixture
+def built(sample_build) -> Path:
+    return sample_build
 
 
 def _digests(root: Path) -> dict[str, str]:
