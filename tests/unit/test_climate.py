@@ -398,3 +398,28 @@ def test_other_valid_netcdf_shapes_do_not_crash(tmp_path):
         assert list(ds["names"].values) == [b"ab", b"cde", b"f"] and list(ds["labels"].values) == ["x", "yy", "zzz"]
         assert float(ds["c"]) == 3.5 and ds["empty"].shape == (0, 3)
     assert check_store(tmp_path / "odd.zarr", path)["valid"]
+
+
+@pytest.mark.parametrize("threshold", [0, 1e9], ids=["streamed", "in-memory"])
+def test_flipped_byte_in_a_shard_file_is_caught(sample, tmp_path, monkeypatch, threshold):
+    from astrobuild.climate import convert
+
+    cube = sorted(sample.glob("*.nc"))[0]
+    real_read_back = convert._ShardIO.read_back
+    flipped = []
+
+    def corrupt_then_read(self, region):  # the disk (or a writer bug) changes one byte of T's first shard
+        if self.layout.path.name == "T" and not flipped:
+            path = self._key(region.start)
+            data = bytearray(path.read_bytes())
+            data[len(data) // 3] ^= 0x10
+            path.write_bytes(bytes(data))
+            flipped.append(path)
+        return real_read_back(self, region)
+
+    monkeypatch.setattr(convert._ShardIO, "read_back", corrupt_then_read)
+    store = tmp_path / "flip.zarr"
+    opts = ZarrOptions(dask_threshold_mb=threshold, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)
+    with pytest.raises(VerificationError, match=r"(?s)flip\.zarr.*variable 'T': (decoded values differ|shard)"):
+        nc_to_zarr(cube, store, opts)
+    assert flipped and not store.exists() and not list(tmp_path.glob(".*"))
