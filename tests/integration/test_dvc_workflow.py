@@ -141,10 +141,9 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert "validate_table" in out and "summarise_1000g" in out
     master.write_bytes(original)
 
-    # 5. Determinism: rebuilding everything in another directory gives the same bytes.
-    run(b, str(BIN / "snakemake"), "--cores", "2", "--forceall", "-q")
-    assert versioned_files(b) == built
-    assert "up to date" in dvc(b, "status")
+    # 5. Determinism (a full rebuild in another directory gives the same bytes, so DVC sees no
+    #    change) is tests/integration/test_workflow.py::test_rebuild_is_byte_identical: one full
+    #    build fewer here keeps the suite within its time budget.
 
     # 6. An ablation: one changed parameter, run in a temporary copy (only tracked files exist there).
     dvc(b, "exp", "run", "--temp", "-S", "config/config.yaml:sample.seed=1")
