@@ -1,7 +1,7 @@
-"""End to end: build -> dvc push -> fresh clone -> dvc pull -> nothing to rebuild; determinism; an experiment.
+"""End to end: build -> dvc push -> fresh clone -> dvc pull -> nothing to rebuild; a real change is seen; an experiment.
 
 Runs in temporary copies of this checkout (tracked files only, as a clone
-would have them) with a temporary local DVC remote. About a minute on 2 cores.
+would have them) with a temporary local DVC remote. About three minutes on 2 cores.
 """
 
 from __future__ import annotations
