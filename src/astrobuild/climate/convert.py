@@ -88,7 +88,7 @@ class ZarrOptions:
     chunk_mb: float = 4.0  # chunk size of variables without a time dimension
     dask_threshold_mb: float = 512.0
     threads: int = 2
-    verify: bool = True
+    check_values: bool = True  # read every shard back and compare with the source (the rule always does)
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any] | None, threads: int | None = None) -> ZarrOptions:
@@ -340,7 +340,7 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
         if fast is not None and fast.covers(block.dims, dim, region):
             # Our layout: the shard file is built and checked here (numcodecs, one pass each way).
             fast.write(region, encoded.values)
-            if not opts.verify:
+            if not opts.check_values:
                 return name, None
             try:
                 back = fast.read_back(region)
@@ -350,7 +350,7 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
         else:
             key = tuple(region if d == dim else slice(None) for d in block.dims)
             arrays[name][key] = encoded.values
-            if not opts.verify:
+            if not opts.check_values:
                 return name, None
             back = reader.read_block(name, region.start, region.stop, dim)
             where = _block_difference(block.values, back, block.dims.index(dim), region.start)
@@ -434,9 +434,9 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
             else:
                 out.load().to_zarr(tmp, mode="w", zarr_format=3, encoding=encoding, consolidated=True,
                                    write_empty_chunks=True)
-                checked = _verify_shards(out, tmp, opts) if opts.verify else {}
+                checked = _verify_shards(out, tmp, opts) if opts.check_values else {}
         written = time.perf_counter()
-        if opts.verify:
+        if opts.check_values:
             # What was read from the source once (in memory, or block by block while streaming) is
             # compared with the store re-opened from disk: no second read of the source.
             with open_store(tmp, consolidated=False) as dst:
