@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,16 +23,10 @@ def sample_build(tmp_path_factory) -> Path:
     """One full build of the workflow on the built-in sample, shared by the integration tests.
 
     Tests only read it; a test that needs to change or rerun something works in
-    :func:`clone_build` of it. Building once keeps the suite within its time budget.
+    :func:`tests.workflow.clone_build` of it. Building once keeps the suite within its time budget.
     """
     from tests.workflow import copy_workflow, snakemake
 
     work = copy_workflow(tmp_path_factory.mktemp("sample_build"))
     snakemake(work)
     return work
-
-
-def clone_build(build: Path, dest: Path) -> Path:
-    """A copy of a finished build, timestamps kept, so Snakemake sees it as up to date."""
-    shutil.copytree(build, dest, symlinks=True)
-    return dest

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -14,7 +13,6 @@ from astrobuild.sample.universe import build_universe
 from tests.workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.integration
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "climate"
 TARGET = "results/validation/climate_runs.json"
 
 
@@ -39,11 +37,9 @@ def test_climate_targets_on_the_sample(sample_build):
     assert (repo / "logs/nc_to_zarr" / f"{runs[0].run_name}.log").read_text()
 
 
-def test_climate_targets_on_real_files_in_local_mode(tmp_path):
-    if not REAL.is_dir():
-        pytest.skip(f"{REAL} absent (../shared/realdata is not part of a fresh clone)")
+def test_climate_targets_on_real_files_in_local_mode(realdata, tmp_path):
     repo = copy_workflow(tmp_path / "repo")
-    (repo / "local.yaml").write_text(f"sources:\n  climate: {{mode: local, path: '{REAL}'}}\n", encoding="utf-8")
+    (repo / "local.yaml").write_text(f"sources:\n  climate: {{mode: local, path: '{realdata / 'climate'}'}}\n", encoding="utf-8")
     snakemake(repo, TARGET, "--configfile", "local.yaml")
     table = pq.read_table(repo / "data/interim/climate_runs.parquet").to_pandas()
     assert sorted(table["stem"]) == ["pop_frc.4x5d.090130_aquaplanet_0OHT_Earth", "tiny"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,7 +12,6 @@ from astrobuild.kegg.graphs import load_graph_store
 from tests.workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.integration
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "kegg"
 TARGETS = ["results/validation/graphs/kegg_graphs.json", "results/validation/kegg_pathway_list.json",
            "results/validation/kegg_gene_list.json"]
 
@@ -39,11 +37,9 @@ def test_kegg_targets_on_the_sample(sample_build):
     assert env_report["pathways"] == len(env) and 0 <= env_report["took_default"] < len(env)
 
 
-def test_kegg_targets_on_real_files_in_local_mode(tmp_path):
-    if not REAL.is_dir():
-        pytest.skip(f"{REAL} absent (../shared/realdata is not part of a fresh clone)")
+def test_kegg_targets_on_real_files_in_local_mode(realdata, tmp_path):
     repo = copy_workflow(tmp_path / "repo")
-    (repo / "local.yaml").write_text(f"sources:\n  kegg: {{mode: local, path: '{REAL}'}}\n", encoding="utf-8")
+    (repo / "local.yaml").write_text(f"sources:\n  kegg: {{mode: local, path: '{realdata / 'kegg'}'}}\n", encoding="utf-8")
     snakemake(repo, TARGETS[0], "--configfile", "local.yaml")
     edges = pq.read_table(repo / "data/interim/kegg_edges.parquet").to_pandas()
     assert set(edges["pathway"]) == {"ko00010", "ko00253", "hsa00020"}  # ko03070 has no reactions

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import clone_build
-from tests.workflow import snakemake
+from tests.workflow import clone_build, snakemake
 
 pytestmark = pytest.mark.integration
 TARGET = "results/quality/report.json"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,7 +12,6 @@ from astrobuild.sample.universe import build_universe, runs_csv_text
 from tests.workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.integration
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
 TARGETS = ["results/exoplanets/radius_vs_teq.png", "results/spectra/spectra_overlay.png"]
 
 
@@ -40,13 +38,11 @@ def test_tables_on_the_sample(sample_build):
         assert (repo / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_tables_on_real_files_in_local_mode(tmp_path):
-    if not REAL.is_dir():
-        pytest.skip(f"{REAL} absent (../shared/realdata is not part of a fresh clone)")
+def test_tables_on_real_files_in_local_mode(realdata, tmp_path):
     repo = copy_workflow(tmp_path / "repo")
     (repo / "local.yaml").write_text(
-        f"sources:\n  exoplanets: {{mode: local, path: '{REAL / 'exoplanets'}'}}\n"
-        f"  spectra: {{mode: local, path: '{REAL / 'spectra'}'}}\n", encoding="utf-8")
+        f"sources:\n  exoplanets: {{mode: local, path: '{realdata / 'exoplanets'}'}}\n"
+        f"  spectra: {{mode: local, path: '{realdata / 'spectra'}'}}\n", encoding="utf-8")
     snakemake(repo, *TARGETS, "--configfile", "local.yaml")
     planets = pq.read_table(repo / "data/processed/exoplanets.parquet")
     assert planets.num_rows == 5766
