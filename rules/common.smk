@@ -34,6 +34,13 @@ def source_mode(source):
     return config["sources"][source]["mode"]
 
 
+def source_root(source):
+    """The directory a source's files are under (quarantined files are named relative to it)."""
+    if source_mode(source) == "sample":
+        return SAMPLE_DIR.format(source=source)
+    return config["sources"][source]["path"]
+
+
 def raw_inputs(source, patterns):
     """The raw input of a step: the generated sample directory, or the
     user's matching files in local mode (listed here, so that Snakemake sees
