@@ -47,7 +47,7 @@ def source_root(source):
     return config["sources"][source]["path"]
 
 
-def raw_inputs(source, patterns):
+def raw_inputs(source, patterns, required=True):
     """Input function of a step's raw input: the generated sample directory, or
     the user's matching files in local mode (listed, so that Snakemake sees every
     file as an input and reruns when one changes). Snakemake calls it only for
@@ -57,20 +57,14 @@ def raw_inputs(source, patterns):
     def discover(wildcards):
         if source_mode(source) == "sample":
             return [SAMPLE_DIR.format(source=source)]
-        return find_source_files(source, config["sources"][source]["path"], patterns)
+        return find_source_files(source, config["sources"][source]["path"], patterns, required=required)
 
     return discover
 
 
 def optional_raw_inputs(source, patterns):
     """Like raw_inputs, but an empty list (not an error) when a local source has no such file."""
-
-    def discover(wildcards):
-        if source_mode(source) == "sample":
-            return [SAMPLE_DIR.format(source=source)]
-        return find_source_files(source, config["sources"][source]["path"], patterns, required=False)
-
-    return discover
+    return raw_inputs(source, patterns, required=False)
 
 
 def found_or_raise(files, problem):
