@@ -6,15 +6,24 @@ import sys
 if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
 from astrobuild.climate.stems import STORE_PATTERN, cubes_for
+from astrobuild.sources import refuse_braced_files
 
 CLIMATE = config.get("climate", {})
 CLIMATE_SAMPLE = source_mode("climate") == "sample"
 if CLIMATE_SAMPLE:
     # Stems come from the universe, so the DAG is known before the sample is generated.
     CLIMATE_ROOT = SAMPLE_DIR.format(source="climate")
+    CLIMATE_CUBES = cubes_for("sample", CLIMATE_ROOT, config["sample"]["scale"], config["sample"]["seed"])
 else:
+    # The stems are wildcards, so the cubes are found while the DAG is built; but a
+    # folder without them fails only the jobs that need them (found_or_raise).
     CLIMATE_ROOT = config["sources"]["climate"]["path"]
-CLIMATE_CUBES = cubes_for(source_mode("climate"), CLIMATE_ROOT, config["sample"]["scale"], config["sample"]["seed"])
+    CLIMATE_PROBLEM = None
+    try:
+        CLIMATE_CUBES = cubes_for("local", CLIMATE_ROOT, config["sample"]["scale"], config["sample"]["seed"])
+        refuse_braced_files("climate", CLIMATE_ROOT, CLIMATE_CUBES.values())
+    except ValueError as _no_cubes:
+        CLIMATE_CUBES, CLIMATE_PROBLEM = {}, str(_no_cubes)
 CLIMATE_STORES = {stem: STORE_PATTERN.format(stem=stem) for stem in CLIMATE_CUBES}
 
 
@@ -67,7 +76,7 @@ rule validate_climate_store:
 
 rule index_climate_runs:
     input:
-        cubes=[CLIMATE_ROOT] if CLIMATE_SAMPLE else sorted(CLIMATE_CUBES.values()),
+        cubes=[CLIMATE_ROOT] if CLIMATE_SAMPLE else found_or_raise(sorted(CLIMATE_CUBES.values()), CLIMATE_PROBLEM),
         runs_csv=[] if CLIMATE_SAMPLE else optional_raw_inputs("climate", ["runs.csv"]),
         valid=expand("results/validation/climate_{stem}.json", stem=sorted(CLIMATE_CUBES)),
     output:

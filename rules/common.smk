@@ -1,5 +1,6 @@
 # Shared configuration handling and input functions (no rules here).
 import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -12,9 +13,14 @@ if any(src.get("mode") == "remote" for src in config.get("sources", {}).values()
 validate(config, schema="../schemas/config.schema.yaml")
 
 # Scripts import the package from this checkout, whatever environment runs them
-# (the project's venv, a --use-conda env, a SLURM node).
+# (the project's venv, a --use-conda env, a SLURM node); so does this file.
 _SRC = str(Path(workflow.basedir) / "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p))
+if _SRC not in sys.path:
+    sys.path.insert(0, _SRC)
+from astrobuild.sources import check_config_paths, find_source_files
+
+check_config_paths(config)
 
 SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra")
 SAMPLE_DIR = "data/raw/sample/{source}"
@@ -34,27 +40,51 @@ def source_mode(source):
     return config["sources"][source]["mode"]
 
 
-def raw_inputs(source, patterns):
-    """The raw input of a step: the generated sample directory, or the
-    user's matching files in local mode (listed here, so that Snakemake sees
-    every file as an input and reruns when one changes)."""
+def source_root(source):
+    """The directory a source's files are under (quarantined files are named relative to it)."""
     if source_mode(source) == "sample":
-        return [SAMPLE_DIR.format(source=source)]
-    root = Path(config["sources"][source]["path"])
-    if not root.is_dir():
-        raise ValueError(f"config: sources.{source}.path: {root} is not a directory")
-    found = sorted({str(p) for pat in patterns for p in root.rglob(pat) if p.is_file()})
-    if not found:
-        raise ValueError(f"config: sources.{source}.path: no files matching {list(patterns)} under {root}")
-    return found
+        return SAMPLE_DIR.format(source=source)
+    return config["sources"][source]["path"]
+
+
+def raw_inputs(source, patterns, required=True):
+    """Input function of a step's raw input: the generated sample directory, or
+    the user's matching files in local mode (listed, so that Snakemake sees every
+    file as an input and reruns when one changes). Snakemake calls it only for
+    jobs in the DAG, so a target that needs no such file never asks for one; a
+    job that does fails naming the config key, the directory and the patterns."""
+
+    def discover(wildcards):
+        if source_mode(source) == "sample":
+            return [SAMPLE_DIR.format(source=source)]
+        return find_source_files(source, config["sources"][source]["path"], patterns, required=required)
+
+    return discover
 
 
 def optional_raw_inputs(source, patterns):
     """Like raw_inputs, but an empty list (not an error) when a local source has no such file."""
+    return raw_inputs(source, patterns, required=False)
+
+
+def found_or_raise(files, problem):
+    """Input function of files found while the DAG was built (climate cubes, whose stems are
+    wildcards): when there are none, the discovery error, raised only for jobs that need them."""
+
+    def inputs(wildcards):
+        if not files:
+            raise ValueError(problem)
+        return files
+
+    return inputs
+
+
+def source_has_files(source, patterns):
+    """Whether a source has files of a kind (sample mode: always); for declaring optional tables."""
     if source_mode(source) == "sample":
-        return [SAMPLE_DIR.format(source=source)]
+        return True
     root = Path(config["sources"][source]["path"])
-    return sorted({str(p) for pat in patterns for p in root.rglob(pat) if p.is_file()})
+    return root.is_dir() and any(p.is_file() for pat in patterns for p in root.rglob(pat))
 
 
 def validation_report(table):

@@ -33,6 +33,7 @@ rule indices_to_sample_table:
     params:
         index_patterns=INDEX_PATTERNS,
         population_patterns=POPULATION_PATTERNS,
+        root=lambda wc: source_root("genomes_1000g"),
     threads: config["genomes_1000g"]["threads"]
     resources:
         mem_mb=4000,

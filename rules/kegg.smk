@@ -153,7 +153,7 @@ TABLES["kegg_edges"] = rules.kegg_to_edges.output.table
 TABLES["kegg_env_tags"] = rules.brite_to_env_tags.output.table
 TABLES["kegg_overview_members"] = rules.overview_map_members.output.table
 TABLES["env_vectors"] = rules.make_env_vectors.output.table
-if optional_raw_inputs("kegg", LIST_PATTERNS):
+if source_has_files("kegg", LIST_PATTERNS):
     TABLES["kegg_pathway_list"] = rules.parse_kegg_lists.output.pathways
     TABLES["kegg_gene_list"] = rules.parse_kegg_lists.output.genes
 FINAL += rules.check_kegg_graphs.output

@@ -6,4 +6,5 @@ from astrobuild.rulelog import rule_logging
 with rule_logging(snakemake.log[0]):
     indices_to_sample_table(list(snakemake.input), snakemake.params.index_patterns,
                             snakemake.params.population_patterns, snakemake.output.table,
-                            snakemake.output.quarantine, snakemake.output.report, threads=snakemake.threads)
+                            snakemake.output.quarantine, snakemake.output.report, threads=snakemake.threads,
+                            source_root=snakemake.params.root)

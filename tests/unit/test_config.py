@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from astrobuild.sources import check_config_paths, find_source_files
 from tests.workflow import REPO
 
 SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
@@ -43,3 +45,42 @@ def test_shipped_config_is_valid():
 def test_bad_config_names_the_key(text, needle):
     with pytest.raises(WorkflowError, match=needle):
         validate(_config(text), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"sources": {"spectra": {"mode": "local", "path": "/data/r{ace}"}}}, "sources.spectra.path"),
+        ({"sources": {"kegg": {"mode": "local", "path": "/data/kegg}"}}}, "sources.kegg.path"),
+        ({"kegg": {"env_mapping": "config/{mapping}.yaml"}}, "kegg.env_mapping"),
+    ],
+)
+def test_a_path_with_braces_is_refused_naming_the_key(config, key):
+    # Snakemake reads "{ace}" in an input path as a wildcard and has no escape for it.
+    with pytest.raises(ValueError, match=rf"config: {re.escape(key)}: '.*': a path with '{{' or '}}'"):
+        check_config_paths(config)
+
+
+def test_paths_without_braces_pass_the_check():
+    config = _config("sources: {kegg: {mode: local, path: '/data/k e(g)g$[1]'}}")
+    validate(config, SCHEMA)
+    check_config_paths(config)  # no error
+
+
+def test_finding_a_local_source_names_key_directory_and_patterns(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.index").write_text("x")
+    (tmp_path / "a.index").write_text("x")
+    (tmp_path / "a.panel").write_text("x")
+    assert find_source_files("genomes_1000g", tmp_path, ["*.index"]) == [str(tmp_path / "a.index"),
+                                                                         str(tmp_path / "sub" / "b.index")]
+    assert find_source_files("genomes_1000g", tmp_path, ["ls-lR"], required=False) == []
+    with pytest.raises(ValueError, match=rf"config: sources.genomes_1000g.path: no files matching \['ls-lR', "
+                                         rf"'\*.md5'\] under {re.escape(str(tmp_path))}$"):
+        find_source_files("genomes_1000g", tmp_path, ["ls-lR", "*.md5"])
+    with pytest.raises(ValueError, match=r"config: sources.kegg.path: .*/nowhere is not a directory"):
+        find_source_files("kegg", tmp_path / "nowhere", ["*.xml"], required=False)
+    (tmp_path / "sub" / "{sample}.index").write_text("x")
+    with pytest.raises(ValueError, match=r"sources.genomes_1000g.path: files under .* hold '\{' or '\}' .*"
+                                         r"\['sub/\{sample\}.index'\]; rename them"):
+        find_source_files("genomes_1000g", tmp_path, ["*.index"])

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from astrobuild.genomes.indices import build_sample_table, detect_layout, read_index
+from astrobuild.contracts.validate import validate_table
+from astrobuild.genomes.index_files import detect_layout, read_index
+from astrobuild.genomes.indices import build_sample_table
 from astrobuild.genomes.populations import POPULATION_SCHEMA, read_population_table, read_population_tables
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample.genomes import CURRENT_COLUMNS, LEGACY_COLUMNS, write_sequence_index
@@ -154,3 +157,91 @@ def test_real_sequence_index_and_panel(realdata):
     assert rows["NA12877"]["population"] is None
     only_index = set(rows) - set(pops["sample_id"].to_pylist())
     assert report["coverage"]["samples_only_in_indices"] == len(only_index) == 3
+
+
+# The older IGSR sequence.index without a file column: the 26 documented columns less
+# FASTQ_FILE and MD5, with DIRECTORY before ANALYSIS_GROUP; a bare header, no ## lines.
+OLDER_COLUMNS = [c for c in LEGACY_COLUMNS if c not in ("FASTQ_FILE", "MD5", "ANALYSIS_GROUP")] + [
+    "DIRECTORY", "ANALYSIS_GROUP"]
+
+
+def _older_index(tmp_path, name, rows):
+    """rows: (sample, directory, run_name); every data line ends with one tab more than the header."""
+    lines = ["\t".join(OLDER_COLUMNS)]
+    for sample, directory, run_name in rows:
+        values = dict.fromkeys(OLDER_COLUMNS, "")
+        values.update(RUN_ID="ERR1", SAMPLE_NAME=sample, POPULATION="CEU", INSTRUMENT_PLATFORM="ILLUMINA",
+                      RUN_NAME=run_name, DIRECTORY=directory, READ_COUNT="7", ANALYSIS_GROUP="low coverage")
+        lines.append("\t".join(values[c] for c in OLDER_COLUMNS) + "\t")
+    return _index(tmp_path, name, lines)
+
+
+def test_older_index_without_a_file_column_builds_paths_from_directory_and_run_name(tmp_path):
+    path = _older_index(tmp_path, "older.sequence.index", [
+        ("NA12878", "data/NA12878/sequence_read/", "ERR1_1.filt.fastq.gz"),
+        ("NA12891", "", "ERR2_1.filt.fastq.gz"),  # no directory: kept, path null, counted
+        ("NA12892", "data/NA12892/sequence_read", "ERR3_1.filt.fastq.gz"),
+    ])
+    layout = detect_layout(path)
+    assert layout.derives_file_path and layout.skip_lines == 1 and layout.padding == 1
+    q = Quarantine()
+    table, report = build_sample_table([path], _pops([("NA12878", "CEU", "EUR")]), q)
+    assert len(q) == 0
+    assert table["sample_id"].to_pylist() == ["NA12878", "NA12891", "NA12892"]
+    assert table["file_path"].to_pylist() == ["data/NA12878/sequence_read/ERR1_1.filt.fastq.gz", None,
+                                              "data/NA12892/sequence_read/ERR3_1.filt.fastq.gz"]
+    assert table["platform"].to_pylist() == ["ILLUMINA"] * 3 and table["read_count"].to_pylist() == [7] * 3
+    reason = "no file column, and DIRECTORY or RUN_NAME empty: file path left null"
+    assert report["file_paths_left_null"] == {reason: 1}
+    assert report["indices"]["older.sequence.index"]["rows_without_file_path"] == {reason: 1}
+    pq.write_table(table, tmp_path / "samples.parquet")
+    assert validate_table("1000g_samples", tmp_path / "samples.parquet")["valid"]  # the null path is allowed
+
+
+def test_older_variant_of_the_real_sequence_index(realdata, tmp_path):
+    """The real illumina_platinum_ped index rewritten in the older layout keeps every row and sample."""
+    real = realdata / "1000g" / "illumina_platinum_ped.sequence.index"
+    lines = [line for line in real.read_text().splitlines() if not line.startswith("##")]
+    header = lines[0].lstrip("#").split("\t")
+    older = [c for c in header if c not in ("FASTQ_FILE", "MD5", "ANALYSIS_GROUP")] + ["DIRECTORY", "ANALYSIS_GROUP"]
+    out = ["\t".join(older)]
+    for line in lines[1:]:
+        values = dict(zip(header, line.split("\t"), strict=True))
+        values["DIRECTORY"] = values["FASTQ_FILE"].rsplit("/", 1)[0]
+        out.append("\t".join(values[c] for c in older) + "\t")
+    path = _index(tmp_path, "older.sequence.index", out)
+    original, _ = build_sample_table([real], _pops(), Quarantine())
+    q = Quarantine()
+    table, report = build_sample_table([path], _pops(), q)
+    assert len(q) == 0 and table.num_rows == original.num_rows == len(lines) - 1
+    assert table["sample_id"].to_pylist() == original["sample_id"].to_pylist()
+    first = dict(zip(header, lines[1].split("\t"), strict=True))
+    assert table["file_path"][0].as_py() == first["FASTQ_FILE"].rsplit("/", 1)[0] + "/" + first["RUN_NAME"]
+    assert table["md5"].null_count == table.num_rows and report["file_paths_left_null"] == {}
+
+
+def test_an_unreadable_index_is_quarantined_and_the_others_go_on(tmp_path):
+    good = _index(tmp_path, "good.sequence.index", ["#" + "\t".join(LEGACY_COLUMNS), _legacy_row("NA00001")])
+    older = _older_index(tmp_path, "older.sequence.index", [("NA00002", "data/NA00002", "ERR2.fastq.gz")])
+    (tmp_path / "sub").mkdir()
+    words = _index(tmp_path / "sub", "notes.index", ["just some words"])
+    empty = _index(tmp_path, "empty.index", [], end="")
+    no_columns = _index(tmp_path, "cols.index", ["RUN_ID\tSTUDY_ID", "ERR1\tERP1"])
+    q = Quarantine()
+    table, report = build_sample_table([empty, good, no_columns, older, words], _pops(), q, root=tmp_path)
+    assert table["sample_id"].to_pylist() == ["NA00001", "NA00002"]
+    got = sorted((r.file, r.line, r.reason) for r in q.records)  # named relative to the source's directory
+    assert [g[:2] for g in got] == [("cols.index", 1), ("empty.index", None), ("sub/notes.index", 1)]
+    assert got[0][2].startswith("unreadable index: neither a file column") and "['RUN_ID', 'STUDY_ID']" in got[0][2]
+    assert got[1][2] == "unreadable index: no header and no data lines: not an IGSR index file"
+    assert got[2][2].startswith("unreadable index: no header line")
+    assert report["indices"]["notes.index"]["unreadable"].startswith("unreadable index: no header line")
+    assert report["indices"]["good.sequence.index"]["rows_kept"] == 1
+
+
+def test_no_readable_index_stops_the_rule_with_every_reason(tmp_path):
+    words = _index(tmp_path, "notes.index", ["just some words"])
+    empty = _index(tmp_path, "empty.index", [], end="")
+    with pytest.raises(ValueError, match=r"no index could be read: empty.index: unreadable index: no header.*; "
+                                         r"notes.index: unreadable index: no header line"):
+        build_sample_table([empty, words], _pops(), Quarantine(), root=tmp_path)

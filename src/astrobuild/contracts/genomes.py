@@ -44,7 +44,10 @@ class Genomes1000gSamples(pa.DataFrameModel):
                                        description="population table first, index column second; null when neither")
     super_population: Series[str] = pa.Field(nullable=True, isin=SUPER_POPULATIONS)
     platform: Series[str] = pa.Field(nullable=True)
-    file_path: Series[str] = pa.Field(str_matches=NO_PARENT_SEGMENT)
+    file_path: Series[str] = pa.Field(
+        nullable=True, str_matches=NO_PARENT_SEGMENT,
+        description="the index's file column; DIRECTORY/RUN_NAME in the older index without one, null (and "
+                    "counted in the report) where those are empty")
     md5: Series[str] = pa.Field(nullable=True, str_matches=MD5)
     index_file_path: Series[str] = pa.Field(nullable=True)
     read_count: Series[pa.Int64] = pa.Field(nullable=True, ge=0)

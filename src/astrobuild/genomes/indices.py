@@ -1,61 +1,37 @@
-"""IGSR ``*.index`` files (sequence.index, alignment.index) → the sample table.
+"""The sample table: parsed IGSR indices (:mod:`astrobuild.genomes.index_files`) →
+canonical columns, row checks, populations joined, streamed in parts.
 
-Variants read, old and new:
-
-* ``##KEY=description`` lines before the header, or none;
-* a header starting with ``#`` (``#FASTQ_FILE``, ``#ENA_FILE_PATH``, ``#CRAM``) or
-  without it (``FASTQ_FILE ...``), or no header at all (the phase 3
-  ``BAM_FILE BAM_MD5 BAI_FILE BAI_MD5 BAS_FILE BAS_MD5`` alignment index);
-* trailing tabs on the header or on data lines, empty fields, double quotes
-  inside unquoted fields (IGSR never quotes, so quoting is switched off).
-
-The heavy lifting is one multi-threaded ``pyarrow.csv`` read that converts only
-the columns the table needs. Rows with the wrong number of fields are handed
-back by pyarrow; those that are only a trailing tab too long are salvaged, the
-rest quarantined with their line number. A file with bytes that are not UTF-8
-takes a line-by-line path that quarantines those lines and parses the rest.
+An index that cannot be read at all is quarantined whole (file and reason) and
+the others go on; rows are checked and quarantined one by one.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyarrow import csv
 
 from astrobuild.genomes.filenames import basenames, platforms_from_names, samples_from_paths
+from astrobuild.genomes.index_files import (
+    ALIASES,
+    IndexFormatError,
+    IndexLayout,
+    IndexResult,
+    data_line_numbers,
+    detect_layout,
+    read_index,
+)
 from astrobuild.genomes.populations import SUPER_POPULATION
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
-
-# Canonical field -> header names that carry it, in order of preference.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "file_path": ("FASTQ_FILE", "ENA_FILE_PATH", "FASTQ_ENA_PATH", "CRAM", "CRAM_FILE", "BAM_FILE", "BAM", "FILE"),
-    "md5": ("MD5", "MD5SUM", "CRAM_MD5", "BAM_MD5", "FILE_MD5"),
-    "sample_id": ("SAMPLE_NAME", "SAMPLE"),
-    "population": ("POPULATION",),
-    "platform": ("INSTRUMENT_PLATFORM",),
-    "index_file_path": ("CRAI", "CRAI_FILE", "BAI_FILE", "BAI"),
-    "withdrawn": ("WITHDRAWN",),
-    "read_count": ("READ_COUNT",),
-    "base_count": ("BASE_COUNT",),
-    "analysis_group": ("ANALYSIS_GROUP",),
-}
-_INTEGER_FIELDS = ("read_count", "base_count")
-# The phase 3 alignment indices have no header line at all.
-HEADERLESS_ALIGNMENT = ("BAM_FILE", "BAM_MD5", "BAI_FILE", "BAI_MD5", "BAS_FILE", "BAS_MD5")
-_HEADER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 SAMPLE_TABLE_SCHEMA = pa.schema(
     [
@@ -74,222 +50,6 @@ SAMPLE_TABLE_SCHEMA = pa.schema(
         ("index_file", pa.string()),
     ]
 )
-
-
-@dataclass
-class IndexLayout:
-    """Where the header is and what the columns are called."""
-
-    columns: list[str]
-    skip_lines: int  # lines before the first data line (## lines and the header)
-    padding: int = 0  # empty trailing fields every data line carries beyond the header
-
-    def field(self, canonical: str) -> str | None:
-        for alias in ALIASES[canonical]:
-            if alias in self.columns:
-                return alias
-        return None
-
-
-@dataclass
-class IndexResult:
-    table: pa.Table
-    rows_read: int
-    salvaged: int = 0
-    quarantined: int = 0
-    slow_path: bool = False
-    reasons: Counter = field(default_factory=Counter)
-    # Line number of every table row, when the parse already knows them (line-by-line path).
-    line_numbers: list[int] | None = None
-
-
-def _head_lines(path: Path, limit: int = 1 << 20) -> list[bytes]:
-    with open(path, "rb") as handle:
-        head = handle.read(limit)
-    return head.split(b"\n")[:-1] if b"\n" in head else [head]
-
-
-def detect_layout(path: str | os.PathLike[str]) -> IndexLayout:
-    """Find the header (or infer the header-less layout) from the start of the file."""
-    path = Path(path)
-    lines = _head_lines(path)
-    skip = 0
-    for raw in lines:
-        text = raw.decode("utf-8", errors="replace").rstrip("\r")
-        if text.startswith("##") or not text.strip():
-            skip += 1
-            continue
-        break
-    else:
-        raise ValueError(f"{path}: no header and no data lines: not an IGSR index file")
-    first = lines[skip].decode("utf-8", errors="replace").rstrip("\r")
-    candidate = first[1:] if first.startswith("#") else first
-    names = candidate.split("\t")
-    while names and names[-1].strip() == "":
-        names.pop()
-    names = [n.strip() for n in names]
-    if first.startswith("#") or (names and all(_HEADER_NAME.match(n) for n in names)):
-        columns, skip = names, skip + 1
-    elif len(names) == len(HEADERLESS_ALIGNMENT) and "/" in names[0]:
-        columns = list(HEADERLESS_ALIGNMENT)
-    else:
-        raise ValueError(
-            f"{path}: line {skip + 1}: no header line (expected '#FASTQ_FILE ...', '#CRAM ...' or "
-            f"similar) and not the 6-column header-less alignment index"
-        )
-    if len(set(columns)) != len(columns):
-        dupes = sorted(n for n, c in Counter(columns).items() if c > 1)
-        raise ValueError(f"{path}: line {skip}: duplicate column names {dupes}")
-    layout = IndexLayout(columns=columns, skip_lines=skip)
-    if layout.field("file_path") is None:
-        raise ValueError(f"{path}: line {skip}: no file column among {columns} (expected one of {ALIASES['file_path']})")
-    # Some releases end every data line with a tab: give pyarrow a column for it.
-    if len(lines) > skip:
-        sample = lines[skip].decode("utf-8", errors="replace").rstrip("\r").split("\t")
-        extra = len(sample) - len(columns)
-        if extra > 0 and all(f == "" for f in sample[len(columns):]):
-            layout.padding = extra
-    return layout
-
-
-def _read_options(layout: IndexLayout, threads: bool, skip: int) -> csv.ReadOptions:
-    names = layout.columns + [f"__pad{i}" for i in range(layout.padding)]
-    return csv.ReadOptions(column_names=names, skip_rows=skip, use_threads=threads, block_size=16 << 20)
-
-
-def _convert_options(layout: IndexLayout) -> csv.ConvertOptions:
-    wanted = [name for canonical in ALIASES if (name := layout.field(canonical))]
-    types = {name: pa.string() for name in wanted}
-    for canonical in _INTEGER_FIELDS:
-        if (name := layout.field(canonical)) is not None:
-            # Counts may be blank or junk in old releases: read as text, convert with checks.
-            types[name] = pa.string()
-    return csv.ConvertOptions(
-        include_columns=wanted, column_types=types, null_values=[""], strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-    )
-
-
-def _parse_options(handler) -> csv.ParseOptions:
-    return csv.ParseOptions(delimiter="\t", quote_char=False, double_quote=False, escape_char=False,
-                            newlines_in_values=False, ignore_empty_lines=True, invalid_row_handler=handler)
-
-
-def _salvage(fields: list[str], width: int) -> list[str] | None:
-    """A row that is too long only by empty trailing fields is fine."""
-    if len(fields) > width and all(f == "" for f in fields[width:]):
-        return fields[:width]
-    return None
-
-
-def read_index(path: str | os.PathLike[str], layout: IndexLayout, quarantine: Quarantine,
-               threads: int = 2) -> IndexResult:
-    """Parse one index into a table of the canonical fields that it has (all as strings)."""
-    path = Path(path)
-    bad_rows: list[str] = []
-
-    def handler(row: csv.InvalidRow) -> str:
-        bad_rows.append(row.text)
-        return "skip"
-
-    opts = (_read_options(layout, threads > 1, layout.skip_lines), _parse_options(handler), _convert_options(layout))
-    try:
-        table = csv.read_csv(path, read_options=opts[0], parse_options=opts[1], convert_options=opts[2])
-    except pa.ArrowInvalid as exc:
-        # Bytes that are not UTF-8 (in a field, or in a line pyarrow hands back as
-        # invalid) stop the fast reader: take the careful line-by-line path.
-        log.warning("%s: fast reader stopped (%s): reading line by line", path, str(exc).splitlines()[0][:200])
-        try:
-            return _read_index_slow(path, layout, quarantine)
-        except pa.ArrowInvalid as slow_exc:
-            raise ValueError(f"{path}: cannot be parsed as an IGSR index: {slow_exc}") from slow_exc
-
-    result = IndexResult(table=table, rows_read=table.num_rows)
-    if bad_rows:
-        # Rare: find the line numbers, salvage rows that only carry trailing tabs.
-        salvaged = _resolve_bad_rows(path, layout, bad_rows, quarantine, result)
-        if salvaged:
-            extra = csv.read_csv(io.BytesIO(("\n".join(salvaged) + "\n").encode()),
-                                 read_options=_read_options(layout, False, 0),
-                                 parse_options=_parse_options(None), convert_options=opts[2])
-            result.table = pa.concat_tables([table, extra])
-            result.salvaged = len(salvaged)
-    return result
-
-
-def _resolve_bad_rows(path: Path, layout: IndexLayout, bad_rows: list[str], quarantine: Quarantine,
-                      result: IndexResult) -> list[str]:
-    wanted = Counter(bad_rows)
-    width = len(layout.columns) + layout.padding
-    salvaged: list[str] = []
-    with open(path, "rb") as handle:
-        data = handle.read()
-    ends_with_newline = data.endswith(b"\n")
-    lines = data.split(b"\n")
-    if ends_with_newline:
-        lines.pop()
-    for lineno, raw in enumerate(lines, start=1):
-        if lineno <= layout.skip_lines:
-            continue
-        text = raw.decode("utf-8", errors="replace")
-        if wanted.get(text, 0) <= 0:
-            continue
-        wanted[text] -= 1
-        fields = text.rstrip("\r").split("\t")
-        fixed = _salvage(fields, width)
-        if fixed is not None:
-            salvaged.append("\t".join(fixed))
-            continue
-        if lineno == len(lines) and not ends_with_newline:
-            reason = "truncated last line"
-        elif text.startswith("#"):
-            reason = "comment line inside data"
-        else:
-            reason = f"expected {width} fields, found {len(fields)}"
-        quarantine.add(path, lineno, reason, text)
-        result.quarantined += 1
-        result.reasons[reason] += 1
-    return salvaged
-
-
-def _read_index_slow(path: Path, layout: IndexLayout, quarantine: Quarantine) -> IndexResult:
-    width = len(layout.columns) + layout.padding
-    with open(path, "rb") as handle:
-        data = handle.read()
-    ends_with_newline = data.endswith(b"\n")
-    lines = data.split(b"\n")
-    if ends_with_newline:
-        lines.pop()
-    clean = io.BytesIO()
-    reasons: Counter = Counter()
-    salvaged = 0
-    kept_lines: list[int] = []
-    for lineno, raw in enumerate(lines, start=1):
-        if lineno <= layout.skip_lines or not raw.strip():
-            continue
-        try:
-            text = raw.decode("utf-8").rstrip("\r")
-        except UnicodeDecodeError:
-            reason = "not UTF-8 text"
-        else:
-            fields = text.split("\t")
-            if len(fields) != width and (fixed := _salvage(fields, width)) is not None:
-                fields, salvaged = fixed, salvaged + 1
-            if len(fields) == width:
-                clean.write(("\t".join(fields) + "\n").encode())
-                kept_lines.append(lineno)
-                continue
-            if lineno == len(lines) and not ends_with_newline:
-                reason = "truncated last line"
-            else:
-                reason = f"expected {width} fields, found {len(fields)}"
-        quarantine.add(path, lineno, reason, raw)
-        reasons[reason] += 1
-    clean.seek(0)
-    table = csv.read_csv(clean, read_options=_read_options(layout, False, 0), parse_options=_parse_options(None),
-                         convert_options=_convert_options(layout))
-    return IndexResult(table=table, rows_read=table.num_rows, salvaged=salvaged, quarantined=sum(reasons.values()),
-                       slow_path=True, reasons=reasons, line_numbers=kept_lines)
 
 
 def _column(table: pa.Table, layout: IndexLayout, canonical: str) -> pa.ChunkedArray | None:
@@ -312,10 +72,27 @@ def _to_int(values: pa.ChunkedArray | None, n: int) -> pa.Array | pa.ChunkedArra
         return pc.cast(pc.if_else(digits, values, None), pa.int64())
 
 
+def missing_path_reason(layout: IndexLayout) -> str:
+    """Why a row of an index without a file column has a null file path."""
+    if layout.field("directory") and layout.field("run_name"):
+        return "no file column, and DIRECTORY or RUN_NAME empty: file path left null"
+    return "no file column, and no DIRECTORY and RUN_NAME columns to build one: file path left null"
+
+
+def _file_paths(table: pa.Table, layout: IndexLayout) -> pa.ChunkedArray | pa.Array:
+    """The file column; in the older index without one, DIRECTORY/RUN_NAME (null where a part is empty)."""
+    if not layout.derives_file_path:
+        return _column(table, layout, "file_path")
+    directory, run_name = _column(table, layout, "directory"), _column(table, layout, "run_name")
+    if directory is None or run_name is None:
+        return _nulls(table.num_rows)
+    return pc.binary_join_element_wise(pc.utf8_rtrim(directory, characters="/"), run_name, "/")
+
+
 def normalise_index(table: pa.Table, layout: IndexLayout, index_name: str) -> pa.Table:
     """Canonical columns for one parsed index (population tables are joined later)."""
     n = table.num_rows
-    file_path = _column(table, layout, "file_path")
+    file_path = _file_paths(table, layout)
     sample = _column(table, layout, "sample_id")
     platform = _column(table, layout, "platform")
     # Reading sample and platform out of file names costs regexes on every row:
@@ -360,12 +137,17 @@ def normalise_index(table: pa.Table, layout: IndexLayout, index_name: str) -> pa
     )
 
 
-def row_problems(table: pa.Table) -> pa.ChunkedArray:
-    """Per row, why it cannot be kept (null when it is fine). Vectorised: runs on every row."""
+def row_problems(table: pa.Table, path_required: bool = True) -> pa.ChunkedArray:
+    """Per row, why it cannot be kept (null when it is fine). Vectorised: runs on every row.
+
+    ``path_required``: a row of an index of files is that file's record, so it needs
+    its path; a row of the older index without a file column describes a run, whose
+    sample belongs in the table even when its path cannot be built.
+    """
     sample_ok = pc.fill_null(pc.match_substring_regex(table["sample_id"], r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"), False)
     md5_ok = pc.fill_null(pc.match_substring_regex(table["md5"], r"^[0-9a-f]{32}$"), True)
     path_ok = pc.fill_null(pc.invert(pc.match_substring_regex(
-        table["file_path"], r"[\x00-\x1f\x7f]|(^|/)\.\.(/|$)")), False)
+        table["file_path"], r"[\x00-\x1f\x7f]|(^|/)\.\.(/|$)")), not path_required)
     reason = pc.if_else(path_ok, pa.scalar(None, pa.string()), "unsafe or missing file path")
     reason = pc.if_else(md5_ok, reason, pc.coalesce(reason, pa.scalar("md5 is not 32 hex digits")))
     reason = pc.if_else(sample_ok, reason, pc.coalesce(reason, pa.scalar("no sample id in the row or its file name")))
@@ -442,23 +224,27 @@ def _parts(table: pa.Table, min_rows: int = 1 << 16) -> list[tuple[int, pa.Table
 
 
 def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Quarantine, report: dict,
-                      threads: int = 2) -> Iterator[pa.Table]:
+                      threads: int = 2, root: str | os.PathLike[str] | None = None) -> Iterator[pa.Table]:
     """Parts of the sample table, in file and row order; ``report`` is filled as they go.
 
     Each index is parsed whole (a multi-threaded pyarrow read), then cut into
     parts that are normalised, checked and joined in a thread pool (Arrow's
     kernels release the GIL) while the caller writes the parts already done:
-    on two cores the checks and the Parquet encoding overlap.
+    on two cores the checks and the Parquet encoding overlap. An index that
+    cannot be read is quarantined whole, named relative to ``root`` (the
+    source's directory); only when no index can be read does this raise.
     """
     lookup = PopulationLookup(populations)
     per_index: dict[str, dict[str, object]] = {}
     samples: list[pa.Array] = []
+    unreadable: list[str] = []
+    paths_left_null: Counter = Counter()
     conflicts = without_population = rows_out = 0
 
     def work(item: tuple[int, pa.Table], layout: IndexLayout, name: str):
         start, raw = item
         table = normalise_index(raw, layout, name)
-        problems = row_problems(table)
+        problems = row_problems(table, path_required=not layout.derives_file_path)
         bad = pc.fill_null(pc.is_valid(problems), False)
         n_bad = pc.sum(bad).as_py() or 0
         bad_rows = []
@@ -472,15 +258,18 @@ def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Qu
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         for path in progress(indices, desc="indices", unit="file"):
-            layout = detect_layout(path)
-            parsed = read_index(path, layout, quarantine, threads=threads)
+            parsed, layout = _parse_or_quarantine(path, quarantine, threads, root, per_index)
+            if parsed is None:
+                unreadable.append(f"{_shown(path, root)}: {per_index[path.name]['unreadable']}")
+                continue
             rejected: list[tuple[int, str, str]] = []
-            kept = 0
+            kept = null_paths = 0
             items = _parts(parsed.table)
             jobs = pool.map(work, items, [layout] * len(items), [path.name] * len(items))
             for table, bad_rows, n_conflicts in jobs:
                 rejected += bad_rows
                 kept += table.num_rows
+                null_paths += table["file_path"].null_count
                 conflicts += n_conflicts
                 without_population += table["population"].null_count
                 samples.append(pc.unique(table["sample_id"].combine_chunks()))
@@ -496,19 +285,59 @@ def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Qu
                 "quarantined": parsed.quarantined + len(rejected),
                 "read_line_by_line": parsed.slow_path,
             }
+            if layout.derives_file_path:
+                per_index[path.name]["file_path_from"] = "DIRECTORY/RUN_NAME"
+                if null_paths:
+                    per_index[path.name]["rows_without_file_path"] = {missing_path_reason(layout): null_paths}
+                    paths_left_null[missing_path_reason(layout)] += null_paths
             log.info("%s: %s", path, per_index[path.name])
             del parsed
+    if indices and len(unreadable) == len(indices):
+        raise ValueError("no index could be read: " + "; ".join(unreadable))
     all_samples = pa.concat_arrays([pa.array([], pa.string()), *samples])
     report.update(indices=per_index, rows=rows_out,
                   coverage=lookup.coverage(all_samples, conflicts, without_population),
+                  file_paths_left_null=dict(sorted(paths_left_null.items())),
                   quarantine_reasons=quarantine.counts())
 
 
+def _shown(path: Path, root: str | os.PathLike[str] | None) -> str:
+    """How a file is named in the quarantine: relative to the source's directory, never the machine's path."""
+    if root is not None:
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return Path(path).name
+
+
+def _parse_or_quarantine(path: Path, quarantine: Quarantine, threads: int, root, per_index: dict
+                         ) -> tuple[IndexResult | None, IndexLayout | None]:
+    """Parse one index; a file that is not a readable index is quarantined whole (None returned)."""
+    lines = Quarantine()  # its line records count only if the whole file is read
+    try:
+        layout = detect_layout(path)
+        parsed = read_index(path, layout, lines, threads=threads)
+    except IndexFormatError as exc:
+        line, reason = exc.line, exc.reason
+    except (OSError, ValueError) as exc:  # unreadable file; pyarrow's ArrowInvalid is a ValueError
+        line, reason = None, (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0])
+    else:
+        quarantine.extend(lines)
+        return parsed, layout
+    reason = f"unreadable index: {reason}"
+    quarantine.add(_shown(path, root), line, reason)
+    per_index[path.name] = {"unreadable": reason, "line": line}
+    log.warning("%s: %s: quarantined, the other indices go on", path, reason)
+    return None, None
+
+
 def build_sample_table(indices: list[Path], populations: pa.Table, quarantine: Quarantine,
-                       threads: int = 2) -> tuple[pa.Table, dict[str, object]]:
+                       threads: int = 2, root: str | os.PathLike[str] | None = None
+                       ) -> tuple[pa.Table, dict[str, object]]:
     """Every index and the population tables → the whole sample table in memory, and its report."""
     report: dict[str, object] = {}
-    parts = list(iter_sample_table(indices, populations, quarantine, report, threads=threads))
+    parts = list(iter_sample_table(indices, populations, quarantine, report, threads=threads, root=root))
     table = pa.concat_tables(parts) if parts else SAMPLE_TABLE_SCHEMA.empty_table()
     return table, report
 
@@ -520,37 +349,8 @@ def _quarantine_rows(path: Path, layout: IndexLayout, parsed: IndexResult, rejec
     if parsed.line_numbers is not None:
         line_of = {pos: parsed.line_numbers[pos] for pos in positions}
     else:
-        line_of = _data_line_numbers(path, layout, parsed.rows_read, positions)
+        line_of = data_line_numbers(path, layout, parsed.rows_read, positions)
     for pos, reason, file_path in rejected:
         quarantine.add(path, line_of.get(pos), reason, file_path)
 
 
-def _data_line_numbers(path: Path, layout: IndexLayout, direct_rows: int, positions: set[int]) -> dict[int, int]:
-    """Line numbers of table rows on the fast path.
-
-    pyarrow keeps well-formed lines in file order; salvaged lines (a trailing
-    tab too many) were appended after them, in file order too.
-    """
-    width = len(layout.columns) + layout.padding
-    found: dict[int, int] = {}
-    direct = 0
-    salvaged = direct_rows
-    with open(path, "rb") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            if lineno <= layout.skip_lines:
-                continue
-            text = raw.rstrip(b"\r\n")
-            if not text.strip():
-                continue
-            fields = text.split(b"\t")
-            if len(fields) == width:
-                ordinal, direct = direct, direct + 1
-            elif len(fields) > width and all(f == b"" for f in fields[width:]):
-                ordinal, salvaged = salvaged, salvaged + 1
-            else:
-                continue
-            if ordinal in positions:
-                found[ordinal] = lineno
-                if len(found) == len(positions):
-                    break
-    return found

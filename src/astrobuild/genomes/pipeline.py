@@ -43,7 +43,8 @@ def dirlists_to_master(inputs: Sequence[PathLike], patterns: Sequence[str], tabl
 
 def indices_to_sample_table(inputs: Sequence[PathLike], index_patterns: Sequence[str],
                             population_patterns: Sequence[str], table_path: PathLike, quarantine_path: PathLike,
-                            report_path: PathLike, threads: int = 2) -> dict:
+                            report_path: PathLike, threads: int = 2, source_root: PathLike | None = None) -> dict:
+    """``source_root``: the source's directory, which quarantined files are named relative to."""
     indices = collect_files(inputs, index_patterns)
     if not indices:
         raise FileNotFoundError(f"no index files matching {list(index_patterns)} in {list(map(str, inputs))}")
@@ -53,7 +54,7 @@ def indices_to_sample_table(inputs: Sequence[PathLike], index_patterns: Sequence
     if not pop_files:
         log.warning("no population table (%s): every population comes from the indices alone", population_patterns)
     report: dict = {"population_tables": [p.name for p in pop_files]}
-    parts = iter_sample_table(indices, populations, quarantine, report, threads=threads)
+    parts = iter_sample_table(indices, populations, quarantine, report, threads=threads, root=source_root)
     write_parquet_parts(parts, SAMPLE_TABLE_SCHEMA, table_path, dictionary=LOW_CARDINALITY, encodings=ENCODINGS)
     quarantine.write(quarantine_path)
     write_json(report, report_path)
