@@ -18,6 +18,7 @@ takes a line-by-line path that quarantines those lines and parses the rest.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import os
@@ -105,7 +106,8 @@ class IndexResult:
 
 def _head_lines(path: Path, limit: int = 1 << 20) -> list[bytes]:
     with open(path, "rb") as handle:
-        head = handle.read(limit)
+        # a byte-order mark would hide the "##" of line 1 (pyarrow's reader skips it on its own)
+        head = handle.read(limit).removeprefix(codecs.BOM_UTF8)
     return head.split(b"\n")[:-1] if b"\n" in head else [head]
 
 
@@ -223,7 +225,7 @@ def _resolve_bad_rows(path: Path, layout: IndexLayout, bad_rows: list[str], quar
     width = len(layout.columns) + layout.padding
     salvaged: list[str] = []
     with open(path, "rb") as handle:
-        data = handle.read()
+        data = handle.read().removeprefix(codecs.BOM_UTF8)
     ends_with_newline = data.endswith(b"\n")
     lines = data.split(b"\n")
     if ends_with_newline:
@@ -255,7 +257,7 @@ def _resolve_bad_rows(path: Path, layout: IndexLayout, bad_rows: list[str], quar
 def _read_index_slow(path: Path, layout: IndexLayout, quarantine: Quarantine) -> IndexResult:
     width = len(layout.columns) + layout.padding
     with open(path, "rb") as handle:
-        data = handle.read()
+        data = handle.read().removeprefix(codecs.BOM_UTF8)
     ends_with_newline = data.endswith(b"\n")
     lines = data.split(b"\n")
     if ends_with_newline:
