@@ -161,8 +161,8 @@ def test_column_name_unit_words_and_widths():
                                      "Bin half-width (micron)", "Transit depth uncertainty (ppm)")] == [
         "wavelength", "wavelength_err", "depth", "depth_err", "wavelength_err", "depth_err"]
     assert [explicit_unit(n) for n in ("Wavelength microns", "wavelength in nm", "Rp/R*", "RpRs", "(Rp/R*)^2",
-                                       "half width of a bin")] == ["um", "nm", "radius_ratio", "radius_ratio",
-                                                                   "fraction", None]
+                                       "half width of a bin", "( Rp / Rs )^2", "Rp / R*")] == [
+        "um", "nm", "radius_ratio", "radius_ratio", "fraction", None, "fraction", "radius_ratio"]
     assert [is_full_width(n) for n in ("Wavelength bin size microns", "bin_width", "Bin half-width", "wave_error")] == [
         True, True, False, False]
 

@@ -103,8 +103,8 @@ def _words(name: str) -> list[str]:
 
 
 def _norm(name: str) -> str:
-    # Words joined by "_" so "Rp/R* error" reads like rp/r*_error; none around "/" or "^" (Rp / Rs is rp/rs).
-    return re.sub(r"_*([/^])_*", r"\1", "_".join(_words(name)))
+    # Words joined by "_" so "Rp/R* error" reads like rp/r*_error; none around / ^ ( ) ("( Rp / Rs )^2" is (rp/rs)^2).
+    return re.sub(r"_*([/^()])_*", r"\1", "_".join(_words(name)))
 
 
 def explicit_unit(name: str, ratio_is_fraction: bool = True) -> str | None:
