@@ -78,6 +78,46 @@ def test_not_well_formed_and_wrong_root_are_quarantined_and_others_go_on(tmp_pat
     assert by_file["c.xml"] == "root element is <html>, not <pathway>"
 
 
+def test_internal_dtd_entities_are_refused_naming_the_file(tmp_path):
+    """libxml2 expands an internal entity inside attribute values whatever the options: refuse the file."""
+    text = real("ko00010.xml").read_text(encoding="utf-8")
+    doctype = '<!DOCTYPE pathway SYSTEM "http://www.kegg.jp/kegg/xml/KGML_v0.7.2_.dtd">'
+    assert doctype in text and 'name="rn:R00710"' in text
+    forged = text.replace(doctype, doctype[:-1] + ' [\n  <!ENTITY x "rn:R99999">\n]>').replace(
+        'name="rn:R00710"', 'name="&x;"')
+    (tmp_path / "ko00010.xml").write_text(forged, encoding="utf-8")
+    (tmp_path / "eco00680.xml").write_bytes(OLD_KGML)
+    q = Quarantine()
+    frame, report = edges_frame(collect_files([tmp_path], ["*.xml"]), q, show_progress=False)
+    refused = [r for r in q.records if Path(r.file).name == "ko00010.xml"]
+    assert [(r.line, r.reason) for r in refused] == [(None, "the internal DTD subset defines entities (x), which would "
+                                                            "be expanded inside attribute values; KGML defines none: "
+                                                            "refused")]
+    assert report["parsed"] == 1 and set(frame["pathway"]) == {"eco00680"} and "rn:R99999" not in set(frame["reaction"])
+
+
+@pytest.mark.parametrize("doc, reason", [
+    # external entity in an attribute: libxml2 refuses it
+    (b'<!DOCTYPE pathway [<!ENTITY x SYSTEM "file:///etc/passwd">]><pathway name="&x;"/>',
+     "not well-formed XML: Attribute references external entity"),
+    # external entity in text: never loaded, and the internal subset defines it
+    (b'<!DOCTYPE pathway [<!ENTITY x SYSTEM "file:///etc/passwd">]><pathway name="path:ko1" org="ko" '
+     b'number="00001">&x;</pathway>', "the internal DTD subset defines entities (x)"),
+    # parameter entity only
+    (b'<!DOCTYPE pathway [<!ENTITY % p "x">]><pathway name="path:ko00001"/>', "defines entities (p)"),
+    # billion laughs: stopped by libxml2's amplification limit, fast, before anything is built
+    (b'<!DOCTYPE pathway [<!ENTITY a "aaaaaaaaaa">' + b"".join(
+        b'<!ENTITY %s "%s">' % (bytes([c]), (b"&%s;" % bytes([c - 1])) * 10) for c in range(ord("b"), ord("k")))
+     + b']><pathway name="&j;"/>', "not well-formed XML: Maximum entity amplification"),
+], ids=["xxe_attribute", "xxe_text", "parameter_entity", "billion_laughs"])
+def test_hostile_entities_stay_quarantined(tmp_path, doc, reason):
+    path = tmp_path / "evil.xml"
+    path.write_bytes(b'<?xml version="1.0"?>\n' + doc)
+    q = Quarantine()
+    assert parse_kgml(path, q) is None
+    assert len(q) == 1 and reason in q.records[0].reason and Path(q.records[0].file).name == "evil.xml"
+
+
 def test_generated_sample_covers_every_edge_case(sample):
     q = Quarantine()
     frame, report = edges_frame(collect_files([sample], ["*.xml"]), q, show_progress=False)

@@ -11,7 +11,7 @@ from astrobuild.sample import generate
 from astrobuild.sample.spectra import R_EARTH_KM, R_SUN_KM
 from astrobuild.sample.universe import build_universe, runs_csv_text
 from astrobuild.spectra.pipeline import read_spectra, spectra_frame
-from astrobuild.spectra.reader import SpectrumError, column_role, explicit_unit, read_spectrum
+from astrobuild.spectra.reader import SpectrumError, column_role, explicit_unit, is_full_width, read_spectrum
 
 
 def _table(files):
@@ -111,6 +111,8 @@ def test_real_niriss_spectrum(realdata):
     q = Quarantine()
     s = read_spectrum(path, q)
     assert (s.depth_unit, s.instrument, s.kind, s.planet) == ("ppm", "NIRISS", "transmission", None) and len(q) == 0
+    # wave_error is the bin half-width (about half the spacing of the R100 bins): kept as it is
+    assert (s.wave_err_is_full_width, s.rows[0][1]) == (False, 0.004898581320246398)
     table, _ = _table([path])
     Spectra.validate(table, lazy=True)
     assert len(table) == 132 and table["order"].value_counts().to_dict() == {1: 105, 2: 27}
@@ -131,3 +133,106 @@ def test_rule_outputs_are_byte_identical(tmp_path):
         outputs.append([(out / n).read_bytes() for n in ("t.parquet", "q.tsv", "r.json", "p.png")])
     assert outputs[0] == outputs[1]
     assert report["depth_units"] == {"fraction": 4, "percent": 4, "ppm": 4} and report["spectra"] == 12
+
+
+RATIO_CSV = ("Wavelength microns, Wavelength bin size microns, Rp/R*, Rp/R* error\n"
+             "  0.6000,   0.0200,  0.14500,  0.00050\n"
+             "  0.6200,   0.0200,  0.14600,  0.00060\n"
+             "\n")
+
+
+def test_radius_ratio_csv_with_unit_words_and_padding(tmp_path):
+    """Published layout: ', ' separators, padded values, unit words in the names, a blank last line."""
+    path = tmp_path / "hatp1b_stis.csv"
+    path.write_text(RATIO_CSV, encoding="utf-8")
+    q = Quarantine()
+    s = read_spectrum(path, q)
+    assert len(q) == 0 and (s.depth_unit, s.wave_unit, s.kind) == ("radius_ratio", "um", "transmission")
+    # depth = (Rp/R*)^2, sigma = 2 (Rp/R*) sigma_ratio; the bin size is a full width, stored as a half-width
+    expected = [(0.60, 0.01, 0.145 ** 2 * 1e6, 2 * 0.145 * 0.0005 * 1e6), (0.62, 0.01, 0.146 ** 2 * 1e6, 2 * 0.146 * 0.0006 * 1e6)]
+    for row, want in zip(s.rows, expected, strict=True):
+        assert row[:4] == pytest.approx(want) and row[4:] == (None, None)
+    table, _ = _table([path])
+    Spectra.validate(table, lazy=True)
+
+
+def test_column_name_unit_words_and_widths():
+    assert [column_role(n) for n in ("Wavelength microns", "Wavelength bin size microns", "Rp/R*", "Rp/R* error",
+                                     "Bin half-width (micron)", "Transit depth uncertainty (ppm)")] == [
+        "wavelength", "wavelength_err", "depth", "depth_err", "wavelength_err", "depth_err"]
+    assert [explicit_unit(n) for n in ("Wavelength microns", "wavelength in nm", "Rp/R*", "RpRs", "(Rp/R*)^2",
+                                       "half width of a bin", "( Rp / Rs )^2", "Rp / R*")] == [
+        "um", "nm", "radius_ratio", "radius_ratio", "fraction", None, "fraction", "radius_ratio"]
+    assert [is_full_width(n) for n in ("Wavelength bin size microns", "bin_width", "Bin half-width", "wave_error")] == [
+        True, True, False, False]
+
+
+def test_numbered_column_comments_name_a_headerless_table(tmp_path):
+    path = tmp_path / "k2-18b_niriss.txt"
+    path.write_text("# Transmission spectrum of K2-18 b\n# planet: K2-18 b\n"
+                    "# Column 1: Wavelength (nm)\n# Column 2: Bin half-width (nm)\n"
+                    "# Column 3: Transit depth (ppm)\n# Column 4: Transit depth uncertainty (ppm)\n"
+                    "  1100.0   10.0   2900.0   30.0\n  1120.0   10.0   2910.0   35.0\n  1140.0   10.0   abc   35.0\n",
+                    encoding="utf-8")
+    q = Quarantine()
+    s = read_spectrum(path, q)
+    assert (s.planet, s.kind, s.depth_unit, s.wave_unit, s.instrument) == ("K2-18 b", "transmission", "ppm", "nm", "NIRISS")
+    assert s.rows == [pytest.approx((1.1, 0.01, 2900.0, 30.0, None, None)), pytest.approx((1.12, 0.01, 2910.0, 35.0, None, None))]
+    assert [(r.line, r.reason) for r in q.records] == [(9, "not a number in column 'Transit depth (ppm)'")]
+    # numbered from 0, and a column without a line is kept unnamed (ignored, and reported)
+    path.write_text("# Column 0: wavelength [um]\n# Column 2: depth [percent]\n1.0  7  0.5\n", encoding="utf-8")
+    s = read_spectrum(path, Quarantine())
+    assert s.rows == [(1.0, None, 5000.0, None, None, None)] and s.ignored_columns == ["column 1"]
+    # more numbered columns than fields: the file is quarantined, saying so
+    path.write_text("# Column 1: wavelength [um]\n# Column 3: depth [ppm]\n1.0  500\n", encoding="utf-8")
+    q = Quarantine()
+    assert read_spectrum(path, q) is None
+    assert q.records[0].reason == "no column names: '# Column N' lines name column 3, the data rows have 2 fields"
+
+
+def test_real_niriss_spectrum_in_the_published_layouts(realdata, tmp_path):
+    """The real NIRISS spectrum rewritten as a radius-ratio CSV and as a '# Column N' table reads back the same."""
+    import pandas as pd
+
+    source = realdata / "spectra" / "CMADF-WASP_39b_NIRISS_transmission_spectrum_R100.csv"
+    real = pd.read_csv(source, comment="#")
+    ratio = np.sqrt(real["dppm"] / 1e6)
+    lines = ["Wavelength microns, Wavelength bin size microns, Rp/R*, Rp/R* error"]
+    lines += [f"  {w:.10f},  {2 * we:.10f},  {r:.10f},  {e / 1e6 / (2 * r):.10f}"
+              for w, we, r, e in zip(real["wave"], real["wave_error"], ratio, real["dppm_err"], strict=True)]
+    (tmp_path / "ratio.csv").write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    lines = ["# Column 1: Wavelength (micron)", "# Column 2: Wavelength bin half-width (micron)",
+             "# Column 3: Transit depth (ppm)", "# Column 4: Transit depth error (ppm)", "# Column 5: order"]
+    lines += [f"{w:>18.12g} {we:>18.12g} {d:>20.12g} {e:>18.12g}  {int(o)}"
+              for w, we, d, e, o in zip(real["wave"], real["wave_error"], real["dppm"], real["dppm_err"],
+                                        real["order"], strict=True)]
+    (tmp_path / "numbered.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    q = Quarantine()
+    for name in ("ratio.csv", "numbered.txt"):
+        s = read_spectrum(tmp_path / name, q)
+        got = np.array([row[:4] for row in s.rows], dtype=float)
+        np.testing.assert_allclose(got[:, 0], real["wave"], rtol=1e-8)
+        np.testing.assert_allclose(got[:, 1], real["wave_error"], rtol=1e-7)
+        np.testing.assert_allclose(got[:, 2], real["dppm"], rtol=1e-7)
+        np.testing.assert_allclose(got[:, 3], real["dppm_err"], rtol=1e-6)
+    assert len(q) == 0
+
+
+def test_no_spectrum_at_all_names_every_reason_in_the_error_and_log(tmp_path, caplog):
+    from astrobuild.spectra.pipeline import spectra_table
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "notes.csv").write_text("file,planet,scenario\na.nc,A b,x\n", encoding="utf-8")
+    (raw / "empty.txt").write_text("# nothing here\n", encoding="utf-8")
+    (raw / "bad.dat").write_text("# wavelength depth_ppm\n-1.0 5\n", encoding="utf-8")
+    out = tmp_path / "out"
+    with caplog.at_level("ERROR"), pytest.raises(SpectrumError) as info:
+        spectra_table([str(raw)], ["*.csv", "*.txt", "*.dat"], out / "t.parquet", out / "q.tsv", out / "r.json")
+    message = str(info.value)
+    assert "none of the 3 file(s) holds a spectrum" in message and "q.tsv" not in message
+    assert f"{raw / 'notes.csv'}: not a spectrum: no wavelength and depth columns" in message
+    assert f"{raw / 'empty.txt'}: no data lines (not a spectrum)" in message
+    assert (f"{raw / 'bad.dat'}: no usable data line (every one quarantined) (1 line(s) quarantined, first: line 2: "
+            f"wavelength not positive)") in message
+    assert sum("no spectrum:" in r.getMessage() for r in caplog.records) == 3

@@ -66,7 +66,8 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[
     path = Path(path)
     folder = path.parent.resolve()
     rows: dict[Path, dict[str, Any]] = {}
-    with open(path, encoding="utf-8", newline="") as handle:
+    # utf-8-sig: a byte-order mark (spreadsheet exports write one) is not part of the first column's name
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:

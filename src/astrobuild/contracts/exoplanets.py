@@ -2,8 +2,10 @@
 
 The table holds whichever archive columns the download had, under their
 documented names (:mod:`astrobuild.exoplanets.columns`), so every column but
-the few the model needs is optional; none outside the list may appear
-(strict). Ranges refuse impossible values only: unusual values are kept and
+the few the model needs is optional; those few are always there, null where
+the download had nothing to fill them (a fixed schema for downstream; the
+Parquet metadata ``absent_columns`` names them). None outside the list may
+appear (strict). Ranges refuse impossible values only: unusual values are kept and
 flagged (``<column>_outlier``), not refused.
 """
 
@@ -13,10 +15,11 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from astrobuild.exoplanets.columns import all_columns
-from astrobuild.exoplanets.derive import BOUNDS
+from astrobuild.exoplanets.derive import BOUNDS, MODEL_COLUMNS
 
 _TYPES = {"str": str, "int": pa.typing.Int64, "float": float}
-_REQUIRED = {"planet", "radius_earth", "semi_major_axis_au", "eq_temp_k", "star_teff_k", "star_radius_sun"}
+# Always in the table (null where the download had nothing to fill them), so the schema downstream is fixed.
+_REQUIRED = {"planet", *MODEL_COLUMNS}
 
 
 def _field(col) -> tuple[object, object]:
@@ -45,7 +48,8 @@ def _model() -> type[pa.DataFrameModel]:
         description="semi_major_axis_au derived by Kepler's third law from orbital period and stellar mass")
     annotations["eqt_derived"] = Series[bool]
     attrs["eqt_derived"] = pa.Field(
-        description="eq_temp_k derived: T_eff * sqrt(R_star / 2a) * (1 - A)^(1/4), A = config exoplanets.albedo")
+        description="eq_temp_k derived: T_eff * sqrt(R_star / 2a) * (1 - A)^(1/4), else 278.3 K * S^(1/4) * "
+                    "(1 - A)^(1/4) from the insolation S; A = config exoplanets.albedo")
     for name, (lo, hi) in BOUNDS.items():
         annotations[f"{name}_outlier"] = Series[bool] | None
         attrs[f"{name}_outlier"] = pa.Field(

@@ -84,7 +84,7 @@ def read_archive_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> Ar
     """Parse one archive CSV download (the ``#`` block, header, rows) into documented, typed columns."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is no part of the first line
     except (OSError, UnicodeDecodeError) as exc:
         raise ArchiveError(f"{path}: cannot read the exoplanet archive file: {exc}") from exc
     lines = text.splitlines()

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from astrobuild.exoplanets.archive import ArchiveError, ArchiveTable, read_archive_csv, select_default_rows
 from astrobuild.exoplanets.columns import all_columns
-from astrobuild.exoplanets.derive import BOUNDS, fill_derived, flag_outliers, missing_required
+from astrobuild.exoplanets.derive import (
+    BOUNDS,
+    KEY,
+    MODEL_COLUMNS,
+    absent_model_columns,
+    fill_derived,
+    flag_outliers,
+    missing_reasons,
+)
 from astrobuild.io import atomic_path, write_json, write_parquet
 from astrobuild.paths import collect_files
 from astrobuild.quarantine import Quarantine
@@ -23,52 +33,72 @@ TABLE_KINDS = ("pscomppars", "ps")
 DERIVED_COLUMNS = {
     "semi_major_axis_derived": "semi_major_axis_au was missing and is derived from Kepler's third law "
                                "(orbital period, stellar mass)",
-    "eqt_derived": "eq_temp_k was missing and is derived: T_eff * sqrt(R_star / (2 a)) * (1 - A)^(1/4), "
-                   "A = exoplanets.albedo",
+    "eqt_derived": "eq_temp_k was missing and is derived: T_eff * sqrt(R_star / (2 a)) * (1 - A)^(1/4), or "
+                   "where that cannot be computed 278.3 K * S^(1/4) * (1 - A)^(1/4) from the insolation S "
+                   "[Earth flux]; A = exoplanets.albedo, full heat redistribution",
     "outlier": "any <column>_outlier is true",
 }
+# Parquet metadata key: model columns that are null because the download had nothing to fill them with.
+ABSENT_KEY = "absent_columns"
 
 
-def _header(path: Path) -> list[str] | None:
-    """The header fields of an archive CSV (first line after the '#' block), or None if it is not one."""
+def _header(path: Path) -> tuple[list[str] | None, str]:
+    """The header fields of an archive CSV (first line after the '#' block), or None and why it is not one."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: a byte-order mark would otherwise hide the first '#' and make the banner the header
+        with open(path, encoding="utf-8-sig") as handle:
             for line in handle:
                 if line.startswith("#") or not line.strip():
                     continue
                 fields = [f.strip().strip('"') for f in line.rstrip("\r\n").split(",")]
-                return fields if "pl_name" in fields else None
-    except (OSError, UnicodeDecodeError):
-        return None
-    return None
+                if KEY in fields:
+                    return fields, ""
+                shown = ",".join(fields[:8]) + (",..." if len(fields) > 8 else "")
+                return None, f"the header has no {KEY} column (not a NASA Exoplanet Archive table?): {shown}"
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text: {exc}"
+    except OSError as exc:
+        return None, f"cannot read the file: {exc}"
+    return None, "no header line after the '#' block (not a NASA Exoplanet Archive table?)"
 
 
 def choose_archive_file(files: list[Path], table_kind: str, quarantine: Quarantine) -> Path:
     """The one archive file of the configured kind (PS: has default_flag; PSCompPars: has not)."""
     if table_kind not in TABLE_KINDS:
         raise ValueError(f"exoplanets.table must be one of {TABLE_KINDS}, got {table_kind!r}")
-    chosen = []
+    chosen, other_kind, rejected = [], [], []
     for path in files:
-        header = _header(path)
+        header, reason = _header(path)
         if header is None:
-            quarantine.add(path, None, "not a NASA Exoplanet Archive CSV (no header with pl_name)")
+            quarantine.add(path, None, reason)
+            rejected.append(f"{os.fspath(path)}: {reason}")
         elif ("default_flag" in header) == (table_kind == "ps"):
             chosen.append(path)
+        else:
+            other_kind.append(os.fspath(path))
     if not chosen:
-        raise ArchiveError(f"no {table_kind!r} exoplanet archive table among {[os.fspath(f) for f in files]} "
-                           f"(a PS table has a default_flag column; set exoplanets.table)")
+        why = [f"not a NASA Exoplanet Archive table: {'; '.join(rejected)}"] if rejected else []
+        if other_kind:
+            other = "pscomppars" if table_kind == "ps" else "ps"
+            why.append(f"{other!r} table(s) {other_kind} (a PS table has a default_flag column; "
+                       f"set exoplanets.table: {other} to use it)")
+        raise ArchiveError(f"no {table_kind!r} exoplanet archive table among {len(files)} file(s): " + "; ".join(why))
     if len(chosen) > 1:
         raise ArchiveError(f"several {table_kind!r} exoplanet archive tables, keep one: {[os.fspath(f) for f in chosen]}")
     return chosen[0]
 
 
 def process_archive(table: ArchiveTable, albedo: float, sigma: float) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Parsed archive -> one row per planet, derived values and outlier flags added, sorted by planet."""
-    missing = missing_required(set(table.archive_names))
-    if missing:
-        raise ArchiveError(f"{table.path}: missing column(s) the planet-run model needs: {', '.join(missing)} "
-                           f"(download them with the table, e.g. TAP select ... {', '.join(missing)})")
+    """Parsed archive -> one row per planet, derived values and outlier flags added, sorted by planet.
+
+    Columns the model reads that the download cannot fill are added, null, and named in the report's
+    ``columns_absent``; each derived value left null is counted by what its row lacks.
+    """
+    absent = absent_model_columns(set(table.archive_names))
     frame = select_default_rows(table)
+    for name in MODEL_COLUMNS:
+        if name not in frame:
+            frame[name] = pd.Series(np.nan, index=frame.index, dtype="float64")
     frame = fill_derived(frame, albedo)
     frame, outliers = flag_outliers(frame, sigma)
     order = [c.name for c in all_columns() if c.name in frame and c.name != "default_flag"]
@@ -80,6 +110,8 @@ def process_archive(table: ArchiveTable, albedo: float, sigma: float) -> tuple[p
         "semi_major_axis_derived": int(frame["semi_major_axis_derived"].sum()),
         "eqt_missing": int(frame["eq_temp_k"].isna().sum()),
         "eqt_missing_planets": sorted(frame.loc[frame["eq_temp_k"].isna(), "planet"].tolist())[:50],
+        "missing_reasons": missing_reasons(frame),
+        "columns_absent": absent,
         "outlier_rows": int(frame["outlier"].sum()),
         "outliers": outliers,
     }
@@ -119,7 +151,8 @@ def exoplanet_archive_table(inputs: list[str], patterns: list[str], table_kind: 
     frame, report = process_archive(archive, albedo, sigma)
     arrow = to_arrow(frame, archive)
     write_parquet(arrow, table_path, metadata={"source_file": path.name, "table_kind": table_kind,
-                                               "albedo": repr(albedo), "outlier_sigma": repr(sigma)})
+                                               "albedo": repr(albedo), "outlier_sigma": repr(sigma),
+                                               ABSENT_KEY: json.dumps(report["columns_absent"], sort_keys=True)})
     quarantine.write(quarantine_path)
     report = {"file": path.name, "table_kind": table_kind, "rows_read": archive.rows_read,
               "columns": len(frame.columns), "columns_not_kept": archive.not_kept, "albedo": albedo,
@@ -128,13 +161,30 @@ def exoplanet_archive_table(inputs: list[str], patterns: list[str], table_kind: 
     log.info("%s: %d row(s) -> %d planet(s); T_eq derived for %d, not computable for %d; %d outlier row(s)",
              path, archive.rows_read, report["rows"], report["eqt_derived"], report["eqt_missing"],
              report["outlier_rows"])
+    for name, why in report["columns_absent"].items():
+        log.warning("%s: column %s is null on every row: %s", path, name, why)
     return report
+
+
+def require_columns(table_path: str | os.PathLike[str], columns: list[str], consumer: str) -> None:
+    """Stop ``consumer`` with the column named when one it needs was absent from the archive download.
+
+    The table always has the model's columns (fixed schema); this tells a consumer that needs their
+    values apart from one that only carries them.
+    """
+    meta = pq.read_schema(table_path).metadata or {}
+    absent = json.loads(meta.get(ABSENT_KEY.encode(), b"{}"))
+    missing = [f"{name} ({absent[name]})" for name in columns if name in absent]
+    if missing:
+        raise ArchiveError(f"{consumer} needs {', '.join(missing)}; {os.fspath(table_path)} has the column(s) null "
+                           f"on every row. Download them with the archive table.")
 
 
 def plot_exoplanets(table_path: str, plot_path: str) -> None:
     """Planet radius against equilibrium temperature; archive, derived and outlier rows coloured apart."""
     import matplotlib
 
+    require_columns(table_path, ["radius_earth", "eq_temp_k"], "plot_exoplanets (radius against T_eq)")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

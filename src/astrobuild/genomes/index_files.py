@@ -21,6 +21,7 @@ A file that is not an index at all raises :class:`IndexFormatError`.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import os
@@ -110,7 +111,8 @@ class IndexResult:
 
 def _head_lines(path: Path, limit: int = 1 << 20) -> list[bytes]:
     with open(path, "rb") as handle:
-        head = handle.read(limit)
+        # a byte-order mark would hide the "##" of line 1 (pyarrow's reader skips it on its own)
+        head = handle.read(limit).removeprefix(codecs.BOM_UTF8)
     return head.split(b"\n")[:-1] if b"\n" in head else [head]
 
 
@@ -185,7 +187,7 @@ def _salvage(fields: list[str], width: int) -> list[str] | None:
 
 def _file_lines(path: Path) -> tuple[list[bytes], bool]:
     """The file's lines without their newline, and whether the last one was ended by a newline."""
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     terminated = data.endswith(b"\n")
     lines = data.split(b"\n")
     if terminated:

@@ -15,6 +15,7 @@ lines, directories: counted) or a quarantined line with its reason.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import logging
 import os
@@ -93,6 +94,7 @@ def _lines(path: Path, data: bytes, quarantine: Quarantine, stats: ListingStats)
     ends_with_newline = data.endswith(b"\n")
     if ends_with_newline:
         data = data[:-1]
+    data = data.removeprefix(codecs.BOM_UTF8)  # a byte-order mark is no part of line 1
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -14,6 +14,7 @@ names work too.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
@@ -67,7 +68,7 @@ def _split(line: str, tabbed: bool) -> list[str]:
 def read_population_table(path: str | os.PathLike[str], quarantine: Quarantine) -> pa.Table:
     """Parse one population table; bad lines go to ``quarantine``."""
     path = Path(path)
-    raw = path.read_bytes()
+    raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # a byte-order mark is no part of the header
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -17,6 +17,7 @@ become ``map`` ids (the reference pathway).
 
 from __future__ import annotations
 
+import codecs
 import html
 import json
 import os
@@ -94,7 +95,7 @@ def parse_htext(path: str | os.PathLike[str], quarantine: Quarantine) -> list[tu
     """(pathway, tag) pairs of a BRITE htext file, in file order."""
     path = os.fspath(path)
     nodes: list[tuple[int, str, int | None]] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:  # -sig: a byte-order mark is no level
         for number, raw in enumerate(handle, start=1):
             line = raw.rstrip("\r\n")
             if not line.strip() or line[0] in "+#!":
@@ -120,7 +121,7 @@ def parse_brite_json(path: str | os.PathLike[str], quarantine: Quarantine) -> li
     """(pathway, tag) pairs of a BRITE JSON file; the root (the hierarchy's own name) is not a category."""
     path = os.fspath(path)
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # json refuses a byte-order mark
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a BRITE JSON file: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("children"), list):
@@ -137,7 +138,7 @@ def parse_brite_json(path: str | os.PathLike[str], quarantine: Quarantine) -> li
 def parse_brite(path: str | os.PathLike[str], quarantine: Quarantine) -> list[tuple[str, str]]:
     """Either form, by content: JSON starts with ``{``."""
     with open(path, "rb") as handle:
-        head = handle.read(64).lstrip()
+        head = handle.read(64).removeprefix(codecs.BOM_UTF8).lstrip()
     if head.startswith(b"{"):
         return parse_brite_json(path, quarantine)
     return parse_htext(path, quarantine)

@@ -18,6 +18,14 @@ Versions in use, all read by :func:`parse_kgml`:
 reactions that way). The parser is lxml's C tree builder with DTD loading,
 entity resolution and network access switched off: about as fast as a loop
 that only counts elements (see ``benchmarks/bench_kegg_to_edges.py``).
+
+Entities: an external one is never loaded (libxml2 refuses it inside an
+attribute, and leaves it unexpanded in text), and libxml2's amplification
+limit stops a "billion laughs". But libxml2 expands an entity defined in the
+document's internal DTD subset inside attribute values whatever the options,
+so a file could rename its reactions and compounds (``name="&x;"``). KGML
+files define no entities, so a document whose internal subset defines any is
+quarantined, naming the file and the entities.
 """
 
 from __future__ import annotations
@@ -60,6 +68,12 @@ def kgml_version(head: bytes) -> str:
     return match.group(1).decode() if match else "unknown"
 
 
+def defined_entities(doc: etree._ElementTree) -> list[str]:
+    """Names of the entities (general or parameter) the document's internal DTD subset defines."""
+    dtd = doc.docinfo.internalDTD
+    return sorted(entity.name for entity in dtd.iterentities()) if dtd is not None else []
+
+
 def pathway_id(root: etree._Element) -> str | None:
     """``ko00010`` from ``<pathway name="path:ko00010">``; falls back on ``org`` + ``number``."""
     name = (root.get("name") or "").strip()
@@ -88,6 +102,11 @@ def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etr
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
         quarantine.add(path, line, f"not well-formed XML: {exc.msg}")
+        return None
+    entities = defined_entities(doc)
+    if entities:
+        quarantine.add(path, None, f"the internal DTD subset defines entities ({', '.join(entities)}), which would be "
+                                   f"expanded inside attribute values; KGML defines none: refused")
         return None
     if root is None or root.tag != "pathway":
         tag = None if root is None else root.tag

@@ -30,7 +30,7 @@ _ORGANISM = re.compile(r"^(.*) - ([^-]+(?:\([^)]*\))?)$")
 
 
 def _lines(path: str) -> list[tuple[int, str]]:
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:  # -sig: a byte-order mark is no id
         return [(n, line.rstrip("\r\n")) for n, line in enumerate(handle, start=1) if line.strip()]
 
 

@@ -98,7 +98,8 @@ def planet_row(i: int, p: Planet, rng: np.random.Generator, edge_cases: bool = T
         if i % 4 == 3:
             row["pl_orbsmax"] = ""
         if i == NOT_COMPUTABLE:
-            row["pl_eqt"] = row["st_rad"] = ""
+            # the insolation too: T_eq is derived from it where the star's values are missing
+            row["pl_eqt"] = row["st_rad"] = row["pl_insol"] = ""
         if i == RADIUS_OUTLIER:
             row["pl_rade"] = _fmt(p.rade * 6371.0, 3)
     return row

@@ -32,6 +32,8 @@ SCHEMA = pa.schema([
 ])
 COLUMNS = SCHEMA.names
 SORT_KEYS = [("spectrum", "ascending"), ("wavelength_um", "ascending"), ("order", "ascending")]
+# Files named one by one in the error when no file holds a spectrum; the log names every one.
+MAX_REASONS_IN_ERROR = 20
 
 
 def spectra_frame(spectra: list[Spectrum]) -> pa.Table:
@@ -62,12 +64,31 @@ def read_spectra(files: list, quarantine: Quarantine, show_progress: bool = True
         spectrum = read_spectrum(path, quarantine)
         if spectrum is None:
             continue
+        if not spectrum.rows:  # every data line quarantined: a file with no spectrum in it, said as such
+            quarantine.add(path, None, "no usable data line (every one quarantined)")
+            continue
         if spectrum.spectrum in seen:
             raise SpectrumError(f"two spectrum files with the id {spectrum.spectrum!r}: {seen[spectrum.spectrum]} "
                                 f"and {os.fspath(path)} (the id is the file name without its suffix)")
         seen[spectrum.spectrum] = os.fspath(path)
         spectra.append(spectrum)
     return spectra
+
+
+def rejection_reasons(quarantine: Quarantine) -> list[str]:
+    """One line per rejected file, ``file: reason`` (the file-level reason, else its first rejected line)."""
+    by_file: dict[str, list] = {}
+    for record in sorted(quarantine.records, key=lambda r: (r.file, r.line is not None, r.line or 0)):
+        by_file.setdefault(record.file, []).append(record)
+    lines = []
+    for file, records in by_file.items():
+        first = records[0]
+        where = "" if first.line is None else f"line {first.line}: "
+        rows = [r for r in records if r.line is not None]
+        extra = f" ({len(rows)} line(s) quarantined, first: line {rows[0].line}: {rows[0].reason})" if (
+            rows and first.line is None) else ""
+        lines.append(f"{file}: {where}{first.reason}{extra}")
+    return lines
 
 
 def spectra_table(inputs: list[str], patterns: list[str], table_path: str, quarantine_path: str,
@@ -78,7 +99,16 @@ def spectra_table(inputs: list[str], patterns: list[str], table_path: str, quara
     quarantine = Quarantine()
     spectra = read_spectra(files, quarantine)
     if not spectra:
-        raise SpectrumError(f"spectra_table: none of the {len(files)} file(s) holds a spectrum; see {quarantine_path}")
+        # The quarantine TSV is an output of this failing job, so Snakemake deletes it: the reasons go in
+        # the error and the log, the one place that stays.
+        reasons = rejection_reasons(quarantine)
+        for line in reasons:
+            log.error("no spectrum: %s", line)
+        shown = reasons[:MAX_REASONS_IN_ERROR]
+        more = f"\n  ... and {len(reasons) - len(shown)} more (every one in the rule's log)" if len(reasons) > len(
+            shown) else ""
+        raise SpectrumError(f"spectra_table: none of the {len(files)} file(s) holds a spectrum:\n  "
+                            + "\n  ".join(shown) + more)
     table = spectra_frame(spectra)
     write_parquet(table, table_path, dictionary=["spectrum", "planet", "kind", "instrument"])
     quarantine.write(quarantine_path)

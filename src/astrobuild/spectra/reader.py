@@ -5,9 +5,15 @@ Formats met in the wild and read here:
 * CSV after ``#`` comment lines, with a header line (the JWST NIRISS/SOSS
   release: ``wave,wave_error,dppm,dppm_err,order,quality``, orders one after
   the other, so wavelengths are not monotonic);
+* CSV with a space after each comma, padded values and names that end in a
+  unit word (``Wavelength microns, Wavelength bin size microns, Rp/R*,
+  Rp/R* error``);
 * whitespace-separated columns, padded, with the column names only in a
   ``#`` comment line (the last comment line with as many names as the first
-  data row has fields), or in a plain first line.
+  data row has fields), or in a plain first line;
+* whitespace tables without a header whose columns are named one per
+  comment line, ``# Column N: <name> (<unit>)`` (N counts from 1, or from 0
+  when a ``Column 0`` line is there).
 
 Columns are recognised by name (:func:`column_role`); units come from the
 name (``dppm``, ``depth_percent``, ``wave_nm``, ``depth[ppm]``,
@@ -17,7 +23,14 @@ name (``dppm``, ``depth_percent``, ``wave_nm``, ``depth[ppm]``,
 wavelength without a stated unit is taken as µm, the convention of
 exoplanet spectra). A depth without a recognisable unit is an error naming
 the file and column: guessing from magnitudes would silently scale a spectrum
-by 10^4.
+by 10^4. A radius ratio (``Rp/R*``, ``Rp/Rs``, ``RpRs``, not squared) is
+turned into a depth, ``depth = (Rp/R*)^2``, its error propagated to first
+order, ``sigma_depth = 2 (Rp/R*) sigma_ratio``.
+
+The wavelength error is stored as a half-width: a column named as an error,
+uncertainty or half-width (``wave_error``, ``Bin half-width``) is kept as it
+is; one named as a bin size or width without "half" (``Wavelength bin size``,
+``bin_width``) is a full width and is halved.
 
 Metadata comes from ``# key: value`` comments: planet (``planet``, ``target``,
 ``object``), instrument (``instrument``; else an instrument name such as
@@ -40,6 +53,8 @@ from pathlib import Path
 from astrobuild.quarantine import Quarantine
 
 DEPTH_UNITS = {"ppm": 1.0, "percent": 1.0e4, "fraction": 1.0e6}
+# Rp/R*: not a scale but a square (see _depth_ppm); a unit of its own so it is never scaled linearly.
+RADIUS_RATIO = "radius_ratio"
 WAVE_UNITS = {"um": 1.0, "nm": 1.0e-3, "angstrom": 1.0e-4}
 _UNIT_WORDS = {
     "ppm": "ppm", "dppm": "ppm", "percent": "percent", "pct": "percent", "%": "percent",
@@ -51,6 +66,9 @@ INSTRUMENTS = ("NIRISS", "NIRSpec", "NIRCam", "MIRI", "WFC3", "STIS", "IRAC", "M
 _NAME_TOKEN = re.compile(r"[^\s,\[(]+(?:\s*[\[(][^\])]*[\])])?|[\[(][^\])]*[\])]\S*")
 _KEY_VALUE = re.compile(r"^\s*([A-Za-z][A-Za-z _/-]*?)\s*[:=]\s*(.+?)\s*$")
 _BRACKET_UNIT = re.compile(r"[\[(]([^\])]*)[\])]\s*$")
+_NUMBERED_COLUMN = re.compile(r"^#\s*col(?:umn)?\.?\s*(\d+)\s*[:=.)-]\s*(.+?)\s*$", re.IGNORECASE)
+_SQUARED_RATIO = re.compile(r"\(?rp/r[s*]\)?(?:\^?2|²)|rprs2|fp/f[s*]|fpfs")
+_RADIUS_RATIO = re.compile(r"rp/r(?:s|\*|star)|rprs|rp_rs")
 
 
 class SpectrumError(ValueError):
@@ -66,41 +84,64 @@ class Spectrum:
     kind: str | None
     depth_unit: str
     wave_unit: str
+    wave_err_unit: str
+    wave_err_is_full_width: bool  # a bin size/width: halved on reading (the table stores half-widths)
     columns: dict[str, str]  # role -> column name in the file
     ignored_columns: list[str]
     rows: list[tuple] = field(default_factory=list)  # (wavelength_um, wavelength_err_um, depth_ppm, depth_err_ppm, order, quality)
 
 
+def _words(name: str) -> list[str]:
+    """The words of a column name, lower case, a trailing bracketed unit and a trailing unit word left out
+    (``Wavelength bin size microns`` -> wavelength, bin, size)."""
+    words = _BRACKET_UNIT.sub("", name).strip().lower().split()
+    if len(words) > 1 and words[-1] in _UNIT_WORDS:
+        words.pop()
+        if len(words) > 1 and words[-1] == "in":  # "wavelength in microns"
+            words.pop()
+    return words
+
+
 def _norm(name: str) -> str:
-    return re.sub(r"\s+", "", _BRACKET_UNIT.sub("", name)).strip().lower()
+    # Words joined by "_" so "Rp/R* error" reads like rp/r*_error; none around / ^ ( ) ("( Rp / Rs )^2" is (rp/rs)^2).
+    return re.sub(r"_*([/^()])_*", r"\1", "_".join(_words(name)))
 
 
 def explicit_unit(name: str, ratio_is_fraction: bool = True) -> str | None:
-    """A unit written in the column name: ``depth[ppm]``, ``wave (nm)``, ``depth_percent``, ``dppm``;
-    ``(Rp/Rs)^2`` and ``Fp/Fs`` are fractions unless ``ratio_is_fraction`` is false (a comment may say otherwise)."""
+    """A unit written in the column name: ``depth[ppm]``, ``wave (nm)``, ``Wavelength microns``,
+    ``depth_percent``, ``dppm``; ``(Rp/Rs)^2`` and ``Fp/Fs`` are fractions unless ``ratio_is_fraction`` is
+    false (a comment may say otherwise); ``Rp/R*`` (not squared) is a radius ratio, whatever comments say."""
     match = _BRACKET_UNIT.search(name)
     if match and "/" not in match.group(1) and match.group(1).strip():
         word = match.group(1).strip().lower()
         return _UNIT_WORDS.get(word, f"?{match.group(1).strip()}")
+    words = _BRACKET_UNIT.sub("", name).strip().lower().split()
+    if len(words) > 1 and words[-1] in _UNIT_WORDS:
+        return _UNIT_WORDS[words[-1]]
     base = _norm(name)
     if base.startswith("dppm"):
         return "ppm"
-    for part in reversed(re.split(r"[_\-.]", base)[1:]):
+    # only the last word's parts: in "half width of a bin" the "a" is not Angstrom
+    for part in reversed(re.split(r"[_\-.]", words[-1] if words else "")[1:]):
         if part in _UNIT_WORDS:
             return _UNIT_WORDS[part]
-    if ratio_is_fraction and re.search(r"\(?rp/r[s*]\)?\^?2|rprs2|fp/f[s*]|fpfs", base):
-        return "fraction"
+    if _SQUARED_RATIO.search(base):
+        return "fraction" if ratio_is_fraction else None
+    if _RADIUS_RATIO.search(base):
+        return RADIUS_RATIO
     return None
 
 
 def column_role(name: str) -> str | None:
     """wavelength | wavelength_err | depth | depth_err | order | quality | instrument | None."""
     base = _norm(name)
-    is_err = bool(re.search(r"err|unc|sigma|width|std", base))
+    is_err = bool(re.search(r"err|unc|sigma|width|size|std", base))
     if re.match(r"^(wave|wavelength|wl|wav|lambda|lam)(?![a-z])", base) or base in {"wave", "wavelength"}:
         return "wavelength_err" if is_err else "wavelength"
-    if re.search(r"depth|dppm|^td(_|$)|rp/r|rprs|fp/f|fpfs|transit|eclipse|^flux_?ratio", base):
+    if re.search(r"depth|dppm|^td(_|$)|rp/r|rprs|rp_rs|fp/f|fpfs|transit|eclipse|^flux_?ratio", base):
         return "depth_err" if is_err else "depth"
+    if re.search(r"(^|_)(bin|half)", base) and re.search(r"width|size", base):  # "Bin half-width"
+        return "wavelength_err"
     if base in {"err", "error", "sigma", "uncertainty", "unc", "e_depth", "edepth"}:
         return "depth_err"
     if base in {"order", "spectral_order", "spec_order"}:
@@ -120,6 +161,27 @@ def _split_names(text: str) -> list[str]:
     if "," in text:
         return [t.strip() for t in text.split(",") if t.strip()]
     return [t.strip() for t in _NAME_TOKEN.findall(text)]
+
+
+def is_full_width(name: str) -> bool:
+    """A wavelength-error column named as a bin size or width, not a half-width or an uncertainty."""
+    base = _norm(name)
+    return bool(re.search(r"width|size", base)) and not re.search(r"half|err|unc|sigma|std", base)
+
+
+def _numbered_names(comments: list[str], n_fields: int) -> tuple[list[str], str | None]:
+    """Names from ``# Column N: <name>`` lines -> (one name per field, or [] and why not)."""
+    numbered: dict[int, str] = {}
+    for line in comments:
+        match = _NUMBERED_COLUMN.match(line)
+        if match:
+            numbered.setdefault(int(match.group(1)), match.group(2))
+    if not numbered:
+        return [], None
+    first = 0 if 0 in numbered else 1
+    if max(numbered) - first >= n_fields:
+        return [], (f"'# Column N' lines name column {max(numbered)}, the data rows have {n_fields} fields")
+    return [numbered.get(i + first, f"column {i + first}") for i in range(n_fields)], None
 
 
 def _is_number(token: str) -> bool:
@@ -212,14 +274,18 @@ def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine) -> Spect
         n_fields = len(names)
     else:
         n_fields = len(first)
-        names = []
-        for line in reversed(comments):
+        names, problem = _numbered_names(comments, n_fields)
+        if problem:
+            quarantine.add(path, data[0][0], f"no column names: {problem}")
+            return None
+        for line in reversed(comments if not names else []):
             candidate = _split_names(line)
             if len(candidate) == n_fields and any(column_role(c) == "wavelength" for c in candidate):
                 names = candidate
                 break
         if not names:
-            quarantine.add(path, data[0][0], f"no column names: no header line and no '#' line naming {n_fields} columns")
+            quarantine.add(path, data[0][0], f"no column names: no header line, no '# Column N:' lines and no "
+                                             f"'#' line naming {n_fields} columns")
             return None
     roles: dict[str, int] = {}
     ignored = []
@@ -235,7 +301,7 @@ def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine) -> Spect
     depth_name = names[roles["depth"]]
     depth_unit = (explicit_unit(depth_name, ratio_is_fraction=False) or _unit_from_comments(comments, "depth")
                   or explicit_unit(depth_name))
-    if depth_unit not in DEPTH_UNITS:
+    if depth_unit not in DEPTH_UNITS and depth_unit != RADIUS_RATIO:
         stated = f"unit {depth_unit.lstrip('?')!r} unknown" if depth_unit else "no unit stated"
         raise SpectrumError(f"{path}: column {depth_name!r}: {stated}; depths must be ppm, percent or fraction "
                             f"(in the name, e.g. depth_ppm, or a comment '# depth unit: ppm')")
@@ -243,19 +309,30 @@ def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine) -> Spect
     if "depth_err" in roles:
         err_name = names[roles["depth_err"]]
         err_unit = explicit_unit(err_name) or depth_unit
-        if err_unit not in DEPTH_UNITS:
+        if err_unit == RADIUS_RATIO and depth_unit != RADIUS_RATIO:
+            raise SpectrumError(f"{path}: column {err_name!r} is a radius-ratio error but the depth column "
+                                f"{depth_name!r} is not a radius ratio")
+        if err_unit not in DEPTH_UNITS and err_unit != RADIUS_RATIO:
             raise SpectrumError(f"{path}: column {err_name!r}: unit {err_unit.lstrip('?')!r} unknown")
     wave_name = names[roles["wavelength"]]
     wave_unit = explicit_unit(wave_name) or _unit_from_comments(comments, "wavelength") or "um"
     if wave_unit not in WAVE_UNITS:
         raise SpectrumError(f"{path}: column {wave_name!r}: wavelength unit {wave_unit.lstrip('?')!r} unknown "
                             f"(um, nm or angstrom)")
+    wave_err_unit, full_width = wave_unit, False
+    if "wavelength_err" in roles:
+        werr_name = names[roles["wavelength_err"]]
+        wave_err_unit, full_width = explicit_unit(werr_name) or wave_unit, is_full_width(werr_name)
+        if wave_err_unit not in WAVE_UNITS:
+            raise SpectrumError(f"{path}: column {werr_name!r}: wavelength unit {wave_err_unit.lstrip('?')!r} "
+                                f"unknown (um, nm or angstrom)")
     hints = _comment_hints(comments)
     planet = next((hints[k] for k in ("planet", "target", "object", "planet name") if k in hints), None)
     spectrum = Spectrum(
         spectrum=path.stem, file=os.fspath(path), planet=planet,
         instrument=_instrument(hints, comments, path.stem), kind=_kind(hints, comments, path.stem, depth_name),
-        depth_unit=depth_unit, wave_unit=wave_unit, columns={r: names[i] for r, i in roles.items()},
+        depth_unit=depth_unit, wave_unit=wave_unit, wave_err_unit=wave_err_unit,
+        wave_err_is_full_width=full_width, columns={r: names[i] for r, i in roles.items()},
         ignored_columns=ignored)
     _read_rows(path, data, delimiter, n_fields, roles, names, spectrum, err_unit, quarantine)
     return spectrum
@@ -264,8 +341,7 @@ def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine) -> Spect
 def _read_rows(path: Path, data: list[tuple[int, str]], delimiter: str | None, n_fields: int, roles: dict[str, int],
                names: list[str], spectrum: Spectrum, err_unit: str, quarantine: Quarantine) -> None:
     wave_scale = WAVE_UNITS[spectrum.wave_unit]
-    depth_scale = DEPTH_UNITS[spectrum.depth_unit]
-    err_scale = DEPTH_UNITS[err_unit]
+    werr_scale = WAVE_UNITS[spectrum.wave_err_unit] * (0.5 if spectrum.wave_err_is_full_width else 1.0)
     numeric = [r for r in ("wavelength", "wavelength_err", "depth", "depth_err", "order", "quality") if r in roles]
     for number, line in data:
         fields = [t.strip() for t in line.split(delimiter)]
@@ -286,6 +362,8 @@ def _read_rows(path: Path, data: list[tuple[int, str]], delimiter: str | None, n
                 break
         if reason is None:
             reason = _row_problem(values, names, roles)
+        if reason is None and spectrum.depth_unit == RADIUS_RATIO and values["depth"] < 0:
+            reason = f"negative radius ratio in column {names[roles['depth']]!r}"
         if reason is not None:
             quarantine.add(path, number, reason, line)
             continue
@@ -293,12 +371,24 @@ def _read_rows(path: Path, data: list[tuple[int, str]], delimiter: str | None, n
         quality = values.get("quality")
         err = values.get("depth_err")
         werr = values.get("wavelength_err")
+        depth_ppm, err_ppm = _depth_ppm(values["depth"], err, spectrum.depth_unit, err_unit)
         spectrum.rows.append((
-            values["wavelength"] * wave_scale, None if werr is None else werr * wave_scale,
-            values["depth"] * depth_scale, None if err is None else err * err_scale,
-            None if order is None else int(order), None if quality is None else int(quality)))
+            values["wavelength"] * wave_scale, None if werr is None else werr * werr_scale,
+            depth_ppm, err_ppm, None if order is None else int(order), None if quality is None else int(quality)))
     if "instrument" in roles and spectrum.instrument is None:
         spectrum.instrument = fields[roles["instrument"]] if data else None
+
+
+def _depth_ppm(depth: float, err: float | None, depth_unit: str, err_unit: str) -> tuple[float, float | None]:
+    """Depth and its error in ppm. A radius ratio r gives r^2, its error 2 r sigma_r (first-order propagation)."""
+    if depth_unit != RADIUS_RATIO:
+        return depth * DEPTH_UNITS[depth_unit], None if err is None else err * DEPTH_UNITS[err_unit]
+    depth_ppm = depth * depth * 1.0e6
+    if err is None:
+        return depth_ppm, None
+    if err_unit == RADIUS_RATIO:
+        return depth_ppm, 2.0 * depth * err * 1.0e6
+    return depth_ppm, err * DEPTH_UNITS[err_unit]  # an error column with its own depth unit (e.g. err_ppm)
 
 
 def _row_problem(values: dict[str, float | None], names: list[str], roles: dict[str, int]) -> str | None:
