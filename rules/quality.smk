@@ -2,6 +2,8 @@
 # src/astrobuild/quality). Inputs are functions so that tables and stores
 # registered by .smk files included after this one are picked up too.
 # A store's validation report has the same path as a table's: results/validation/<name>.json.
+# Cross-table consistency rules (astrobuild.quality.registry.RULES) read only the tables and
+# stores below, all of them inputs; the exoplanet albedo is the one the T_eq was derived with.
 
 
 rule quality_report:
@@ -15,6 +17,7 @@ rule quality_report:
         html=report("results/quality/report.html", category="Quality"),
     params:
         quality=config["quality"],
+        albedo=config["exoplanets"]["albedo"],
         tables=lambda wc: {t: str(TABLES[t]) for t in sorted(TABLES)},
         stores=lambda wc: {s: str(STORES[s]) for s in sorted(STORES)},
         validations=lambda wc: {

@@ -28,7 +28,18 @@ def test_quality_report_on_the_sample(sample_build, tmp_path):
     assert [p["dimension"] for p in samples["pulled_down_by"]] == ["consistency"]
     assert "samples_in_master" in samples["pulled_down_by"][0]["because"][0]
     assert tables["env_vectors"]["grade"] == "A+" and tables["env_vectors"]["consistency"]["rules"] == 2
-    assert tables["kegg_env_tags"]["consistency"]["rules"] == 0
+    # Every table has its key and its rules: nothing is scored 1.0 by construction, nothing is "not
+    # assessed", and the tables of the planet-run registry hold on the sample as everything else does.
+    keys = {"exoplanets": ["planet"], "planet_runs": ["run_id"], "climate_runs": ["store"],
+            "spectra": ["spectrum", "order", "wavelength_um"], "kegg_env_tags": ["pathway", "tag"]}
+    for name, key in keys.items():
+        assert tables[name]["uniqueness"]["key"] == key, name
+        assert tables[name]["grade"] == "A+", name
+    for name, entry in tables.items():
+        consistency = entry["consistency"]
+        assert consistency["score"] is not None and consistency["assessed"] >= 1 and not consistency["skipped"], name
+    assert report["summary"]["not_assessed"] == {}
+    assert all(grade == "A+" for name, grade in report["summary"]["grades"].items() if name != "1000g_samples")
     assert report["summary"]["passed"]
     assert set(report["summary"]["grades"]) == set(tables) | set(report["stores"])  # stores: once the climate chain is in
     html = (repo / "results/quality/report.html").read_text()

@@ -69,9 +69,11 @@ def test_bars():
 
 
 def test_a_clean_table_is_a_plus_and_nullable_columns_do_not_count():
+    # The toy table has no consistency rule: not assessed (null), not a 1.0 that could not fall.
     result = score_table("toy", _toy(), Toy)
-    assert result["scores"] == {"completeness": 1.0, "validity": 1.0, "uniqueness": 1.0, "consistency": 1.0}
-    assert result["grade"] == "A+" and result["pulled_down_by"] == []
+    assert result["scores"] == {"completeness": 1.0, "validity": 1.0, "uniqueness": 1.0, "consistency": None}
+    assert result["not_assessed"] == ["consistency"]
+    assert result["grade"] == "A+" and result["overall"] == 1.0 and result["pulled_down_by"] == []
     assert result["completeness"]["columns"]["note"] == {"non_null": 0.0, "required": False}
     assert result["consistency"]["rules"] == 0
 
@@ -114,7 +116,7 @@ def test_consistency_rules_cross_table_and_skipped():
     assert scored["consistency"]["score"] == 0.8 and scored["consistency"]["rules"] == 1
     assert scored["grade"] == "F" and "rule ids_in_ref: 8/10" in scored["pulled_down_by"][0]["because"][0]
     skipped = score_table("toy", frame, Toy, {}, rules=[rule])
-    assert skipped["consistency"]["score"] == 1.0 and skipped["consistency"]["rules"] == 0
+    assert skipped["consistency"]["score"] is None and skipped["consistency"]["rules"] == 0
     assert skipped["consistency"]["skipped"][0]["name"] == "ids_in_ref"
 
 
@@ -263,7 +265,7 @@ def test_config_schema_defaults_and_bad_grades():
     schema = str(REPO / "schemas" / "config.schema.yaml")
     config: dict = {}
     validate(config, schema)
-    assert config["quality"] == {"default_min_grade": "C", "min_grade": {}, "max_histograms": 6}
+    assert config["quality"] == {"default_min_grade": "C", "min_grade": {}, "max_histograms": 6, "teq_tolerance": 0.25}
     ok = {"quality": {"min_grade": {"1000g_samples": "A+", "climate_run": "F"}}}
     validate(ok, schema)
     with pytest.raises(WorkflowError, match="A\\+\\+"):

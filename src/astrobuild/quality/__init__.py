@@ -10,19 +10,22 @@ How the scores are computed (all rounded to 6 decimals, then graded):
   all of them. For a store, the mean non-NaN fraction of its data variables.
 * **validity**: for a table, the share of rows passing its Pandera contract, checked
   lazily so every failing row is counted (a failure that names no row, such as a
-  missing column, counts every row as failing). For a store, the share of the checks
-  of its validation report that passed.
-* **uniqueness**: for a table, distinct keys / rows, the key coming from
-  :data:`~astrobuild.quality.registry.KEYS`, else the contract's ``Config.unique``,
-  else the whole row. For a store, the share of its dimension coordinates that are
-  unique and strictly monotonic.
+  missing column, counts every row as failing); a table without a contract is not
+  assessed. For a store, the share of the checks of its validation report that passed.
+* **uniqueness**: for a table, distinct keys / rows, the key (what one row stands
+  for) coming from :data:`~astrobuild.quality.registry.KEYS`, else the contract's
+  ``Config.unique``, else the whole row. For a store, the share of its dimension
+  coordinates that are unique and strictly monotonic.
 * **consistency**: for a table, the lowest score of its cross-field / cross-table
-  rules (:data:`~astrobuild.quality.registry.RULES`); a table without rules scores
-  1.0 and says ``"rules": 0``. For a store, the share of its consistency checks
-  passed (units on every variable, one dimension order, the validation report's
-  dims match the store, lat/lon in range).
-* **overall**: the minimum of the four: one bad dimension is enough to make a
-  table unfit, and a mean would hide it.
+  rules (:data:`~astrobuild.quality.registry.RULES`) that checked something. For a
+  store, the share of its consistency checks passed (units on every variable, one
+  dimension order, the validation report's dims match the store, lat/lon in range).
+* **not assessed**: a dimension with nothing to measure (no rule, no contract, no
+  coordinates) has no score: ``null`` in the JSON, "not assessed" in the HTML,
+  never a 1.0 that could not have fallen.
+* **overall**: the minimum of the assessed scores: one bad dimension is enough to
+  make a table unfit, and a mean would hide it. A table without rows (a store
+  without data variables) has no overall score and is graded F.
 
 Grades: A+ >= 0.98, A >= 0.95, B >= 0.90, C >= 0.85, F below.
 """

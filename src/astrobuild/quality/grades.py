@@ -15,12 +15,21 @@ def score(value: float) -> float:
     return round(float(value), DIGITS)
 
 
-def grade(value: float) -> str:
+def grade(value: float | None) -> str:
+    """The letter of a score; None (nothing could be assessed: an empty table) is F."""
+    if value is None:
+        return "F"
     value = score(value)
     for letter, low in GRADES.items():
         if value >= low:
             return letter
     return "F"
+
+
+def overall_of(scores: dict[str, float | None]) -> float | None:
+    """The minimum of the assessed scores (None: not assessed, left out); None when none is."""
+    assessed = [v for v in scores.values() if v is not None]
+    return min(assessed) if assessed else None
 
 
 def passes(letter: str, min_grade: str) -> bool:
@@ -35,10 +44,10 @@ def min_grade_for(name: str, config: dict[str, Any] | None) -> str:
     return (config.get("min_grade") or {}).get(name, config.get("default_min_grade", DEFAULT_MIN_GRADE))
 
 
-def pulled_down_by(scores: dict[str, float], details: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Every dimension below the A+ bar, with the columns/checks/variables that put it there."""
+def pulled_down_by(scores: dict[str, float | None], details: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Every assessed dimension below the A+ bar, with the columns/checks/variables that put it there."""
     out = []
     for dim in sorted(scores):
-        if scores[dim] < GRADES["A+"]:
+        if scores[dim] is not None and scores[dim] < GRADES["A+"]:
             out.append({"dimension": dim, "score": scores[dim], "because": details.get(dim, [])})
     return out

@@ -17,6 +17,11 @@ from astrobuild.quality.stores import LAT_NAMES, LON_NAMES
 DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency")
 GRADE_COLOURS = {"A+": "#1a9850", "A": "#66bd63", "B": "#fee08b", "C": "#fdae61", "F": "#d73027"}
 MAP_PREFERRED = ("TS", "ts", "tas", "T_surf")
+NOT_ASSESSED = "not assessed"
+
+
+def _score_cell(value: float | None) -> str:
+    return NOT_ASSESSED if value is None else f"{value:.4f}"
 
 
 def _pyplot():
@@ -117,11 +122,11 @@ def _summary_rows(report: dict[str, Any]) -> str:
     for section in ("tables", "stores"):
         for name, e in report[section].items():
             why = "; ".join(f"{p['dimension']}: {', '.join(p['because']) or p['score']}" for p in e["pulled_down_by"])
-            cells = "".join(f"<td>{e['scores'][d]:.4f}</td>" for d in DIMENSIONS)
+            cells = "".join(f"<td>{_score_cell(e['scores'][d])}</td>" for d in DIMENSIONS)
             rows.append(
                 f'<tr><td><a href="#{section}-{html.escape(name)}">{html.escape(name)}</a></td><td>{e["kind"]}</td>'
                 f'<td style="background:{GRADE_COLOURS[e["grade"]]}"><b>{e["grade"]}</b></td>'
-                f"<td>{e['overall']:.4f}</td>{cells}<td>{e['min_grade']}</td>"
+                f"<td>{_score_cell(e['overall'])}</td>{cells}<td>{e['min_grade']}</td>"
                 f"<td>{'pass' if e['passed'] else '<b>FAIL</b>'}</td><td>{html.escape(why) or '-'}</td></tr>")
     head = "".join(f"<th>{h}</th>" for h in ("name", "kind", "grade", "overall", *DIMENSIONS, "bar", "status",
                                               "pulled down by"))
@@ -129,11 +134,19 @@ def _summary_rows(report: dict[str, Any]) -> str:
 
 
 def _checks_list(entry: dict[str, Any]) -> str:
-    items = [f"<li>{html.escape(c['name'])}: {c['passed']}/{c['checked']} &mdash; {html.escape(c['description'])}</li>"
-             for c in entry["consistency"]["checks"]] if entry["kind"] == "table" else [
-        f"<li>{html.escape(c['name'])}: {'ok' if c['passed'] else 'FAILED'} &mdash; {html.escape(c['detail'])}</li>"
-        for c in entry["consistency"]["checks"]]
-    return "<ul>" + "".join(items) + "</ul>" if items else "<p>No consistency rules for this table (scored 1.0).</p>"
+    consistency = entry["consistency"]
+    if entry["kind"] == "table":
+        items = [f"<li>{html.escape(c['name'])}: "
+                 + (f"{c['passed']}/{c['checked']}" if c["score"] is not None else f"{NOT_ASSESSED} (nothing to check)")
+                 + f" &mdash; {html.escape(c['description'])}</li>" for c in consistency["checks"]]
+        items += [f"<li>{html.escape(c['name'])}: skipped &mdash; {html.escape(c['reason'])}</li>"
+                  for c in consistency.get("skipped", [])]
+    else:
+        items = [f"<li>{html.escape(c['name'])}: {'ok' if c['passed'] else 'FAILED'} &mdash; {html.escape(c['detail'])}</li>"
+                 for c in consistency["checks"]]
+    verdict = f"<p>Consistency: {NOT_ASSESSED} (no rule checked anything; not scored).</p>" \
+        if consistency["score"] is None else ""
+    return verdict + ("<ul>" + "".join(items) + "</ul>" if items else "")
 
 
 def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores: dict[str, os.PathLike | str],
@@ -158,8 +171,11 @@ def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores:
                      f"({e['uniqueness']['key_source']}), {e['uniqueness']['duplicate_rows']} duplicate(s); "
                      f"{e['validity']['failing_rows']} row(s) break the contract.</p>")
         parts.append("<h4>Completeness per column</h4>")
-        parts.append(_img(completeness_plot(name, {c: v["non_null"] for c, v in cols.items()},
-                                            {c: v["required"] for c, v in cols.items()}), f"{name} completeness"))
+        if e["rows"]:
+            parts.append(_img(completeness_plot(name, {c: v["non_null"] for c, v in cols.items()},
+                                                {c: v["required"] for c, v in cols.items()}), f"{name} completeness"))
+        else:
+            parts.append(f"<p>{NOT_ASSESSED}: the table has no rows.</p>")
         numeric = numeric_columns(frames[name], max_histograms) if name in frames else []
         if numeric:
             parts.append("<h4>Value distributions</h4>")
@@ -172,8 +188,9 @@ def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores:
         parts.append(f'<h3 id="stores-{html.escape(name)}">{html.escape(name)} &mdash; {e["grade"]}</h3>')
         parts.append(f"<p>dims {html.escape(str(e['dims']))}</p>")
         parts.append("<h4>Completeness per variable</h4>")
-        parts.append(_img(completeness_plot(name, {v: c["non_nan"] for v, c in e["completeness"]["variables"].items()}),
-                          f"{name} completeness"))
+        variables = {v: c["non_nan"] for v, c in e["completeness"]["variables"].items()}
+        parts.append(_img(completeness_plot(name, variables), f"{name} completeness") if variables
+                     else f"<p>{NOT_ASSESSED}: the store has no data variables.</p>")
         ds = open_store(stores[name])
         try:
             var = map_variable(ds)

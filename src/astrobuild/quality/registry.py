@@ -1,52 +1,45 @@
 """Per-table keys and consistency rules used by the quality report.
 
-A table missing from :data:`KEYS` is keyed by its contract's ``Config.unique``,
-or else by the whole row (then uniqueness measures exact duplicate rows). A table
-missing from :data:`RULES` has no consistency rules: it scores 1.0 and its report
-says ``"rules": 0``. New tables (exoplanets, spectra, ...) are scored without an
-entry here; add one to make their scores sharper.
+Every table of the build has its key in :data:`KEYS` (what one row stands for);
+a table missing from it (a new one) is keyed by its contract's ``Config.unique``,
+or else by the whole row. Every table has rules in :data:`RULES`; a table without
+any is shown as "not assessed" for consistency (null in the JSON), never as 1.0.
 
-A rule returns ``(passed, checked)`` row counts; rules naming another table in
-``needs`` are skipped (and reported as skipped) when that table is not part of the
-build.
+A rule returns ``(passed, checked)`` row counts (see
+:class:`~astrobuild.quality.rule.Rule`); rules naming another table in ``needs``
+are skipped (and reported as skipped) when that table is not part of the build.
+The rules of the planet-run tables are in :mod:`astrobuild.quality.run_rules`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pandas as pd
 
 from astrobuild.genomes.populations import SUPER_POPULATION
+from astrobuild.quality.rule import Frames, Rule
+from astrobuild.quality.rule import majority_agrees as _majority_agrees
+from astrobuild.quality.run_rules import RUN_RULES
 
-Frames = dict[str, pd.DataFrame]
+__all__ = ["KEYS", "RULES", "Frames", "Rule"]
 
 KEYS: dict[str, list[str]] = {
+    # A file may be named by two listings (an ls-lR and an md5 manifest): one row per file and listing.
+    "1000g_master": ["ftp_path", "listing"],
     # One row per indexed file and index; the same run can be listed by two indices.
     "1000g_samples": ["file_path", "index_file"],
+    # Not the reversibility: a reaction given both ways is two rows for one edge.
+    "kegg_edges": ["pathway", "reaction", "substrate", "product"],
+    "kegg_env_tags": ["pathway", "tag"],
+    # The same membership read from a KGML and a REST link file is two rows, one per source.
+    "kegg_overview_members": ["overview", "pathway", "source"],
     "env_vectors": ["pathway"],
+    "kegg_pathway_list": ["pathway"],  # one name per pathway id
     "kegg_gene_list": ["gene"],
+    "climate_runs": ["store"],
+    "planet_runs": ["run_id"],
+    "exoplanets": ["planet"],
+    "spectra": ["spectrum", "order", "wavelength_um"],
 }
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    description: str
-    check: Callable[[pd.DataFrame, Frames], tuple[int, int]]
-    needs: tuple[str, ...] = ()
-
-
-def _majority_agrees(frame: pd.DataFrame, by: str, value: str) -> tuple[int, int]:
-    """Rows whose ``value`` is the most frequent one of their ``by`` group (ties: the smallest)."""
-    rows = frame[[by, value]].dropna()
-    if rows.empty:
-        return 0, 0
-    counts = rows.groupby([by, value]).size().reset_index(name="n")
-    counts = counts.sort_values([by, "n", value], ascending=[True, False, True])
-    expected = counts.drop_duplicates(by).set_index(by)[value]
-    return int((rows[value] == rows[by].map(expected)).sum()), len(rows)
 
 
 def _super_population(frame: pd.DataFrame, _: Frames) -> tuple[int, int]:
@@ -127,4 +120,5 @@ RULES: dict[str, list[Rule]] = {
     "kegg_gene_list": [
         Rule("gene_prefix_is_org", "the gene id's prefix is its org", _gene_prefix),
     ],
+    **RUN_RULES,
 }

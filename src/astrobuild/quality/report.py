@@ -17,6 +17,9 @@ from astrobuild.quality.stores import score_store
 from astrobuild.quality.tables import score_table
 
 log = logging.getLogger(__name__)
+# Relative tolerance of an archive T_eq against the one derived from T_eff, R_star and a
+# (rule exoplanets.eqt_agrees_with_derived); the schema holds the documented default.
+DEFAULT_TEQ_TOLERANCE = 0.25
 PathLike = str | os.PathLike[str]
 
 
@@ -32,18 +35,27 @@ def load_tables(tables: dict[str, PathLike]) -> dict[str, pd.DataFrame]:
     return {name: pq.read_table(path).to_pandas() for name, path in sorted(tables.items())}
 
 
+def rule_settings(config: dict[str, Any], stores: dict[str, PathLike], albedo: float | None) -> dict[str, Any]:
+    """What rules need besides the tables: the build's albedo, the T_eq tolerance, the stores graded."""
+    return {"albedo": albedo, "teq_tolerance": config.get("teq_tolerance", DEFAULT_TEQ_TOLERANCE),
+            "stores": sorted(os.fspath(p) for p in stores.values())}
+
+
 def build_report(tables: dict[str, PathLike], stores: dict[str, PathLike], validations: dict[str, PathLike],
                  config: dict[str, Any] | None = None, frames: dict[str, pd.DataFrame] | None = None,
-                 contracts: dict[str, Any] | None = None) -> dict[str, Any]:
+                 contracts: dict[str, Any] | None = None, albedo: float | None = None) -> dict[str, Any]:
     """Score every table (name -> Parquet) and store (name -> Zarr); ``validations`` maps each
-    name to its ``results/validation/<name>.json``. Returns the report (JSON-ready, deterministic)."""
+    name to its ``results/validation/<name>.json``; ``albedo`` is config ``exoplanets.albedo``
+    (without it the rules comparing T_eq are skipped). Returns the report (JSON-ready, deterministic)."""
     if contracts is None:
         from astrobuild.contracts import CONTRACTS as contracts
     config = config or {}
     frames = load_tables(tables) if frames is None else frames
+    settings = rule_settings(config, stores, albedo)
     report: dict[str, Any] = {"tables": {}, "stores": {}}
     for name in sorted(tables):
-        entry = score_table(name, frames[name], contracts.get(name), {k: v for k, v in frames.items() if k != name})
+        entry = score_table(name, frames[name], contracts.get(name), {k: v for k, v in frames.items() if k != name},
+                            settings=settings)
         entry["path"] = os.fspath(tables[name])
         if name in validations:
             contract_report = _read_json(validations[name])
@@ -70,20 +82,27 @@ def build_report(tables: dict[str, PathLike], stores: dict[str, PathLike], valid
         "grades": {n: e["grade"] for s in ("tables", "stores") for n, e in sorted(report[s].items())},
         "below_bar": below,
         "passed": not below,
+        # Dimensions with nothing to score (null, "not assessed"), per table/store that has any.
+        "not_assessed": {n: e["not_assessed"] for s in ("tables", "stores") for n, e in sorted(report[s].items())
+                         if e["not_assessed"]},
         # Overrides naming nothing built are kept visible, not an error: a table may only
         # exist in some modes (e.g. KEGG lists in local mode).
         "unused_overrides": sorted(set(config.get("min_grade") or {}) - known),
     }
     report["grading"] = {"grades": dict(GRADES), "default_min_grade": config.get("default_min_grade", DEFAULT_MIN_GRADE),
                          "min_grade": dict(sorted((config.get("min_grade") or {}).items())),
-                         "overall": "minimum of completeness, validity, uniqueness, consistency"}
+                         "overall": "minimum of the assessed scores of completeness, validity, uniqueness, "
+                                    "consistency (not assessed: null, left out); a table without rows is F",
+                         "teq_tolerance": settings["teq_tolerance"], "albedo": albedo}
     return report
 
 
 def describe_failure(name: str, entry: dict[str, Any]) -> str:
-    why = "; ".join(f"{p['dimension']} {p['score']:.4f}" + (f" ({', '.join(p['because'])})" if p["because"] else "")
+    why = "; ".join(p["dimension"] + ("" if p["score"] is None else f" {p['score']:.4f}")
+                    + (f" ({', '.join(p['because'])})" if p["because"] else "")
                     for p in entry["pulled_down_by"]) or "nothing below A+"
-    return (f"{entry['kind']} {name!r} is graded {entry['grade']} (overall {entry['overall']:.4f}), "
+    overall = "none assessed" if entry["overall"] is None else f"{entry['overall']:.4f}"
+    return (f"{entry['kind']} {name!r} is graded {entry['grade']} (overall {overall}), "
             f"below its bar {entry['min_grade']} (quality.min_grade.{name}); pulled down by: {why}")
 
 
@@ -96,13 +115,14 @@ def check_bars(report: dict[str, Any]) -> None:
 
 
 def quality_report(tables: dict[str, PathLike], stores: dict[str, PathLike], validations: dict[str, PathLike],
-                   config: dict[str, Any] | None, json_path: PathLike, html_path: PathLike) -> dict[str, Any]:
+                   config: dict[str, Any] | None, json_path: PathLike, html_path: PathLike,
+                   albedo: float | None = None) -> dict[str, Any]:
     """Rule quality_report: score, write the JSON and the HTML page, log it, then hold the bars."""
     from astrobuild.quality.html import render_html
 
     config = config or {}
     frames = load_tables(tables)
-    report = build_report(tables, stores, validations, config, frames=frames)
+    report = build_report(tables, stores, validations, config, frames=frames, albedo=albedo)
     write_json(report, json_path)
     write_text(render_html(report, frames, stores, max_histograms=config.get("max_histograms", 6)), html_path)
     for name, grade in report["summary"]["grades"].items():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from astrobuild.quality.grades import GRADES, grade, pulled_down_by, score
+from astrobuild.quality.grades import GRADES, grade, overall_of, pulled_down_by, score
 
 LAT_NAMES = ("lat", "latitude")
 LON_NAMES = ("lon", "longitude")
@@ -33,7 +33,7 @@ def _nan_fraction(ds: xr.Dataset, var: str, validation: dict[str, Any]) -> float
 
 def completeness(ds: xr.Dataset, validation: dict[str, Any]) -> dict[str, Any]:
     variables = {v: score(1.0 - _nan_fraction(ds, v, validation)) for v in sorted(map(str, ds.data_vars))}
-    value = score(sum(variables.values()) / len(variables)) if variables else 1.0
+    value = score(sum(variables.values()) / len(variables)) if variables else None
     return {"score": value, "variables": {v: {"non_nan": f} for v, f in variables.items()}}
 
 
@@ -53,7 +53,8 @@ def _monotonic(values: np.ndarray) -> bool:
 
 def uniqueness(ds: xr.Dataset) -> dict[str, Any]:
     coords = {str(d): _monotonic(ds[d].values) for d in sorted(map(str, ds.dims)) if d in ds.coords}
-    value = score(sum(coords.values()) / len(coords)) if coords else 1.0
+    # No coordinate variables (tiny.nc has none): nothing to hold to uniqueness, so not assessed.
+    value = score(sum(coords.values()) / len(coords)) if coords else None
     return {"score": value, "coordinates": {d: {"unique_and_monotonic": ok} for d, ok in coords.items()}}
 
 
@@ -93,7 +94,7 @@ def consistency(ds: xr.Dataset, validation: dict[str, Any]) -> dict[str, Any]:
                 checks.append({"name": f"range:{name}", "passed": ok,
                                "detail": f"[{values.min():g}, {values.max():g}] within [{low:g}, {high:g}]"})
     passed = sum(c["passed"] for c in checks)
-    return {"score": score(passed / len(checks)) if checks else 1.0, "rules": len(checks), "checks": checks}
+    return {"score": score(passed / len(checks)) if checks else None, "rules": len(checks), "checks": checks}
 
 
 def score_store(name: str, path: str | os.PathLike[str], validation: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +110,6 @@ def score_store(name: str, path: str | os.PathLike[str], validation: dict[str, A
     finally:
         ds.close()
     scores = {d: v["score"] for d, v in dims.items()}
-    overall = min(scores.values())
     bar = GRADES["A+"]
     reasons = {
         "completeness": [f"variable {v!r}: {c['non_nan']:.1%} non-NaN"
@@ -120,12 +120,19 @@ def score_store(name: str, path: str | os.PathLike[str], validation: dict[str, A
                        for d, c in dims["uniqueness"]["coordinates"].items() if not c["unique_and_monotonic"]],
         "consistency": [f"{c['name']}: {c['detail']}" for c in dims["consistency"]["checks"] if not c["passed"]],
     }
+    pulled = pulled_down_by(scores, reasons)
+    overall = overall_of(scores)
+    if not dims["completeness"]["variables"]:
+        # Like an empty table: a store without data variables holds no data, so it is graded F.
+        overall = None
+        pulled.insert(0, {"dimension": "variables", "score": None, "because": ["the store has no data variables"]})
     return {
         "kind": "store",
         "dims": sizes,
         "scores": scores,
+        "not_assessed": sorted(d for d, v in scores.items() if v is None),
         "overall": overall,
         "grade": grade(overall),
-        "pulled_down_by": pulled_down_by(scores, reasons),
+        "pulled_down_by": pulled,
         **dims,
     }

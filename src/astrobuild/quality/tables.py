@@ -8,7 +8,7 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from astrobuild.quality.grades import GRADES, grade, pulled_down_by, score
+from astrobuild.quality.grades import GRADES, grade, overall_of, pulled_down_by, score
 from astrobuild.quality.registry import KEYS, RULES, Frames, Rule
 
 MAX_LISTED = 10  # failing checks / columns named per dimension in pulled_down_by
@@ -23,9 +23,10 @@ def required_columns(contract: type[pa.DataFrameModel] | None, columns: list[str
 
 def completeness(frame: pd.DataFrame, required: list[str]) -> dict[str, Any]:
     n = len(frame)
-    per_column = {c: score(1.0 - frame[c].isna().mean()) if n else 1.0 for c in frame.columns}
+    # No rows or no columns: nothing to measure, so no score (null), not a perfect one.
+    per_column = {c: score(1.0 - frame[c].isna().mean()) if n else None for c in frame.columns}
     scored = required or list(frame.columns)
-    value = score(sum(per_column[c] for c in scored) / len(scored)) if scored else 1.0
+    value = score(sum(per_column[c] for c in scored) / len(scored)) if scored and n else None
     return {
         "score": value,
         "scored_on": "required columns" if required else "all columns (none required by the contract)",
@@ -36,7 +37,7 @@ def completeness(frame: pd.DataFrame, required: list[str]) -> dict[str, Any]:
 def validity(frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None) -> dict[str, Any]:
     n = len(frame)
     if contract is None:
-        return {"score": 1.0, "contract": None, "failing_rows": 0, "failures": []}
+        return {"score": None, "contract": None, "failing_rows": 0, "failures": []}  # nothing to hold it to
     failures: list[dict[str, Any]] = []
     failing: set[int] = set()
     whole_table = False
@@ -53,7 +54,7 @@ def validity(frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None) -> d
             failures.append({"column": column, "check": check, "count": len(group)})
     bad = n if whole_table else len(failing)
     return {
-        "score": score(1.0 - bad / n) if n else (0.0 if whole_table else 1.0),
+        "score": score(1.0 - bad / n) if n else (0.0 if whole_table else None),
         "contract": f"{contract.__module__}.{contract.__name__}",
         "failing_rows": bad,
         "failures": failures,
@@ -75,44 +76,71 @@ def uniqueness(frame: pd.DataFrame, key: list[str], source: str) -> dict[str, An
     if missing:
         raise KeyError(f"quality key of the table names columns it lacks: {missing}")
     distinct = len(frame.drop_duplicates(key)) if n else 0
-    return {"score": score(distinct / n) if n else 1.0, "key": key, "key_source": source,
+    return {"score": score(distinct / n) if n else None, "key": key, "key_source": source,
             "duplicate_rows": n - distinct}
 
 
-def consistency(name: str, frame: pd.DataFrame, others: Frames, rules: list[Rule] | None = None) -> dict[str, Any]:
+def _skip_reason(rule: Rule, frame: pd.DataFrame, others: Frames, settings: dict[str, Any]) -> str | None:
+    absent = [t for t in rule.needs if t not in others]
+    if absent:
+        return f"needs table(s) not in this build: {absent}"
+    columns = [c for c in rule.columns if c not in frame.columns]
+    if columns:
+        return f"needs column(s) the table lacks: {columns}"
+    unset = [s for s in rule.settings if settings.get(s) is None]
+    if unset:
+        return f"needs setting(s) not given: {unset}"
+    return None
+
+
+def consistency(name: str, frame: pd.DataFrame, others: Frames, rules: list[Rule] | None = None,
+                settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The lowest score of the table's rules; null ("not assessed") when no rule checked anything."""
     rules = RULES.get(name, []) if rules is None else rules
+    settings = settings or {}
     checks, skipped = [], []
     for rule in rules:
-        absent = [t for t in rule.needs if t not in others]
-        if absent:
-            skipped.append({"name": rule.name, "reason": f"needs table(s) not in this build: {absent}"})
+        reason = _skip_reason(rule, frame, others, settings)
+        if reason:
+            skipped.append({"name": rule.name, "reason": reason})
             continue
-        passed, checked = rule.check(frame, others)
+        passed, checked = rule.check(frame, others, **{s: settings[s] for s in rule.settings})
         checks.append({"name": rule.name, "description": rule.description, "passed": int(passed),
-                       "checked": int(checked), "score": score(passed / checked) if checked else 1.0})
-    value = min((c["score"] for c in checks), default=1.0)
-    return {"score": value, "rules": len(checks), "checks": checks, "skipped": skipped}
+                       "checked": int(checked), "score": score(passed / checked) if checked else None})
+    assessed = [c["score"] for c in checks if c["score"] is not None]
+    return {"score": min(assessed) if assessed else None, "rules": len(checks), "assessed": len(assessed),
+            "checks": checks, "skipped": skipped}
 
 
 def score_table(name: str, frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None,
-                others: Frames | None = None, rules: list[Rule] | None = None) -> dict[str, Any]:
-    """Score one table; ``others`` are the build's other tables (for cross-table rules)."""
+                others: Frames | None = None, rules: list[Rule] | None = None,
+                settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Score one table; ``others`` are the build's other tables (for cross-table rules), ``settings``
+    what some rules need besides tables (``albedo``, ``teq_tolerance``, ``stores``)."""
     columns = [str(c) for c in frame.columns]
     dims = {
         "completeness": completeness(frame, required_columns(contract, columns)),
         "validity": validity(frame, contract),
         "uniqueness": uniqueness(frame, *table_key(name, contract, columns)),
-        "consistency": consistency(name, frame, others or {}, rules),
+        "consistency": consistency(name, frame, others or {}, rules, settings),
     }
     scores = {d: v["score"] for d, v in dims.items()}
-    overall = min(scores.values())
+    reasons = pulled_down_by(scores, _reasons(dims))
+    if len(frame):
+        overall = overall_of(scores)
+    else:
+        # An empty table is no data, not perfect data: graded F, so the default bar stops the build
+        # naming it; a mode where the table may be empty says so with quality.min_grade.<name>: F.
+        overall = None
+        reasons.insert(0, {"dimension": "rows", "score": None, "because": ["the table has no rows: nothing to grade"]})
     return {
         "kind": "table",
         "rows": len(frame),
         "scores": scores,
+        "not_assessed": sorted(d for d, v in scores.items() if v is None),
         "overall": overall,
         "grade": grade(overall),
-        "pulled_down_by": pulled_down_by(scores, _reasons(dims)),
+        "pulled_down_by": reasons,
         **dims,
     }
 
@@ -121,7 +149,7 @@ def _reasons(dims: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     bar = GRADES["A+"]
     comp = dims["completeness"]
     low_cols = sorted(((v["non_null"], c) for c, v in comp["columns"].items()
-                       if v["non_null"] < bar and (v["required"] or comp["scored_on"].startswith("all"))))
+                       if v["non_null"] is not None and v["non_null"] < bar and (v["required"] or comp["scored_on"].startswith("all"))))
     uniq = dims["uniqueness"]
     return {
         "completeness": [f"column {c!r}: {v:.1%} non-null" for v, c in low_cols[:MAX_LISTED]],
@@ -129,5 +157,6 @@ def _reasons(dims: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
                      for f in sorted(dims["validity"]["failures"], key=lambda f: (-f["count"], f["column"]))][:MAX_LISTED],
         "uniqueness": [f"{uniq['duplicate_rows']} duplicate row(s) on key {uniq['key']} ({uniq['key_source']})"],
         "consistency": [f"rule {c['name']}: {c['passed']}/{c['checked']} ({c['description']})"
-                        for c in dims["consistency"]["checks"] if c["score"] < bar][:MAX_LISTED],
+                        for c in dims["consistency"]["checks"]
+                        if c["score"] is not None and c["score"] < bar][:MAX_LISTED],
     }
