@@ -70,7 +70,7 @@ def checksum_bytes(encoded: bytes | np.ndarray) -> bytes:
     return struct.pack("<I", crc32c(np.frombuffer(encoded, dtype=np.uint8)))
 
 
-def where(store: Path, name: str, coords: tuple[int, ...], key: str | None = None) -> str:
+def chunk_label(store: Path, name: str, coords: tuple[int, ...], key: str | None = None) -> str:
     """How a chunk is named in messages: store, variable, chunk coordinates (and its file)."""
     inside = f" in file {name}/{key}" if key else ""
     return f"store {store}: variable {name!r}: chunk {coords}{inside}"
@@ -119,7 +119,7 @@ class Layout:
     def chunk_where(self, row: int, shard: int) -> str:
         """Message prefix for the chunk holding ``row`` of the lead axis (other axes: one chunk)."""
         coords = (row // self.inner[0],) + (0,) * (len(self.shape) - 1)
-        return where(self.store, self.name, coords, self.shard_key(shard))
+        return chunk_label(self.store, self.name, coords, self.shard_key(shard))
 
 
 def _codec(spec: dict[str, Any]) -> Any:
@@ -348,11 +348,11 @@ def _check_array(store: Path, name: str, meta: dict[str, Any]) -> list[str]:
         try:
             raw = np.fromfile(path, dtype=np.uint8)
         except FileNotFoundError:
-            problems.append(f"{where(store, name, coords, key)}: file missing (it would read as fill values)")
+            problems.append(f"{chunk_label(store, name, coords, key)}: file missing (it would read as fill values)")
             continue
         if sharding is None:
             try:
-                strip_checksum(raw, where(store, name, coords, key))
+                strip_checksum(raw, chunk_label(store, name, coords, key))
             except ChunkChecksumError as exc:
                 problems.append(str(exc))
             continue
@@ -378,7 +378,7 @@ def _check_shard(store: Path, name: str, key: str, coords: tuple[int, ...], raw:
         if any(c * i >= s for c, i, s in zip(chunk, inner, shape, strict=True)):
             continue  # the part of the last shard beyond the array's end holds no chunk
         offset, size = (int(v) for v in index[slot])  # offsets count from the start of the file
-        label_chunk = where(store, name, chunk, key)
+        label_chunk = chunk_label(store, name, chunk, key)
         if offset == EMPTY and size == EMPTY:
             problems.append(f"{label_chunk}: not in its shard (it would read as fill values)")
         elif offset + size > raw.size:
