@@ -4,6 +4,8 @@ rule generate_sample:
     params:
         scale=config["sample"]["scale"],
         seed=config["sample"]["seed"],
+        # Only the climate sample has this knob: the other sources' jobs keep their params (no rerun).
+        time_steps=lambda wc: config["sample"]["time_steps"] if wc.source == "climate" else None,
     log:
         "logs/generate_sample/{source}.log",
     benchmark:

@@ -5,5 +5,6 @@ from astrobuild.sample import generate
 
 with rule_logging(snakemake.log[0]) as log:
     files = generate(snakemake.wildcards.source, snakemake.output[0],
-                     scale=snakemake.params.scale, seed=snakemake.params.seed)
+                     scale=snakemake.params.scale, seed=snakemake.params.seed,
+                     time_steps=snakemake.params.time_steps)
     log.info("wrote %d sample file(s) for %s", len(files), snakemake.wildcards.source)

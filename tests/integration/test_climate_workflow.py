@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pyarrow.parquet as pq
 import pytest
 
 from astrobuild.climate.convert import open_store
+from astrobuild.climate.shards import verify_store_checksums
 from astrobuild.contracts.validate import validate_table
 from astrobuild.sample.universe import build_universe
 from tests.workflow import copy_workflow, snakemake
@@ -34,6 +36,7 @@ def test_climate_targets_on_the_sample(sample_build):
     assert conversion["verified_variables"] and conversion["files_in_store"] > 0
     with open_store(repo / by_stem.loc[runs[0].run_name, "store"]) as ds:
         assert ds.attrs["planet"] == runs[0].planet
+    assert verify_store_checksums(repo / by_stem.loc[runs[0].run_name, "store"]) == []
     assert (repo / "logs/nc_to_zarr" / f"{runs[0].run_name}.log").read_text()
 
 
@@ -50,3 +53,28 @@ def test_climate_targets_on_real_files_in_local_mode(realdata, tmp_path):
     assert pop["valid"] and pop["dims"] == {"lat": 46, "lon": 72, "time": 12}
     log = (repo / "logs/nc_to_zarr/pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.log").read_text()
     assert "look swapped" in log
+
+
+def test_truncated_cube_fails_its_rule_naming_file_and_sizes(realdata, tmp_path):
+    src = realdata / "climate" / "pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.nc"
+    size = src.stat().st_size
+    cubes = tmp_path / "cubes"
+    cubes.mkdir()
+    with open(cubes / "cut.nc", "wb") as out:  # an interrupted download
+        subprocess.run(["head", "-c", str(size // 2), str(src)], stdout=out, check=True)
+    repo = copy_workflow(tmp_path / "repo")
+    (repo / "local.yaml").write_text(f"sources:\n  climate: {{mode: local, path: '{cubes}'}}\n", encoding="utf-8")
+    proc = snakemake(repo, "data/processed/climate/cut.zarr", "--configfile", "local.yaml", check=False)
+    assert proc.returncode != 0 and not (repo / "data/processed/climate/cut.zarr").exists()
+    log = (repo / "logs/nc_to_zarr/cut.log").read_text()
+    assert f"{cubes / 'cut.nc'}: truncated NetCDF3 file: its header implies at least {size} bytes, " \
+           f"the file has {size // 2}" in log
+
+
+def test_sample_time_steps_is_the_cube_length(tmp_path):
+    repo = copy_workflow(tmp_path / "repo")
+    stem = build_universe(1, 0).runs[0].run_name
+    (repo / "short.yaml").write_text("sample: {time_steps: 3}\n", encoding="utf-8")
+    snakemake(repo, f"data/processed/climate/{stem}.zarr", "--configfile", "short.yaml")
+    with open_store(repo / f"data/processed/climate/{stem}.zarr") as ds:
+        assert ds.sizes["time"] == 3

@@ -23,7 +23,7 @@ def _config(text: str = "") -> dict:
 def test_defaults_fill_an_empty_config():
     config = _config()
     validate(config, SCHEMA)
-    assert config["sample"] == {"scale": 1, "seed": 0}
+    assert config["sample"] == {"scale": 1, "time_steps": 12, "seed": 0}
     assert config["sources"]["kegg"] == {"mode": "sample"}
 
 

@@ -2,7 +2,7 @@
 
 Pandera checks DataFrames; a cube is not one. :func:`check_store` checks what a
 contract would, on the store as the loader opens it, against the source's
-header: the source's dimensions are present with their lengths, every
+header: every chunk matches its crc32c, the source's dimensions are present with their lengths, every
 variable has its expected dtype (the source's, or the decoded float for
 packing decoded on purpose) and the source's units where it has them, and no
 variable is entirely NaN. NaN fractions are computed chunk by chunk (Dask),
@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from astrobuild.climate.convert import META_PREFIX, open_store
+from astrobuild.climate.shards import verify_store_checksums
 from astrobuild.climate.source import plain, read_header
+from astrobuild.climate.store import META_PREFIX, open_store
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ def check_store(store: str | os.PathLike[str], source: str | os.PathLike[str]) -
 
     report: dict[str, Any] = {"store": store, "source": source, "valid": False, "dims": {}, "variables": {},
                               "checks": checks}
+    corrupt = verify_store_checksums(store)
+    check("checksums", not corrupt, "; ".join(corrupt) if corrupt else "every chunk matches its crc32c")
+    if corrupt:
+        return report  # values of a corrupt store mean nothing: the rest is not checked
     try:
         ds = open_store(store)
     except Exception as exc:  # noqa: BLE001  (any failure to open is the finding, reported as such)

@@ -22,6 +22,13 @@ fill); packing with float64 (or integer) factors decodes identically from
 both and is *kept*. Each variable's choice is in its ``astrobuild_packing``
 attribute and the store's global ``astrobuild_packing`` (JSON text).
 
+Integrity: every chunk ends with its crc32c (Zarr v3's ``crc32c`` codec, last
+in the chain, declared in the metadata), so every reader (zarr-python, the
+step reader, the read-back below) fails on a corrupted chunk, naming it;
+:func:`astrobuild.climate.shards.verify_store_checksums` checks a whole store.
+The source's size is checked against its header first
+(:mod:`astrobuild.climate.filesize`): a cut file is refused, not read as zeros.
+
 Files above ``dask_threshold_mb`` go through Dask, one task per shard block
 (read from the source, encode, write, read back, compare), so memory stays at
 a few shards whatever the file size; smaller ones are loaded whole. Both give
@@ -30,7 +37,7 @@ the same bytes.
 Verification: every value read from the source (once) is compared, exactly,
 NaN positions included, with the store read back from disk: each shard file
 of our layout is decoded directly with numcodecs into a reused buffer
-(:class:`_ShardIO`; its index checksum checked too), block by block as it is
+(:class:`~astrobuild.climate.shards.ShardIO`; every chunk's crc32c checked), block by block as it is
 written when streamed, and compared in one vectorised pass (bit patterns when
 the store keeps the source's values as they are); then every variable and global
 attribute, the coordinates, and the encoding of kept packing. Any difference
@@ -46,7 +53,6 @@ import logging
 import math
 import os
 import shutil
-import struct
 import tempfile
 import threading
 import time
@@ -57,19 +63,22 @@ from pathlib import Path
 from typing import Any
 
 import dask
-import google_crc32c
 import numpy as np
 import xarray as xr
 import zarr
 from xarray.backends.zarr import encode_zarr_variable
-from zarr.codecs import BloscCodec, ZstdCodec
+from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
 
+from astrobuild.climate.reader import StepReader
+from astrobuild.climate.shards import ShardIO
 from astrobuild.climate.source import FILL_ATTRS, PACK_ATTRS, SourceInfo, open_source, plain
+from astrobuild.climate.store import META_PREFIX, NAN_FILL_ATTR, NAN_FILL_DTYPE_ATTR, open_store
 from astrobuild.progress import progress
 
+__all__ = ["META_PREFIX", "VerificationError", "ZarrOptions", "chunk_plan", "nc_to_zarr", "open_store",
+           "prepare", "verify_store"]
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
-META_PREFIX = "astrobuild_"
 
 
 class VerificationError(ValueError):
@@ -134,8 +143,10 @@ def chunk_plan(dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int, tim
 def _packing(info: SourceInfo, name: str) -> str | None:
     attrs = info.var_attrs.get(name, {})
     present = [attrs[k] for k in PACK_ATTRS if k in attrs]
-    if not present or name in info.unmasked:
+    if not present:
         return None
+    if name in info.unmasked:
+        return "kept"  # read unmasked and unscaled on both sides: the packed integers are stored as they are
     exact = all(np.asarray(v).dtype != np.float32 for v in present)
     return "kept" if exact else "decoded"
 
@@ -169,13 +180,22 @@ def prepare(ds: xr.Dataset, info: SourceInfo, opts: ZarrOptions) -> tuple[xr.Dat
             if name in info.unmasked or "_FillValue" not in src_enc:
                 # xarray would otherwise invent a NaN fill for floats: the source has none.
                 enc["_FillValue"] = None
+            if name in info.unmasked and "_FillValue" in var.attrs:
+                # xarray writes _FillValue in the variable's dtype, and NaN is no integer: kept aside
+                # under another name, put back by open_store.
+                fill = var.attrs.pop("_FillValue")
+                var.attrs[NAN_FILL_ATTR] = plain(fill)
+                var.attrs[NAN_FILL_DTYPE_ATTR] = str(np.asarray(fill).dtype)
         itemsize = np.dtype(enc.get("dtype", var.dtype)).itemsize if var.dtype.kind not in "OSU" else 8
         chunks, shards = chunk_plan(var.dims, var.shape, itemsize, info.time_dim, opts)
+        # Every chunk ends with its crc32c (the last codec): a corrupted byte fails any read of it.
         if chunks is not None and var.dtype.kind not in "OSU":
             enc["chunks"] = chunks
             if shards is not None:
                 enc["shards"] = shards
-            enc["compressors"] = [compressor]
+            enc["compressors"] = [compressor, Crc32cCodec()]
+        else:  # scalars and text: zarr-python's own default compressor, then the checksum
+            enc["compressors"] = [ZstdCodec(level=0), Crc32cCodec()]
         encoding[name] = enc
     ds.attrs[f"{META_PREFIX}packing"] = json.dumps(dict(sorted(packing.items())), sort_keys=True)
     # Integer variables whose NaN fill attribute must not be applied (see source.py): readers need
@@ -186,12 +206,6 @@ def prepare(ds: xr.Dataset, info: SourceInfo, opts: ZarrOptions) -> tuple[xr.Dat
     return ds, encoding
 
 
-def _step_reader(tmp: Path) -> Any:
-    from astrobuild.climate.reader import StepReader  # reader imports this module: imported late
-
-    return StepReader(tmp)
-
-
 def _dask_chunks(ds: xr.Dataset, encoding: dict[str, dict[str, Any]]) -> xr.Dataset:
     """Rechunk each variable so that one Dask chunk is exactly one shard (or one chunk when unsharded)."""
     out = ds.copy()
@@ -200,104 +214,6 @@ def _dask_chunks(ds: xr.Dataset, encoding: dict[str, dict[str, Any]]) -> xr.Data
         if target is not None and var.ndim:
             out[name] = var.chunk(dict(zip(var.dims, target, strict=True)))
     return out
-
-
-class _ShardIO:
-    """Writes and reads back the shard files of one array of our own layout, without zarr-python.
-
-    Our layout (lead axis first, inner chunks spanning every other axis, little-endian ``bytes`` then
-    Blosc or Zstd, shard index at the end with its crc32c) is simple enough to build directly: each
-    chunk is compressed with numcodecs (the codec zarr-python itself calls, with the same settings,
-    so the bytes are those zarr-python writes: a test checks it), concatenated, index appended.
-    Reading back decodes every chunk straight into a buffer reused by the thread: no per-chunk
-    machinery and no fresh allocation per block (which, for 100 MB blocks on several threads,
-    costs as much as decompressing). Anything else returns ``None`` from :meth:`for_array`.
-    """
-
-    def __init__(self, layout: Any, rows: int, per_shard: int):
-        self.layout, self.rows, self.per_shard = layout, rows, per_shard
-        self.local = threading.local()
-
-    @classmethod
-    def for_array(cls, store: Path, name: str) -> _ShardIO | None:
-        from astrobuild.climate.reader import _layout  # reader imports this module: imported late
-
-        meta = json.loads((store / name / "zarr.json").read_text(encoding="utf-8"))
-        codecs = meta["codecs"]
-        inner_codecs = codecs[0]["configuration"]["codecs"] if codecs[0]["name"] == "sharding_indexed" else codecs
-        if any(c["name"] == "zstd" and c.get("configuration", {}).get("checksum") for c in inner_codecs):
-            return None  # the reader's Zstd takes no checksum: leave such arrays to zarr-python
-        layout = _layout(store, name)
-        if layout is None or len(layout.shape) < 1 or layout.outer[1:] != layout.shape[1:] or \
-                layout.inner[1:] != layout.shape[1:] or layout.outer[0] % layout.inner[0]:
-            return None
-        rows = layout.inner[0]
-        if layout.shape[0] % rows:
-            return None  # a last chunk padded with fill values: left to zarr-python
-        return cls(layout, rows, layout.outer[0])
-
-    def covers(self, dims: tuple[Any, ...], dim: str, region: slice) -> bool:
-        return (dims[0] == dim and region.start % self.per_shard == 0
-                and region.stop == min(region.start + self.per_shard, self.layout.shape[0]))
-
-    def _key(self, start: int) -> Path:
-        return self.layout.path.joinpath("c", str(start // self.per_shard),
-                                         *["0"] * (len(self.layout.shape) - 1))
-
-    def _buffer(self, attr: str, nbytes: int) -> np.ndarray:
-        buf = getattr(self.local, attr, None)
-        if buf is None or buf.size < nbytes:
-            buf = np.empty(nbytes, dtype=np.uint8)
-            setattr(self.local, attr, buf)
-        return buf[:nbytes]
-
-    def write(self, region: slice, values: np.ndarray) -> None:
-        lay = self.layout
-        data = np.ascontiguousarray(values)
-        if data.dtype != lay.dtype:  # only a byte order or an unexpected dtype costs a copy
-            data = data.astype(lay.dtype)
-        pieces = [lay.codec.encode(data[i:i + self.rows]) for i in range(0, data.shape[0], self.rows)]
-        if lay.sharded:
-            slots = self.per_shard // self.rows
-            index = np.full((slots, 2), np.iinfo(np.uint64).max, dtype="<u8")
-            index[:len(pieces), 1] = [len(p) for p in pieces]
-            index[:len(pieces), 0] = np.cumsum(index[:len(pieces), 1]) - index[:len(pieces), 1]
-            index_bytes = index.tobytes()
-            pieces += [index_bytes, struct.pack("<I", google_crc32c.value(index_bytes))]
-        path = self._key(region.start)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as handle:
-            handle.writelines(pieces)
-
-    def read_back(self, region: slice) -> np.ndarray:
-        """The block as decoded from the shard file on disk (in the page cache: just written)."""
-        from astrobuild.climate.reader import _decode_inplace
-
-        lay = self.layout
-        path = self._key(region.start)
-        nbytes = path.stat().st_size
-        raw = self._buffer("file", nbytes)
-        with open(path, "rb", buffering=0) as handle:
-            if handle.readinto(memoryview(raw)) != nbytes:
-                raise OSError(f"{path}: short read")
-        n = region.stop - region.start
-        step = math.prod(lay.inner[1:]) * self.rows
-        out = self._buffer("values", n * math.prod(lay.inner[1:]) * lay.dtype.itemsize).view(lay.dtype)
-        if lay.sharded:
-            slots = self.per_shard // self.rows
-            index_bytes = raw[nbytes - 16 * slots - 4:nbytes - 4]
-            crc = struct.unpack("<I", raw[nbytes - 4:].tobytes())[0]
-            if google_crc32c.value(index_bytes.tobytes()) != crc:
-                raise ValueError(f"{path}: shard index checksum mismatch")
-            index = index_bytes.view("<u8").reshape(-1, 2)
-        else:
-            index = np.array([[0, nbytes]], dtype="<u8")
-        for i in range(n // self.rows):
-            offset, size = (int(v) for v in index[i])
-            if offset + size > nbytes:
-                raise ValueError(f"{path}: chunk {i} missing or out of bounds")
-            lay.codec.decode(raw[offset:offset + size], out=out[i * step:(i + 1) * step])
-        return _decode_inplace(lay.path.name, out.reshape(n, *lay.inner[1:]), lay)
 
 
 def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: Path, info: SourceInfo,
@@ -327,9 +243,9 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
     dst = open_store(tmp, consolidated=False)
     group = zarr.open_group(tmp, mode="r+", zarr_format=3)
     arrays = {name: group[name] for name in streamed}
-    reader = _step_reader(tmp)  # reads whole shards back and decodes them here, without zarr-python's overhead
+    reader = StepReader(tmp)  # reads whole shards back and decodes them here, without zarr-python's overhead
 
-    shard_io = {name: _ShardIO.for_array(tmp, name) for name in streamed}
+    shard_io = {name: ShardIO.for_array(tmp, name) for name in streamed}
 
     def run(task: tuple[str, str, slice]) -> tuple[str, str | None]:
         name, dim, region = task
@@ -382,8 +298,8 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
 
 def _verify_shards(out: xr.Dataset, tmp: Path, opts: ZarrOptions) -> dict[str, list[str]]:
     """Values of an in-memory write compared, shard by shard, with the shard files decoded directly
-    (:class:`_ShardIO`); returns the differences per variable checked (others: left to :func:`_compare`)."""
-    ios = {str(n): _ShardIO.for_array(tmp, str(n)) for n, v in out.variables.items()
+    (:class:`~astrobuild.climate.shards.ShardIO`); returns the differences per variable checked (others: left to :func:`_compare`)."""
+    ios = {str(n): ShardIO.for_array(tmp, str(n)) for n, v in out.variables.items()
            if v.ndim and v.dtype.kind not in "OSU" and (tmp / str(n) / "zarr.json").exists()}
     ios = {n: io for n, io in ios.items() if io is not None}
     tasks = [(n, slice(start, min(start + io.per_shard, io.layout.shape[0])))
@@ -475,22 +391,6 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
     return report
 
 
-def open_store(store: str | os.PathLike[str], chunks: Any = None, consolidated: bool = True) -> xr.Dataset:
-    """A converted store, decoded as its source was (numeric times, fills as NaN, packing applied).
-
-    ``chunks=None`` (default) reads through zarr directly, without Dask: one
-    time step costs one shard-index lookup and one chunk decode, which is what
-    the loader does; pass ``chunks={}`` for Dask arrays of the store's chunks.
-    ``consolidated=False`` reads every array's own metadata (the verification
-    does, so that it checks what is on disk, not the consolidated copy).
-    """
-    group = zarr.open_group(os.fspath(store), mode="r", zarr_format=3)
-    unmasked = json.loads(group.attrs.get(f"{META_PREFIX}unmasked", "[]"))
-    mask: Any = {name: name not in unmasked for name in group.array_keys()} if unmasked else True
-    return xr.open_zarr(os.fspath(store), decode_times=False, decode_timedelta=False, zarr_format=3,
-                        consolidated=consolidated, mask_and_scale=mask, chunks=chunks)
-
-
 def verify_store(src: str | os.PathLike[str], store: str | os.PathLike[str], info: SourceInfo | None = None,
                  opts: ZarrOptions | None = None, name: str | os.PathLike[str] | None = None) -> list[str]:
     """Re-open source and store and compare everything; raise :class:`VerificationError` on any difference.
@@ -547,8 +447,7 @@ def _compare_variable(name: str, src: xr.Dataset, dst: xr.Dataset, info: SourceI
     if a.dims != b.dims or a.shape != b.shape:
         return [f"variable {name!r}: dims/shape {a.dims}{a.shape} vs {b.dims}{b.shape}"]
     mode = b.attrs.get(f"{META_PREFIX}packing")
-    src_attrs = {k: plain(v) for k, v in a.attrs.items() if not k.startswith(META_PREFIX)}
-    dst_attrs = {k: plain(v) for k, v in b.attrs.items() if not k.startswith(META_PREFIX)}
+    src_attrs, dst_attrs = _source_attrs(a.attrs), _source_attrs(b.attrs)
     if src_attrs != dst_attrs:
         problems.append(f"variable {name!r}: attributes differ: {_diff(src_attrs, dst_attrs)}")
     if mode == "kept":
@@ -569,6 +468,14 @@ def _compare_variable(name: str, src: xr.Dataset, dst: xr.Dataset, info: SourceI
     if where is not None:
         problems.append(f"variable {name!r}: decoded values differ ({where})")
     return problems
+
+
+def _source_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A variable's attributes as in the source: ours left out, a NaN fill kept aside put back."""
+    out = {k: plain(v) for k, v in attrs.items() if not k.startswith(META_PREFIX)}
+    if NAN_FILL_ATTR in attrs:  # the prepared dataset holds it aside; open_store has put it back
+        out["_FillValue"] = plain(attrs[NAN_FILL_ATTR])
+    return out
 
 
 def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:

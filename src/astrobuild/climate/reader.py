@@ -15,121 +15,33 @@ back to reading through zarr-python: never wrong, only slower.
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numcodecs
 import numpy as np
 import xarray as xr
-from xarray.backends.zarr import FillValueCoder
 
-from astrobuild.climate.convert import open_store
-
-_EMPTY = np.uint64(2**64 - 1)
-_SHUFFLE = {"noshuffle": numcodecs.Blosc.NOSHUFFLE, "shuffle": numcodecs.Blosc.SHUFFLE,
-            "bitshuffle": numcodecs.Blosc.BITSHUFFLE}
-
-
-@dataclass
-class _Layout:
-    path: Path
-    dims: tuple[str, ...]
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    fill: Any
-    attrs: dict[str, Any]
-    outer: tuple[int, ...]  # shard shape (= chunk shape when not sharded)
-    inner: tuple[int, ...]  # chunk shape
-    codec: Any
-    sharded: bool
-
-
-def _codec(spec: dict[str, Any]) -> Any:
-    name, conf = spec["name"], spec.get("configuration", {})
-    if name == "blosc":
-        return numcodecs.Blosc(cname=conf["cname"], clevel=conf["clevel"], shuffle=_SHUFFLE[conf["shuffle"]],
-                               blocksize=conf.get("blocksize", 0))
-    if name == "zstd":
-        return numcodecs.Zstd(level=conf.get("level", 0))
-    raise ValueError(name)
-
-
-def _layout(store: Path, name: str) -> _Layout | None:
-    meta = json.loads((store / name / "zarr.json").read_text(encoding="utf-8"))
-    if meta.get("chunk_key_encoding", {}).get("configuration", {}).get("separator", "/") != "/":
-        return None
-    outer = tuple(meta["chunk_grid"]["configuration"]["chunk_shape"])
-    codecs = meta["codecs"]
-    sharded = len(codecs) == 1 and codecs[0]["name"] == "sharding_indexed"
-    if sharded:
-        conf = codecs[0]["configuration"]
-        index_ok = [c["name"] for c in conf["index_codecs"]] == ["bytes", "crc32c"] and \
-            conf.get("index_location", "end") == "end"
-        inner, codecs = tuple(conf["chunk_shape"]), conf["codecs"]
-        if not index_ok:
-            return None
-    else:
-        inner = outer
-    if len(codecs) != 2 or codecs[0]["name"] != "bytes" or \
-            codecs[0].get("configuration", {}).get("endian", "little") != "little":
-        return None
-    try:
-        codec = _codec(codecs[1])
-    except (KeyError, ValueError):
-        return None
-    dtype = np.dtype(meta["data_type"]) if isinstance(meta["data_type"], str) else None
-    if dtype is None or dtype.kind not in "biuf":
-        return None
-    attrs = dict(meta.get("attributes", {}))
-    if "_FillValue" in attrs:
-        # xarray writes a v3 _FillValue attribute base64-encoded; decode it as xarray's reader does.
-        try:
-            attrs["_FillValue"] = FillValueCoder.decode(attrs["_FillValue"], dtype)
-        except Exception:  # noqa: BLE001  (an encoding we do not know: the slow path knows)
-            return None
-    fill = meta["fill_value"]
-    if isinstance(fill, str):  # "NaN", "Infinity", "-Infinity" or hex: let numpy parse the named ones
-        fill = float(fill) if fill in ("NaN", "Infinity", "-Infinity") else None
-    if fill is None:
-        return None
-    return _Layout(path=store / name, dims=tuple(meta.get("dimension_names") or ()), shape=tuple(meta["shape"]),
-                   dtype=dtype.newbyteorder("<"), fill=fill, attrs=attrs,
-                   outer=outer, inner=inner, codec=codec, sharded=sharded)
-
-
-_CF_KEYS = ("_FillValue", "missing_value", "scale_factor", "add_offset")
-
-
-def _decode_inplace(name: str, raw: np.ndarray, layout: _Layout) -> np.ndarray:
-    """xarray's CF decoding of a block; the common cases in place (a fresh copy of a large block
-    costs more in page faults than the decompression itself)."""
-    keys = [k for k in _CF_KEYS if k in layout.attrs]
-    if not keys:
-        return raw
-    if keys == ["_FillValue"] and raw.dtype.kind == "f":
-        fill = layout.attrs["_FillValue"]
-        if not np.isnan(fill):
-            raw[raw == raw.dtype.type(fill)] = np.nan
-        return raw
-    var = xr.Variable(layout.dims, raw, attrs=dict(layout.attrs))
-    return np.asarray(xr.conventions.decode_cf_variable(name, var, decode_times=False, decode_timedelta=False).values)
+from astrobuild.climate.shards import EMPTY, Layout, decode_inplace, index_of, read_layout, strip_checksum
+from astrobuild.climate.store import open_store
 
 
 class StepReader:
-    """``reader.read(var, t)``: time step ``t`` of ``var`` (decoded as xarray does); reuse one per store."""
+    """``reader.read(var, t)``: time step ``t`` of ``var`` (decoded as xarray does); reuse one per store.
+
+    Every chunk read is checked against its crc32c, and every shard index against its own:
+    a corrupted one raises :class:`~astrobuild.climate.shards.ChunkChecksumError` naming the
+    store, the variable and the chunk.
+    """
 
     def __init__(self, store: str | os.PathLike[str], time_dim: str = "time"):
         self.store, self.time_dim = Path(store), time_dim
-        self._layouts: dict[str, _Layout | None] = {}
+        self._layouts: dict[str, Layout | None] = {}
         self._fallback: xr.Dataset | None = None
 
-    def _get(self, name: str) -> _Layout | None:
+    def _get(self, name: str) -> Layout | None:
         if name not in self._layouts:
-            layout = _layout(self.store, name)
+            layout = read_layout(self.store, name)
             if layout is not None and (not layout.dims or layout.dims[0] != self.time_dim or layout.inner[0] != 1):
                 layout = None  # the fast path covers chunks of one time step, time first
             self._layouts[name] = layout
@@ -144,73 +56,80 @@ class StepReader:
         decoded = xr.conventions.decode_cf_variable(name, var, decode_times=False, decode_timedelta=False)
         return np.asarray(decoded.values)
 
-    def _raw(self, layout: _Layout, t: int) -> np.ndarray:
+    @staticmethod
+    def _slots(layout: Layout) -> int:
+        return math.prod(o // i for o, i in zip(layout.outer, layout.inner, strict=True))
+
+    def _raw(self, layout: Layout, t: int) -> np.ndarray:
         if not 0 <= t < layout.shape[0]:
-            raise IndexError(f"{self.store}: {layout.path.name}: time step {t} out of range {layout.shape[0]}")
+            raise IndexError(f"{self.store}: {layout.name}: time step {t} out of range {layout.shape[0]}")
         shard = t // layout.outer[0]
-        key = "/".join(["c", str(shard)] + ["0"] * (len(layout.shape) - 1))
         step_shape = layout.inner[1:]
-        path = layout.path / key
+        path = layout.path / layout.shard_key(shard)
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return np.full(step_shape, layout.fill, dtype=layout.dtype)
         try:
             if layout.sharded:
-                n_inner = math.prod(o // i for o, i in zip(layout.outer, layout.inner, strict=True))
+                slots = self._slots(layout)
                 size = os.fstat(fd).st_size
-                index_bytes = 16 * n_inner + 4
-                index = np.frombuffer(os.pread(fd, index_bytes, size - index_bytes)[:-4], dtype="<u8").reshape(-1, 2)
+                index_bytes = min(size, 16 * slots + 4)
+                tail = np.frombuffer(os.pread(fd, index_bytes, size - index_bytes), dtype=np.uint8)
+                index = index_of(tail, slots, layout.shard_label(shard))
                 offset, nbytes = index[t % layout.outer[0]]
-                if offset == _EMPTY:
+                if offset == EMPTY:
                     return np.full(step_shape, layout.fill, dtype=layout.dtype)
                 blob = os.pread(fd, int(nbytes), int(offset))
             else:
                 blob = os.pread(fd, os.fstat(fd).st_size, 0)
         finally:
             os.close(fd)
+        data = np.frombuffer(blob, dtype=np.uint8)
+        if layout.checksum:
+            data = strip_checksum(data, layout.chunk_where(t, shard))
         out = np.empty(math.prod(step_shape), dtype=layout.dtype)
-        layout.codec.decode(blob, out=out)
+        layout.codec.decode(data, out=out)
         return out.reshape(step_shape)
 
     def read_block(self, name: str, start: int, stop: int, dim: str | None = None) -> np.ndarray:
         """Steps ``start:stop`` along the first dimension (``dim``, default the time dimension), decoded.
 
-        Whole shards are read with one call each and their chunks decoded in this thread; used by
-        the conversion to read every block back for verification.
+        Whole shards are read with one call each and their chunks decoded (checksums checked) in
+        this thread; used by the conversion to read every block back for verification.
         """
         dim = dim or self.time_dim
-        layout = _layout(self.store, name)
+        layout = read_layout(self.store, name)
         if layout is None or not layout.dims or layout.dims[0] != dim or layout.inner[0] != 1:
             if self._fallback is None:
                 self._fallback = open_store(self.store)
             return np.asarray(self._fallback[name].variable[{dim: slice(start, stop)}].values)
         raw = np.empty((stop - start, *layout.inner[1:]), dtype=layout.dtype)
         per_shard = layout.outer[0]
-        n_inner = math.prod(o // i for o, i in zip(layout.outer, layout.inner, strict=True))
         for shard in range(start // per_shard, (stop - 1) // per_shard + 1 if stop > start else 0):
-            key = "/".join(["c", str(shard)] + ["0"] * (len(layout.shape) - 1))
             try:
-                data = (layout.path / key).read_bytes()
+                data = np.fromfile(layout.path / layout.shard_key(shard), dtype=np.uint8)
             except FileNotFoundError:
                 data = None
             index = None
             if data is not None and layout.sharded:
-                index = np.frombuffer(data[-(16 * n_inner + 4):-4], dtype="<u8").reshape(-1, 2)
+                index = index_of(data, self._slots(layout), layout.shard_label(shard))
             for t in range(max(start, shard * per_shard), min(stop, (shard + 1) * per_shard)):
                 out = raw[t - start]
                 if data is None:
                     out[...] = layout.fill
                     continue
-                blob = memoryview(data)  # slices of a memoryview: no copy of the chunk
+                blob = data  # slices of the array: no copy of the chunk
                 if index is not None:
                     offset, nbytes = index[t % per_shard]
-                    if offset == _EMPTY:
+                    if offset == EMPTY:
                         out[...] = layout.fill
                         continue
-                    blob = blob[int(offset):int(offset + nbytes)]
+                    blob = data[int(offset):int(offset + nbytes)]
+                if layout.checksum:
+                    blob = strip_checksum(blob, layout.chunk_where(t, shard))
                 layout.codec.decode(blob, out=out.reshape(-1))
-        return _decode_inplace(name, raw, layout)
+        return decode_inplace(name, raw, layout)
 
     def _slow(self, name: str, t: int) -> np.ndarray:
         if self._fallback is None:

@@ -17,10 +17,14 @@ warnings it raised, for the report):
   (``xc``/``yc`` on dims ``lon``/``lat``) are promoted to xarray coordinates;
 * ``units``/``long_name`` that look swapped are reported, not rewritten;
 * a NaN ``_FillValue``/``missing_value`` on an integer variable can never
-  match a value: the variable is read unmasked, the attribute kept as is;
+  match a value: the variable is read unmasked (and unscaled: xarray applies
+  both or neither), its packed integers and attributes kept as they are;
 * dimensions are always told apart by name, never by length, so two
   dimensions of equal length are no problem;
 * a file without any attribute gets a warning and is converted as is.
+
+A file shorter than its header says (a cut download) is refused before anything is read
+(:mod:`astrobuild.climate.filesize`): netCDF-C would return zeros past its end.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from typing import Any
 import netCDF4
 import numpy as np
 import xarray as xr
+
+from astrobuild.climate.filesize import check_file_size
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,8 @@ def _is_nan(value: Any) -> bool:
 def read_header(path: str | os.PathLike[str]) -> SourceInfo:
     """The raw header: dims, dtypes and attributes, as netCDF-C reports them (nothing decoded)."""
     path = os.fspath(path)
+    # netCDF-C reads past the end of a cut NetCDF3 file as zeros: the size is checked against the header first.
+    check_file_size(path)
     with netCDF4.Dataset(path, "r") as nc:
         dims = {name: len(dim) for name, dim in nc.dimensions.items()}
         unlimited = [name for name, dim in nc.dimensions.items() if dim.isunlimited()]
@@ -125,8 +133,9 @@ def _inspect(info: SourceInfo, var_dims: dict[str, tuple[str, ...]]) -> None:
         integer = dtype is not None and dtype.kind in "iu"
         for key in FILL_ATTRS:
             if key in attrs and integer and _is_nan(attrs[key]):
-                info.warnings.append(f"{path}: variable {name!r} is {dtype} but its {key} is NaN, which no "
-                                     "integer can equal; read unmasked, attribute kept")
+                info.warnings.append(f"{path}: variable {name!r} is {dtype} but its {key} is NaN, which "
+                                     "cannot apply to an integer variable (no integer equals NaN): read "
+                                     "unmasked, values and packing attributes kept as stored")
                 if name not in info.unmasked:
                     info.unmasked.append(name)
         units, long_name = attrs.get("units"), attrs.get("long_name")

@@ -3,7 +3,8 @@
 ``generate(source, outdir, scale, seed)`` writes one source's raw files. All
 sources are views of one coherent universe (:mod:`astrobuild.sample.universe`):
 planets, their climate-scenario runs, a spectrum and a biosphere per run.
-Same seed and scale, same bytes.
+Same seed and scale, same bytes. ``time_steps`` (the length of each climate
+cube) concerns the climate source only.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ GENERATORS = {
 }
 
 
-def generate(source: str, outdir: str | os.PathLike[str], scale: int = 1, seed: int = 0) -> list[Path]:
-    """Write the sample raw files of ``source`` into ``outdir``; returns the files written."""
+def generate(source: str, outdir: str | os.PathLike[str], scale: int = 1, seed: int = 0,
+             time_steps: int | None = None) -> list[Path]:
+    """Write the sample raw files of ``source`` into ``outdir``; returns the files written.
+
+    ``time_steps``: time steps per climate cube (``None``: the generator's default); other sources
+    have no such knob and refuse one.
+    """
     if source not in GENERATORS:
         raise KeyError(f"unknown source {source!r}; known: {sorted(GENERATORS)}")
     if scale < 1:
@@ -31,4 +37,7 @@ def generate(source: str, outdir: str | os.PathLike[str], scale: int = 1, seed: 
     module = importlib.import_module(GENERATORS[source])
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    return sorted(module.write(outdir, scale=scale, seed=seed))
+    knobs = {} if time_steps is None else {"time_steps": time_steps}
+    if knobs and source != "climate":
+        raise ValueError(f"time_steps is a knob of the climate sample only, not of {source!r}")
+    return sorted(module.write(outdir, scale=scale, seed=seed, **knobs))

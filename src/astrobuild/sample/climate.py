@@ -23,10 +23,12 @@ Written, for every run of :func:`astrobuild.sample.universe.build_universe`:
 * ``runs.csv`` — file, planet, scenario, label, biosphere
   (:func:`astrobuild.sample.universe.runs_csv_text`).
 
-Size knob: ``scale`` multiplies the number of planets (via the universe) *and*
-the number of time steps (``12 * scale`` months), so a run's cube grows
-linearly with scale. :func:`write_big_cube` writes one cube of a requested
-size for benchmarks.
+Size knobs: ``scale`` multiplies the number of planets (via the universe), so
+the number of cubes; ``time_steps`` (config ``sample.time_steps``, default
+:data:`TIME_STEPS`, monthly means) is the length of every cube, whatever the
+scale. The sample's size therefore grows linearly with either knob (not with
+scale squared, as when the cube length followed the scale).
+:func:`write_big_cube` writes one cube of a requested size for benchmarks.
 
 Determinism: netCDF-C turns off HDF5's object time tracking, so a NetCDF4 file
 holds no write time; the test suite writes the sample twice and compares
@@ -50,16 +52,19 @@ LEVELS_HPA = (1000.0, 850.0, 500.0, 250.0)
 PS_PACKING = (0.05, 100000.0 / 100.0)  # hPa: scale_factor, add_offset; int16 covers 1000 +- 1638 hPa
 OLR_PACKING = (-0.02, 300.0)  # W m-2: a negative scale_factor, as in some CESM/ExoCAM output
 INT16_FILL = np.int16(-32768)
+TIME_STEPS = 12  # one year of monthly means per cube
 FLOAT_FILL = np.float32(1.0e20)
 
 
-def write(outdir: Path, scale: int = 1, seed: int = 0) -> list[Path]:
+def write(outdir: Path, scale: int = 1, seed: int = 0, time_steps: int = TIME_STEPS) -> list[Path]:
+    if time_steps < 1:
+        raise ValueError(f"sample.time_steps must be >= 1, got {time_steps}")
     universe = build_universe(scale, seed)
     written = []
     for index, run in enumerate(universe.runs):
         path = outdir / f"{run.run_name}.nc"
         rng = np.random.Generator(np.random.PCG64([seed, index, zlib.crc32(run.run_name.encode())]))
-        write_cube(path, run, rng, ntime=12 * scale, fmt=FORMATS[index % len(FORMATS)],
+        write_cube(path, run, rng, ntime=time_steps, fmt=FORMATS[index % len(FORMATS)],
                    calendar=CALENDARS[index % len(CALENDARS)])
         written.append(path)
     runs_csv = outdir / "runs.csv"
