@@ -15,12 +15,12 @@ import csv
 import hashlib
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 RUNS_CSV = "runs.csv"
 COLUMNS = ("file", "stem", "source_sha256", "store", "planet", "scenario", "label", "biosphere")
 REQUIRED = ("file", "planet", "scenario")
-_MAP_ID = re.compile(r"^[a-z]{2,5}\d{5}$")
+_MAP_ID = ids.PATHWAY_RE
 _TRUE, _FALSE = {"1", "true", "yes", "t", "y"}, {"0", "false", "no", "f", "n"}
 
 

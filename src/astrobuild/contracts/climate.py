@@ -6,8 +6,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from astrobuild.kegg import ids
+
 STEM = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-BIOSPHERE = r"^[a-z]{2,5}\d{5}(?: [a-z]{2,5}\d{5})*$"
+BIOSPHERE = ids.PATHWAY_LIST_ANCHORED
 
 
 class ClimateRuns(pa.DataFrameModel):

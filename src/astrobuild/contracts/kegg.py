@@ -12,7 +12,9 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-PATHWAY = r"^[a-z]{2,5}\d{5}$"
+from astrobuild.kegg import ids
+
+PATHWAY = ids.PATHWAY_ANCHORED
 REACTION = r"^rn:R\d{5}(?: rn:R\d{5})*$"
 COMPOUND = r"^(?:cpd:C|gl:G|dr:D)\d{5}(?: (?:cpd:C|gl:G|dr:D)\d{5})*$"
 TAG = r"^[^/\s](?:[^/]*[^/\s])?(?:/[^/\s](?:[^/]*[^/\s])?)*$"
@@ -80,8 +82,8 @@ class KeggPathwayList(pa.DataFrameModel):
     """KEGG ``list/pathway`` and ``list/pathway/<org>`` (``data/interim/kegg_pathway_list.parquet``)."""
 
     pathway: Series[str] = pa.Field(str_matches=PATHWAY)
-    org: Series[str] = pa.Field(str_matches=r"^[a-z]{2,5}$", description="map, ko or an organism code")
-    number: Series[str] = pa.Field(str_matches=r"^\d{5}$")
+    org: Series[str] = pa.Field(str_matches=rf"^{ids.PREFIX}$", description="map, ko or an organism code")
+    number: Series[str] = pa.Field(str_matches=rf"^{ids.NUMBER}$")
     name: Series[str] = pa.Field(str_length={"min_value": 1})
     organism: Series[str] = pa.Field(nullable=True, description="organism named in org-specific lists")
 

@@ -24,12 +24,13 @@ import os
 import re
 from pathlib import Path
 
+from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
 TAG_COLUMNS = ("pathway", "tag")
 _TAGS = re.compile(r"<[^>]*>")
-_NUMBER = re.compile(r"^(?:(?:path:)?([a-z]{2,5}))?(\d{5})(?:\s+|$)")
-_PATH_REF = re.compile(r"\[PATH:([a-z]{2,5}\d{5})\]")
+_NUMBER = re.compile(rf"^(?:(?:path:)?({ids.PREFIX}))?({ids.NUMBER})(?:\s+|$)")
+_PATH_REF = re.compile(rf"\[PATH:({ids.PATHWAY})\]")
 
 
 def clean_text(text: str) -> str:

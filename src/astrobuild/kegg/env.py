@@ -31,11 +31,13 @@ from typing import Any
 
 import yaml
 
+from astrobuild.kegg import ids
+
 VARIABLES = ("pH", "temp", "O2", "redox")
 RANGES = {"pH": (0.0, 14.0), "temp": (173.15, 423.15), "O2": (0.0, 1.0), "redox": (-1.0, 1.3)}
 LEVELS = ("pathway", "overview", "tag", "default")
-_NUMBER = re.compile(r"^\d{5}$")
-_PATHWAY_NUMBER = re.compile(r"(\d{5})$")
+_NUMBER = re.compile(rf"^{ids.NUMBER}$")
+_PATHWAY_NUMBER = re.compile(rf"({ids.NUMBER})$")
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
 EDGE_COLUMNS = ("pathway", "reaction", "substrate", "product", "reversible")
 REACTION_TYPES = {"reversible": True, "irreversible": False}
 _VERSION = re.compile(rb"KGML_v(\d+(?:\.\d+)*)_?\.dtd")
-_ORG_NUMBER = re.compile(r"^[a-z]{2,5}$|^\d{5}$")
+_ORG_NUMBER = re.compile(rf"^{ids.PREFIX}$|^{ids.NUMBER}$")
 
 
 def xml_parser() -> etree.XMLParser:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import os
 import re
 
+from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
 PATHWAY_LIST_COLUMNS = ("pathway", "org", "number", "name", "organism")
 GENE_LIST_COLUMNS = ("gene", "org", "type", "position", "symbols", "description")
 LINK_COLUMNS = ("source", "target")
 
-PATHWAY_ID = re.compile(r"^(?:path:)?([a-z]{2,5})(\d{5})$")
+PATHWAY_ID = re.compile(rf"^{ids.UPSTREAM_PATHWAY}$")
 GENE_ID = re.compile(r"^([a-z]{3,5}|T\d{5}):(\S+)$")
 LINK_ID = re.compile(r"^[a-z0-9_]+:\S+$")
 _ORGANISM = re.compile(r"^(.*) - ([^-]+(?:\([^)]*\))?)$")

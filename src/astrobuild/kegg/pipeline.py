@@ -17,6 +17,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from astrobuild.io import write_json, write_parquet
+from astrobuild.kegg import ids
 from astrobuild.kegg.brite import TAG_COLUMNS, parse_brite
 from astrobuild.kegg.env import VARIABLES, env_vectors, load_mapping, map_number
 from astrobuild.kegg.graphs import check_graph_store, load_graph_store, write_graph_store, write_graphml
@@ -36,7 +37,7 @@ from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
 OVERVIEW_COLUMNS = ("overview", "pathway", "source")
-_HEAD_PATHWAY = re.compile(rb"<pathway\b[^>]*?\bname=\"(?:path:)?([a-z]{2,5})(\d{5})\"")
+_HEAD_PATHWAY = re.compile(rf"<pathway\b[^>]*?\bname=\"{ids.UPSTREAM_PATHWAY}\"".encode())
 
 
 def _strings(rows: list[tuple], columns: Iterable[str]) -> pa.Table:
