@@ -30,3 +30,10 @@ def sample_build(tmp_path_factory) -> Path:
     work = copy_workflow(tmp_path_factory.mktemp("sample_build"))
     snakemake(work)
     return work
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that read real upstream files carry the ``realdata`` marker (``-m "not realdata"`` skips them)."""
+    for item in items:
+        if "realdata" in getattr(item, "fixturenames", ()) or "realdata" in item.nodeid:
+            item.add_marker(pytest.mark.realdata)

@@ -15,8 +15,9 @@ from astrobuild.kegg.pipeline import edges_frame, overview_map_members
 from astrobuild.paths import collect_files
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import generate
+from tests.conftest import REALDATA
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "kegg"
+REAL = REALDATA / "kegg"
 
 
 def real(name: str) -> Path:
