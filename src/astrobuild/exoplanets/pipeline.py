@@ -9,12 +9,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from astrobuild.exoplanets.archive import ArchiveError, ArchiveTable, read_archive_csv, select_default_rows
 from astrobuild.exoplanets.columns import all_columns
 from astrobuild.exoplanets.derive import BOUNDS, fill_derived, flag_outliers, missing_required
-from astrobuild.io import atomic_path, write_json, write_parquet
+from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
 from astrobuild.paths import collect_files
 from astrobuild.quarantine import Quarantine
 
@@ -138,7 +137,7 @@ def plot_exoplanets(table_path: str, plot_path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frame = pq.read_table(table_path, columns=["radius_earth", "eq_temp_k", "eqt_derived", "outlier"]).to_pandas()
+    frame = read_parquet(table_path, columns=["radius_earth", "eq_temp_k", "eqt_derived", "outlier"]).to_pandas()
     groups = [("archive T_eq", ~frame["eqt_derived"] & ~frame["outlier"], "#4C72B0", "o"),
               ("derived T_eq", frame["eqt_derived"] & ~frame["outlier"], "#55A868", "s"),
               ("outlier (flagged)", frame["outlier"], "#C44E52", "x")]

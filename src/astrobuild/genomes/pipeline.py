@@ -7,12 +7,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from astrobuild.genomes.indices import SAMPLE_TABLE_SCHEMA, iter_sample_table
 from astrobuild.genomes.listings import build_master_table
 from astrobuild.genomes.populations import POPULATION_SCHEMA, read_population_tables
-from astrobuild.io import write_json, write_parquet, write_parquet_parts
+from astrobuild.io import read_parquet, write_json, write_parquet, write_parquet_parts
 from astrobuild.paths import collect_files
 from astrobuild.quarantine import Quarantine
 
@@ -72,8 +70,8 @@ def summarise_1000g(master_path: PathLike, samples_path: PathLike, summary_path:
 
     from astrobuild.io import atomic_path
 
-    master = pq.read_table(master_path).to_pandas()
-    samples = pq.read_table(samples_path).to_pandas()
+    master = read_parquet(master_path).to_pandas()
+    samples = read_parquet(samples_path).to_pandas()
     per_sample = samples.drop_duplicates("sample_id")
     by_pop = per_sample.groupby(["super_population", "population"], dropna=False).size()
     summary = {

@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
-import pyarrow.parquet as pq
 
-from astrobuild.io import write_json, write_parquet
+from astrobuild.io import read_parquet, write_json, write_parquet
 from astrobuild.kegg.brite import TAG_COLUMNS, parse_brite
 from astrobuild.kegg.env import VARIABLES, env_vectors, load_mapping, map_number
 from astrobuild.kegg.graphs import check_graph_store, load_graph_store, write_graph_store, write_graphml
@@ -214,12 +213,12 @@ def make_env_vectors(edges_path: str, tags_path: str, overview_path: str, mappin
                      report_path: str) -> dict:
     """One env vector per pathway with edges; every value resolved (no NaN), sources counted."""
     mapping = load_mapping(mapping_path)
-    pathways = sorted(pq.read_table(edges_path, columns=["pathway"]).column("pathway").unique().to_pylist())
+    pathways = sorted(read_parquet(edges_path, columns=["pathway"]).column("pathway").unique().to_pylist())
     tags: dict[str, list[str]] = {}
-    for pathway, tag in pq.read_table(tags_path).to_pandas().itertuples(index=False):
+    for pathway, tag in read_parquet(tags_path).to_pandas().itertuples(index=False):
         tags.setdefault(map_number(pathway) or "", []).append(tag)
     overviews: dict[str, list[str]] = {}
-    for overview, pathway, _source in pq.read_table(overview_path).to_pandas().itertuples(index=False):
+    for overview, pathway, _source in read_parquet(overview_path).to_pandas().itertuples(index=False):
         overviews.setdefault(map_number(pathway) or "", []).append(map_number(overview) or "")
     rows, report = env_vectors(pathways, tags, overviews, mapping)
     values = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(VARIABLES))
@@ -236,8 +235,8 @@ def make_env_vectors(edges_path: str, tags_path: str, overview_path: str, mappin
 
 
 def edges_to_graphs(edges_path: str, env_path: str, outdir: str, graphml: bool = False) -> dict:
-    edges = pq.read_table(edges_path).to_pandas()
-    env = pq.read_table(env_path).to_pandas()
+    edges = read_parquet(edges_path).to_pandas()
+    env = read_parquet(env_path).to_pandas()
     manifest = write_graph_store(edges, env, outdir)
     if graphml:
         store = load_graph_store(outdir)
@@ -250,7 +249,7 @@ def edges_to_graphs(edges_path: str, env_path: str, outdir: str, graphml: bool =
 
 def check_kegg_graphs(store_dir: str, edges_path: str, env_path: str, report_path: str) -> dict:
     """The graph store check; the report is written only when the store passes (like validate_table)."""
-    report = check_graph_store(store_dir, pq.read_table(edges_path).to_pandas(), pq.read_table(env_path).to_pandas())
+    report = check_graph_store(store_dir, read_parquet(edges_path).to_pandas(), read_parquet(env_path).to_pandas())
     if not report["valid"]:
         log.error("graph store check failed: %s", report["failures"])
         raise ValueError(f"{store_dir}: graph store check failed ({report['failure_count']} problem(s)): "

@@ -8,9 +8,8 @@ from collections import Counter
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from astrobuild.io import atomic_path, write_json, write_parquet
+from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
 from astrobuild.paths import collect_files
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
@@ -106,7 +105,7 @@ def plot_spectra(table_path: str, plot_path: str, max_spectra: int = 12) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frame = pq.read_table(table_path, columns=["spectrum", "wavelength_um", "depth_ppm"]).to_pandas()
+    frame = read_parquet(table_path, columns=["spectrum", "wavelength_um", "depth_ppm"]).to_pandas()
     ids = sorted(frame["spectrum"].unique())
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for sid in ids[:max_spectra]:
