@@ -57,6 +57,14 @@ def optional_raw_inputs(source, patterns):
     return sorted({str(p) for pat in patterns for p in root.rglob(pat) if p.is_file()})
 
 
+def source_root(source):
+    """Name and root directory of a source (the sample directory, or the local `path`), for
+    astrobuild.paths.SourceRoot: outputs name input files relative to it, the same on every machine."""
+    if source_mode(source) == "sample":
+        return {"name": source, "root": SAMPLE_DIR.format(source=source)}
+    return {"name": source, "root": config["sources"][source]["path"]}
+
+
 def validation_report(table):
     return f"results/validation/{table}.json"
 

@@ -14,7 +14,7 @@ from astrobuild.exoplanets.archive import ArchiveError, ArchiveTable, read_archi
 from astrobuild.exoplanets.columns import all_columns
 from astrobuild.exoplanets.derive import BOUNDS, fill_derived, flag_outliers, missing_required
 from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
-from astrobuild.paths import collect_files
+from astrobuild.paths import SourceRoot, collect_files
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -108,11 +108,12 @@ def to_arrow(frame: pd.DataFrame, table: ArchiveTable) -> pa.Table:
 
 
 def exoplanet_archive_table(inputs: list[str], patterns: list[str], table_kind: str, albedo: float, sigma: float,
-                            table_path: str, quarantine_path: str, report_path: str) -> dict[str, Any]:
+                            table_path: str, quarantine_path: str, report_path: str,
+                            source: SourceRoot | None = None) -> dict[str, Any]:
     files = collect_files(inputs, patterns)
     if not files:
         raise ArchiveError(f"exoplanet_archive_table: no files matching {patterns} in {inputs}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     path = choose_archive_file(files, table_kind, quarantine)
     archive = read_archive_csv(path, quarantine)
     frame, report = process_archive(archive, albedo, sigma)

@@ -11,7 +11,7 @@ from astrobuild.genomes.indices import SAMPLE_TABLE_SCHEMA, iter_sample_table
 from astrobuild.genomes.listings import build_master_table
 from astrobuild.genomes.populations import POPULATION_SCHEMA, read_population_tables
 from astrobuild.io import read_parquet, write_json, write_parquet, write_parquet_parts
-from astrobuild.paths import collect_files
+from astrobuild.paths import SourceRoot, collect_files
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -25,11 +25,11 @@ PathLike = str | os.PathLike[str]
 
 
 def dirlists_to_master(inputs: Sequence[PathLike], patterns: Sequence[str], table_path: PathLike,
-                       quarantine_path: PathLike, report_path: PathLike) -> dict:
+                       quarantine_path: PathLike, report_path: PathLike, source: SourceRoot | None = None) -> dict:
     listings = collect_files(inputs, patterns)
     if not listings:
         raise FileNotFoundError(f"no directory listings matching {list(patterns)} in {list(map(str, inputs))}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     table, report = build_master_table(listings, quarantine)
     write_parquet(table, table_path)
     quarantine.write(quarantine_path)
@@ -41,12 +41,12 @@ def dirlists_to_master(inputs: Sequence[PathLike], patterns: Sequence[str], tabl
 
 def indices_to_sample_table(inputs: Sequence[PathLike], index_patterns: Sequence[str],
                             population_patterns: Sequence[str], table_path: PathLike, quarantine_path: PathLike,
-                            report_path: PathLike, threads: int = 2) -> dict:
+                            report_path: PathLike, threads: int = 2, source: SourceRoot | None = None) -> dict:
     indices = collect_files(inputs, index_patterns)
     if not indices:
         raise FileNotFoundError(f"no index files matching {list(index_patterns)} in {list(map(str, inputs))}")
     pop_files = collect_files(inputs, population_patterns)
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     populations = read_population_tables(pop_files, quarantine) if pop_files else POPULATION_SCHEMA.empty_table()
     if not pop_files:
         log.warning("no population table (%s): every population comes from the indices alone", population_patterns)

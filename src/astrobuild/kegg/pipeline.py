@@ -29,7 +29,7 @@ from astrobuild.kegg.lists import (
     parse_link,
     parse_pathway_list,
 )
-from astrobuild.paths import collect_files
+from astrobuild.paths import SourceRoot, collect_files, source_label
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
@@ -64,6 +64,7 @@ def edges_frame(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine,
 
 def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine, show_progress: bool
                  ) -> tuple[pa.Table, dict[str, Any]]:
+    # Paths in the report are named like the quarantine's (relative to the source when it has one).
     files = list(files)
     parser = xml_parser()
     rows: list[tuple[str, str, str, str, bool]] = []
@@ -80,7 +81,7 @@ def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine
         versions[result.version] += 1
         pathway_files[result.pathway] += 1
         if result.reactions == 0:
-            no_reactions.append(os.fspath(path))
+            no_reactions.append(source_label(quarantine.source, path))
         rows.extend(result.edges)
     table = edges_table(rows)
     pathways = table.column("pathway")
@@ -95,11 +96,12 @@ def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine
     return table, report
 
 
-def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine_path: str, report_path: str) -> dict:
+def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine_path: str, report_path: str,
+                  source: SourceRoot | None = None) -> dict:
     files = collect_files(inputs, patterns)
     if not files:
         raise ValueError(f"kegg_to_edges: no KGML files matching {patterns} in {inputs}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     arrow, report = _parse_edges(files, quarantine, show_progress=True)
     write_parquet(arrow, table)
     quarantine.write(quarantine_path)
@@ -111,15 +113,15 @@ def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine
 
 
 def brite_to_env_tags(inputs: list[str], patterns: list[str], table: str, quarantine_path: str,
-                      report_path: str) -> dict:
+                      report_path: str, source: SourceRoot | None = None) -> dict:
     """Every BRITE file (htext or JSON) among the inputs -> (pathway, tag); none is fine (empty table)."""
     files = collect_files(inputs, patterns) if inputs else []
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     pairs: set[tuple[str, str]] = set()
     per_file = {}
     for path in files:
         found = parse_brite(path, quarantine)
-        per_file[os.fspath(path)] = len(found)
+        per_file[source_label(source, path)] = len(found)
         pairs.update(found)
     rows = sorted(pairs)
     write_parquet(_strings(rows, TAG_COLUMNS), table)
@@ -139,11 +141,12 @@ def _head_pathway(path: Path) -> tuple[str, str] | None:
 
 
 def overview_map_members(inputs: list[str], kgml_patterns: list[str], link_patterns: list[str],
-                         overview_pattern: str, table: str, quarantine_path: str, report_path: str) -> dict:
+                         overview_pattern: str, table: str, quarantine_path: str, report_path: str,
+                         source: SourceRoot | None = None) -> dict:
     """Members of overview maps: ``type="map"`` entries of overview KGML files, and pathway-to-pathway
     pairs of REST ``link`` outputs whose first column is an overview map."""
     overview_re = re.compile(overview_pattern)
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     rows: set[tuple[str, str, str]] = set()
     kgml = collect_files(inputs, kgml_patterns) if inputs else []
     links = collect_files(inputs, link_patterns) if inputs else []
@@ -184,16 +187,16 @@ def overview_map_members(inputs: list[str], kgml_patterns: list[str], link_patte
 
 
 def parse_kegg_lists(inputs: list[str], patterns: list[str], pathway_table: str, gene_table: str,
-                     quarantine_path: str, report_path: str) -> dict:
+                     quarantine_path: str, report_path: str, source: SourceRoot | None = None) -> dict:
     """KEGG ``list`` outputs -> a pathway list and a gene list (either may be empty)."""
     files = collect_files(inputs, patterns) if inputs else []
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     pathways: set[tuple] = set()
     genes: set[tuple] = set()
     kinds = {}
     for path in files:
         kind = list_kind(path)
-        kinds[os.fspath(path)] = kind
+        kinds[source_label(source, path)] = kind
         if kind == "pathway":
             pathways.update(parse_pathway_list(path, quarantine))
         elif kind == "gene":

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
-from astrobuild.paths import collect_files
+from astrobuild.paths import SourceRoot, collect_files
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 from astrobuild.spectra.reader import Spectrum, SpectrumError, read_spectrum
@@ -70,11 +70,11 @@ def read_spectra(files: list, quarantine: Quarantine, show_progress: bool = True
 
 
 def spectra_table(inputs: list[str], patterns: list[str], table_path: str, quarantine_path: str,
-                  report_path: str) -> dict[str, Any]:
+                  report_path: str, source: SourceRoot | None = None) -> dict[str, Any]:
     files = collect_files(inputs, patterns)
     if not files:
         raise SpectrumError(f"spectra_table: no files matching {patterns} in {inputs}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     spectra = read_spectra(files, quarantine)
     if not spectra:
         raise SpectrumError(f"spectra_table: none of the {len(files)} file(s) holds a spectrum; see {quarantine_path}")
