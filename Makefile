@@ -6,10 +6,11 @@ CORES  ?= all
 EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench schemas clean help
+.PHONY: install run verify test lint bench schemas clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
+	@echo "make verify check every versioned file against results/manifest.json (snakemake verify)"
 	@echo "make test   lint + unit and integration tests"
 	@echo "make bench  run every benchmark under benchmarks/"
 
@@ -23,6 +24,9 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
+
+verify: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) verify
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

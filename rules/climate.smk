@@ -37,6 +37,7 @@ rule nc_to_zarr:
         # Seconds and MB/s are not deterministic: kept beside the benchmark file, not among the products.
         timing="results/benchmarks/nc_to_zarr/{stem}.timing.json",
     params:
+        source=source_root("climate"),
         cube=lambda wc: CLIMATE_CUBES[wc.stem],
         options=CLIMATE,
     threads: CLIMATE.get("threads", 2)
@@ -61,6 +62,7 @@ rule validate_climate_store:
     output:
         "results/validation/climate_{stem}.json",
     params:
+        source=source_root("climate"),
         cube=lambda wc: CLIMATE_CUBES[wc.stem],
     log:
         "logs/validate_climate_store/{stem}.log",
@@ -84,6 +86,7 @@ rule index_climate_runs:
         quarantine="data/interim/climate_runs.quarantine.tsv",
         report="results/reports/index_climate_runs.json",
     params:
+        source=source_root("climate"),
         cubes=CLIMATE_CUBES,
         stores=CLIMATE_STORES,
         roots=[CLIMATE_ROOT],

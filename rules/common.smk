@@ -40,13 +40,6 @@ def source_mode(source):
     return config["sources"][source]["mode"]
 
 
-def source_root(source):
-    """The directory a source's files are under (quarantined files are named relative to it)."""
-    if source_mode(source) == "sample":
-        return SAMPLE_DIR.format(source=source)
-    return config["sources"][source]["path"]
-
-
 def raw_inputs(source, patterns, required=True):
     """Input function of a step's raw input: the generated sample directory, or
     the user's matching files in local mode (listed, so that Snakemake sees every
@@ -85,6 +78,14 @@ def source_has_files(source, patterns):
         return True
     root = Path(config["sources"][source]["path"])
     return root.is_dir() and any(p.is_file() for pat in patterns for p in root.rglob(pat))
+
+
+def source_root(source):
+    """Name and root directory of a source (the sample directory, or the local `path`), for
+    astrobuild.paths.SourceRoot: outputs name input files relative to it, the same on every machine."""
+    if source_mode(source) == "sample":
+        return {"name": source, "root": SAMPLE_DIR.format(source=source)}
+    return {"name": source, "root": config["sources"][source]["path"]}
 
 
 def validation_report(table):

@@ -10,6 +10,7 @@ rule exoplanet_archive_table:
         quarantine="data/processed/exoplanets.quarantine.tsv",
         report="results/reports/exoplanet_archive_table.json",
     params:
+        source=source_root("exoplanets"),
         patterns=EXOPLANET_PATTERNS,
         table_kind=config["exoplanets"]["table"],
         albedo=config["exoplanets"]["albedo"],

@@ -12,6 +12,7 @@ rule dirlists_to_master:
         quarantine="data/interim/1000g_master.quarantine.tsv",
         report="results/reports/dirlists_to_master.json",
     params:
+        source=source_root("genomes_1000g"),
         patterns=LISTING_PATTERNS,
     log:
         "logs/dirlists_to_master.log",
@@ -31,9 +32,9 @@ rule indices_to_sample_table:
         quarantine="data/processed/1000g_samples.quarantine.tsv",
         report="results/reports/indices_to_sample_table.json",
     params:
+        source=source_root("genomes_1000g"),
         index_patterns=INDEX_PATTERNS,
         population_patterns=POPULATION_PATTERNS,
-        root=lambda wc: source_root("genomes_1000g"),
     threads: config["genomes_1000g"]["threads"]
     resources:
         mem_mb=4000,

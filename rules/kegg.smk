@@ -13,6 +13,7 @@ rule kegg_to_edges:
         quarantine="data/interim/kegg_edges.quarantine.tsv",
         report="results/reports/kegg_to_edges.json",
     params:
+        source=source_root("kegg"),
         patterns=KGML_PATTERNS,
     resources:
         mem_mb=4000,
@@ -34,6 +35,7 @@ rule brite_to_env_tags:
         quarantine="data/interim/kegg_env_tags.quarantine.tsv",
         report="results/reports/brite_to_env_tags.json",
     params:
+        source=source_root("kegg"),
         patterns=BRITE_PATTERNS,
     log:
         "logs/brite_to_env_tags.log",
@@ -53,6 +55,7 @@ rule overview_map_members:
         quarantine="data/interim/kegg_overview_members.quarantine.tsv",
         report="results/reports/overview_map_members.json",
     params:
+        source=source_root("kegg"),
         kgml_patterns=KGML_PATTERNS,
         link_patterns=LINK_PATTERNS,
         overview_pattern=config["kegg"]["overview_pattern"],
@@ -75,6 +78,7 @@ rule parse_kegg_lists:
         quarantine="data/interim/kegg_lists.quarantine.tsv",
         report="results/reports/parse_kegg_lists.json",
     params:
+        source=source_root("kegg"),
         patterns=LIST_PATTERNS,
     log:
         "logs/parse_kegg_lists.log",

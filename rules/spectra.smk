@@ -10,6 +10,7 @@ rule spectra_table:
         quarantine="data/processed/spectra.quarantine.tsv",
         report="results/reports/spectra_table.json",
     params:
+        source=source_root("spectra"),
         patterns=SPECTRA_PATTERNS,
     log:
         "logs/spectra_table.log",

@@ -58,3 +58,20 @@ rule write_manifest:
 
 
 FINAL.append(MANIFEST)
+
+
+# `snakemake --cores N verify` (or `make verify`): are the files on disk the bytes the build
+# recorded? Run after a `dvc pull`, a copy or a restore. No output, so it runs whenever asked
+# and never triggers a rebuild first (a rebuild would hide the damage it should report).
+rule verify:
+    params:
+        manifest=MANIFEST,
+        roots=VERSIONED,
+        ignore=VERSIONED_IGNORE,
+    localrule: True
+    log:
+        "logs/verify.log",
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/verify_build.py"

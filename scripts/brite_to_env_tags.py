@@ -1,8 +1,10 @@
 """Rule brite_to_env_tags: BRITE hierarchies (htext or JSON) -> pathway, tag."""
 
 from astrobuild.kegg.pipeline import brite_to_env_tags
+from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
     brite_to_env_tags(list(snakemake.input), snakemake.params.patterns, snakemake.output.table,
-                      snakemake.output.quarantine, snakemake.output.report)
+                      snakemake.output.quarantine, snakemake.output.report,
+                      source=SourceRoot(**snakemake.params.source))

@@ -7,6 +7,10 @@ depends on the file system.
 
 Paths that come from someone else's listing or index are data, not paths to
 open: :func:`unsafe_path_reason` says why such a path may not be used as is.
+
+Paths written into outputs (quarantine files, reports) are relative to their
+source's root (:class:`SourceRoot`), so that outputs do not depend on where a
+machine keeps the files.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -60,3 +65,29 @@ def unsafe_path_reason(path: str) -> str | None:
     if not match and rel.strip("/") == "":
         return "path is the root directory"
     return None
+
+
+@dataclass(frozen=True)
+class SourceRoot:
+    """A source's name and the directory its files are found under (the sample directory or the local ``path``).
+
+    Outputs record an input file as :meth:`label` gives it, ``<source>:<path under the root>``,
+    never as the path on this machine: the same files give the same bytes wherever the
+    checkout and the source directory are, and no local directory name travels to a remote.
+    """
+
+    name: str
+    root: str | os.PathLike[str]
+
+    def label(self, path: str | os.PathLike[str]) -> str:
+        """``<name>:<POSIX path relative to root>``; the path as given when it is not under the root."""
+        path, root = Path(path), Path(self.root)
+        for candidate, base in ((path, root), (Path(os.path.realpath(path)), Path(os.path.realpath(root)))):
+            if candidate.is_relative_to(base):
+                return f"{self.name}:{candidate.relative_to(base).as_posix()}"
+        return os.fspath(path)
+
+
+def source_label(source: SourceRoot | None, path: str | os.PathLike[str]) -> str:
+    """How an output names ``path`` of ``source``; without a source (direct calls, tests), the path as given."""
+    return source.label(path) if source is not None else os.fspath(path)

@@ -2,7 +2,9 @@
 
 Nothing is dropped silently. Parsers add one record per rejected line or
 file; the rule writes them next to its output as a TSV (file, line, reason,
-text) and logs the counts. The file is always written, header only when
+text) and logs the counts. With the rule's source given, ``file`` is written
+as ``<source>:<path under the source's root>`` (:class:`~astrobuild.paths.SourceRoot`),
+the same on every machine. The file is always written, header only when
 nothing was rejected, so its absence never has to be interpreted.
 """
 
@@ -14,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from astrobuild.io import atomic_path
+from astrobuild.paths import SourceRoot, source_label
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +37,12 @@ class Rejected:
 @dataclass
 class Quarantine:
     records: list[Rejected] = field(default_factory=list)
+    source: SourceRoot | None = None
 
     def add(self, file: str | os.PathLike[str], line: int | None, reason: str, text: str | bytes = "") -> None:
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="backslashreplace")
-        self.records.append(Rejected(os.fspath(file), line, reason, _printable(text)))
+        self.records.append(Rejected(source_label(self.source, file), line, reason, _printable(text)))
 
     def extend(self, other: Quarantine) -> None:
         self.records.extend(other.records)

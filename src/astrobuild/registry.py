@@ -34,9 +34,8 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from astrobuild.io import write_json, write_parquet
+from astrobuild.io import read_parquet, write_json, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +147,10 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
 def planet_runs(climate_runs_path: str, exoplanets_path: str, planet_column: str, spectra_path: str,
                 env_vectors_path: str, table_path: str, report_path: str) -> dict[str, Any]:
     """Rule planet_runs: read the modalities' tables, write the registry and its report."""
-    climate = pq.read_table(climate_runs_path).to_pandas()
-    planets = pq.read_table(exoplanets_path, columns=[planet_column]).column(planet_column).to_pylist()
-    spectra = pq.read_table(spectra_path, columns=["spectrum", "planet"]).to_pandas().drop_duplicates()
-    pathways = pq.read_table(env_vectors_path, columns=["pathway"]).column("pathway").to_pylist()
+    climate = read_parquet(climate_runs_path).to_pandas()
+    planets = read_parquet(exoplanets_path, columns=[planet_column]).column(planet_column).to_pylist()
+    spectra = read_parquet(spectra_path, columns=["spectrum", "planet"]).to_pandas().drop_duplicates()
+    pathways = read_parquet(env_vectors_path, columns=["pathway"]).column("pathway").to_pylist()
     table, report = build_registry(climate, planets, spectra, pathways)
     write_parquet(table, table_path, dictionary=["planet", "scenario", "spectrum_match"])
     report["inputs"] = {"climate_runs": climate_runs_path, "exoplanets": exoplanets_path,

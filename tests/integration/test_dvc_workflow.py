@@ -1,4 +1,5 @@
-"""End to end: build -> dvc push -> fresh clone -> dvc pull -> nothing to rebuild; a real change is seen; an experiment.
+"""End to end: build -> dvc push -> fresh clone -> dvc pull -> verified, nothing to rebuild; a real change is
+seen; an experiment; a damaged remote object fails the pull.
 
 Runs in temporary copies of this checkout (tracked files only, as a clone
 would have them) with a temporary local DVC remote. About three minutes on 2 cores.
@@ -6,6 +7,7 @@ would have them) with a temporary local DVC remote. About three minutes on 2 cor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -39,6 +41,13 @@ def run(cwd: Path, *cmd: str) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{' '.join(cmd)} failed in {cwd}:\n{output[-4000:]}"
+    return output
+
+
+def run_failing(cwd: Path, *cmd: str) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, f"{' '.join(cmd)} succeeded in {cwd}, expected a failure:\n{output[-4000:]}"
     return output
 
 
@@ -118,6 +127,8 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     dvc(b, "pull")
     assert versioned_files(b) == built
     assert not (b / "data/raw/sample").exists(), "the generated sample is rebuilt, not stored"
+    run(b, str(BIN / "snakemake"), "--cores", "1", "verify")
+    assert f"{len(built) - 1} file(s)" in (b / "logs/verify.log").read_text()
 
     # 3. Snakemake has nothing to do, even with the worst order DVC could have written the files in
     #    (every input newer than the outputs made from it), all after the git checkout of the code.
@@ -139,6 +150,8 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     out = run(b, str(BIN / "snakemake"), "--cores", "1", "-n")
     assert "Nothing to be done" not in out
     assert "validate_table" in out and "summarise_1000g" in out
+    out = run_failing(b, str(BIN / "snakemake"), "--cores", "1", "verify")
+    assert "data/interim/1000g_master.parquet: " in out
     master.write_bytes(original)
 
     # 5. Determinism (a full rebuild in another directory gives the same bytes, so DVC sees no
@@ -152,3 +165,22 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert set(rows) == {0, 1}, f"baseline (seed 0) and experiment (seed 1) expected in dvc exp show, got {rows}"
     assert rows[0] != rows[1], "the experiment's metrics must come from its own build"
     assert "up to date" in dvc(b, "status"), "an experiment in a temp copy must leave the workspace alone"
+
+    # 7. A damaged object in the remote (same size, one byte changed) fails a fresh clone's pull
+    #    (`verify = true` on the remote in .dvc/config) instead of being checked out as the recorded
+    #    bytes; DVC drops the object, so the output holding it is not checked out at all.
+    digest = hashlib.md5(original).hexdigest()
+    obj = remote / "files" / "md5" / digest[:2] / digest[2:]
+    obj.chmod(0o644)
+    damaged = bytearray(obj.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    obj.write_bytes(bytes(damaged))
+    c = tmp_path / "c"
+    git(tmp_path, "clone", "-q", str(a), str(c))
+    dvc(c, "remote", "modify", "--local", "localstore", "url", str(remote))
+    out = run_failing(c, str(BIN / "dvc"), "pull")
+    assert "data/interim" in out, out[-3000:]
+    pulled = c / "data/interim/1000g_master.parquet"
+    assert not pulled.exists() or pulled.read_bytes() == original, "damaged bytes were checked out"
+    out = run_failing(c, str(BIN / "snakemake"), "--cores", "1", "verify")
+    assert "data/interim/1000g_master.parquet: missing" in out

@@ -8,6 +8,7 @@ from astrobuild.contracts.validate import validate_table
 from astrobuild.genomes.index_files import detect_layout, read_index
 from astrobuild.genomes.indices import build_sample_table
 from astrobuild.genomes.populations import POPULATION_SCHEMA, read_population_table, read_population_tables
+from astrobuild.paths import SourceRoot
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample.genomes import CURRENT_COLUMNS, LEGACY_COLUMNS, write_sequence_index
 
@@ -227,11 +228,12 @@ def test_an_unreadable_index_is_quarantined_and_the_others_go_on(tmp_path):
     words = _index(tmp_path / "sub", "notes.index", ["just some words"])
     empty = _index(tmp_path, "empty.index", [], end="")
     no_columns = _index(tmp_path, "cols.index", ["RUN_ID\tSTUDY_ID", "ERR1\tERP1"])
-    q = Quarantine()
-    table, report = build_sample_table([empty, good, no_columns, older, words], _pops(), q, root=tmp_path)
+    q = Quarantine(source=SourceRoot("genomes_1000g", tmp_path))
+    table, report = build_sample_table([empty, good, no_columns, older, words], _pops(), q)
     assert table["sample_id"].to_pylist() == ["NA00001", "NA00002"]
     got = sorted((r.file, r.line, r.reason) for r in q.records)  # named relative to the source's directory
-    assert [g[:2] for g in got] == [("cols.index", 1), ("empty.index", None), ("sub/notes.index", 1)]
+    assert [g[:2] for g in got] == [("genomes_1000g:cols.index", 1), ("genomes_1000g:empty.index", None),
+                                    ("genomes_1000g:sub/notes.index", 1)]
     assert got[0][2].startswith("unreadable index: neither a file column") and "['RUN_ID', 'STUDY_ID']" in got[0][2]
     assert got[1][2] == "unreadable index: no header and no data lines: not an IGSR index file"
     assert got[2][2].startswith("unreadable index: no header line")
@@ -242,6 +244,6 @@ def test_an_unreadable_index_is_quarantined_and_the_others_go_on(tmp_path):
 def test_no_readable_index_stops_the_rule_with_every_reason(tmp_path):
     words = _index(tmp_path, "notes.index", ["just some words"])
     empty = _index(tmp_path, "empty.index", [], end="")
-    with pytest.raises(ValueError, match=r"no index could be read: empty.index: unreadable index: no header.*; "
-                                         r"notes.index: unreadable index: no header line"):
-        build_sample_table([empty, words], _pops(), Quarantine(), root=tmp_path)
+    with pytest.raises(ValueError, match=r"no index could be read: g:empty.index: unreadable index: no header.*; "
+                                         r"g:notes.index: unreadable index: no header line"):
+        build_sample_table([empty, words], _pops(), Quarantine(source=SourceRoot("g", tmp_path)))

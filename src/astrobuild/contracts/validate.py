@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 import pandera.errors
-import pyarrow.parquet as pq
 
 from astrobuild.contracts import CONTRACTS
+from astrobuild.io import read_parquet
 
 log = logging.getLogger(__name__)
 MAX_CASES = 20  # failing values listed per (column, check); the count is always complete
@@ -26,7 +26,7 @@ def validate_table(name: str, path: str | os.PathLike[str]) -> dict[str, Any]:
     if name not in CONTRACTS:
         raise KeyError(f"no contract named {name!r}; known: {sorted(CONTRACTS)}")
     model = CONTRACTS[name]
-    frame = pq.read_table(path).to_pandas()
+    frame = read_parquet(path).to_pandas()
     report: dict[str, Any] = {
         "table": name,
         "file": os.fspath(path),

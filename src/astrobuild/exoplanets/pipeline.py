@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from astrobuild.exoplanets.archive import ArchiveError, ArchiveTable, read_archive_csv, select_default_rows
 from astrobuild.exoplanets.columns import all_columns
@@ -24,8 +23,8 @@ from astrobuild.exoplanets.derive import (
     flag_outliers,
     missing_reasons,
 )
-from astrobuild.io import atomic_path, write_json, write_parquet
-from astrobuild.paths import collect_files
+from astrobuild.io import atomic_path, read_parquet, read_parquet_metadata, write_json, write_parquet
+from astrobuild.paths import SourceRoot, collect_files
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -141,11 +140,12 @@ def to_arrow(frame: pd.DataFrame, table: ArchiveTable) -> pa.Table:
 
 
 def exoplanet_archive_table(inputs: list[str], patterns: list[str], table_kind: str, albedo: float, sigma: float,
-                            table_path: str, quarantine_path: str, report_path: str) -> dict[str, Any]:
+                            table_path: str, quarantine_path: str, report_path: str,
+                            source: SourceRoot | None = None) -> dict[str, Any]:
     files = collect_files(inputs, patterns)
     if not files:
         raise ArchiveError(f"exoplanet_archive_table: no files matching {patterns} in {inputs}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     path = choose_archive_file(files, table_kind, quarantine)
     archive = read_archive_csv(path, quarantine)
     frame, report = process_archive(archive, albedo, sigma)
@@ -172,7 +172,7 @@ def require_columns(table_path: str | os.PathLike[str], columns: list[str], cons
     The table always has the model's columns (fixed schema); this tells a consumer that needs their
     values apart from one that only carries them.
     """
-    meta = pq.read_schema(table_path).metadata or {}
+    meta = read_parquet_metadata(table_path)
     absent = json.loads(meta.get(ABSENT_KEY.encode(), b"{}"))
     missing = [f"{name} ({absent[name]})" for name in columns if name in absent]
     if missing:
@@ -188,7 +188,7 @@ def plot_exoplanets(table_path: str, plot_path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frame = pq.read_table(table_path, columns=["radius_earth", "eq_temp_k", "eqt_derived", "outlier"]).to_pandas()
+    frame = read_parquet(table_path, columns=["radius_earth", "eq_temp_k", "eqt_derived", "outlier"]).to_pandas()
     groups = [("archive T_eq", ~frame["eqt_derived"] & ~frame["outlier"], "#4C72B0", "o"),
               ("derived T_eq", frame["eqt_derived"] & ~frame["outlier"], "#55A868", "s"),
               ("outlier (flagged)", frame["outlier"], "#C44E52", "x")]

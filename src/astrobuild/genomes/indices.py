@@ -8,7 +8,6 @@ the others go on; rows are checked and quarantined one by one.
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +27,7 @@ from astrobuild.genomes.index_files import (
     read_index,
 )
 from astrobuild.genomes.populations import SUPER_POPULATION
+from astrobuild.paths import source_label
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
@@ -224,15 +224,15 @@ def _parts(table: pa.Table, min_rows: int = 1 << 16) -> list[tuple[int, pa.Table
 
 
 def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Quarantine, report: dict,
-                      threads: int = 2, root: str | os.PathLike[str] | None = None) -> Iterator[pa.Table]:
+                      threads: int = 2) -> Iterator[pa.Table]:
     """Parts of the sample table, in file and row order; ``report`` is filled as they go.
 
     Each index is parsed whole (a multi-threaded pyarrow read), then cut into
     parts that are normalised, checked and joined in a thread pool (Arrow's
     kernels release the GIL) while the caller writes the parts already done:
     on two cores the checks and the Parquet encoding overlap. An index that
-    cannot be read is quarantined whole, named relative to ``root`` (the
-    source's directory); only when no index can be read does this raise.
+    cannot be read is quarantined whole, named as the quarantine's source names
+    it (relative to the source's root); only when no index can be read does this raise.
     """
     lookup = PopulationLookup(populations)
     per_index: dict[str, dict[str, object]] = {}
@@ -258,9 +258,9 @@ def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Qu
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         for path in progress(indices, desc="indices", unit="file"):
-            parsed, layout = _parse_or_quarantine(path, quarantine, threads, root, per_index)
+            parsed, layout = _parse_or_quarantine(path, quarantine, threads, per_index)
             if parsed is None:
-                unreadable.append(f"{_shown(path, root)}: {per_index[path.name]['unreadable']}")
+                unreadable.append(f"{source_label(quarantine.source, path)}: {per_index[path.name]['unreadable']}")
                 continue
             rejected: list[tuple[int, str, str]] = []
             kept = null_paths = 0
@@ -301,20 +301,10 @@ def iter_sample_table(indices: list[Path], populations: pa.Table, quarantine: Qu
                   quarantine_reasons=quarantine.counts())
 
 
-def _shown(path: Path, root: str | os.PathLike[str] | None) -> str:
-    """How a file is named in the quarantine: relative to the source's directory, never the machine's path."""
-    if root is not None:
-        try:
-            return Path(path).relative_to(root).as_posix()
-        except ValueError:
-            pass
-    return Path(path).name
-
-
-def _parse_or_quarantine(path: Path, quarantine: Quarantine, threads: int, root, per_index: dict
+def _parse_or_quarantine(path: Path, quarantine: Quarantine, threads: int, per_index: dict
                          ) -> tuple[IndexResult | None, IndexLayout | None]:
     """Parse one index; a file that is not a readable index is quarantined whole (None returned)."""
-    lines = Quarantine()  # its line records count only if the whole file is read
+    lines = Quarantine(source=quarantine.source)  # its line records count only if the whole file is read
     try:
         layout = detect_layout(path)
         parsed = read_index(path, layout, lines, threads=threads)
@@ -326,18 +316,17 @@ def _parse_or_quarantine(path: Path, quarantine: Quarantine, threads: int, root,
         quarantine.extend(lines)
         return parsed, layout
     reason = f"unreadable index: {reason}"
-    quarantine.add(_shown(path, root), line, reason)
+    quarantine.add(path, line, reason)
     per_index[path.name] = {"unreadable": reason, "line": line}
     log.warning("%s: %s: quarantined, the other indices go on", path, reason)
     return None, None
 
 
 def build_sample_table(indices: list[Path], populations: pa.Table, quarantine: Quarantine,
-                       threads: int = 2, root: str | os.PathLike[str] | None = None
-                       ) -> tuple[pa.Table, dict[str, object]]:
+                       threads: int = 2) -> tuple[pa.Table, dict[str, object]]:
     """Every index and the population tables → the whole sample table in memory, and its report."""
     report: dict[str, object] = {}
-    parts = list(iter_sample_table(indices, populations, quarantine, report, threads=threads, root=root))
+    parts = list(iter_sample_table(indices, populations, quarantine, report, threads=threads))
     table = pa.concat_tables(parts) if parts else SAMPLE_TABLE_SCHEMA.empty_table()
     return table, report
 

@@ -7,13 +7,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from astrobuild.genomes.indices import SAMPLE_TABLE_SCHEMA, iter_sample_table
 from astrobuild.genomes.listings import build_master_table
 from astrobuild.genomes.populations import POPULATION_SCHEMA, read_population_tables
-from astrobuild.io import write_json, write_parquet, write_parquet_parts
-from astrobuild.paths import collect_files
+from astrobuild.io import read_parquet, write_json, write_parquet, write_parquet_parts
+from astrobuild.paths import SourceRoot, collect_files
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -27,11 +25,11 @@ PathLike = str | os.PathLike[str]
 
 
 def dirlists_to_master(inputs: Sequence[PathLike], patterns: Sequence[str], table_path: PathLike,
-                       quarantine_path: PathLike, report_path: PathLike) -> dict:
+                       quarantine_path: PathLike, report_path: PathLike, source: SourceRoot | None = None) -> dict:
     listings = collect_files(inputs, patterns)
     if not listings:
         raise FileNotFoundError(f"no directory listings matching {list(patterns)} in {list(map(str, inputs))}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     table, report = build_master_table(listings, quarantine)
     write_parquet(table, table_path)
     quarantine.write(quarantine_path)
@@ -43,18 +41,17 @@ def dirlists_to_master(inputs: Sequence[PathLike], patterns: Sequence[str], tabl
 
 def indices_to_sample_table(inputs: Sequence[PathLike], index_patterns: Sequence[str],
                             population_patterns: Sequence[str], table_path: PathLike, quarantine_path: PathLike,
-                            report_path: PathLike, threads: int = 2, source_root: PathLike | None = None) -> dict:
-    """``source_root``: the source's directory, which quarantined files are named relative to."""
+                            report_path: PathLike, threads: int = 2, source: SourceRoot | None = None) -> dict:
     indices = collect_files(inputs, index_patterns)
     if not indices:
         raise FileNotFoundError(f"no index files matching {list(index_patterns)} in {list(map(str, inputs))}")
     pop_files = collect_files(inputs, population_patterns)
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     populations = read_population_tables(pop_files, quarantine) if pop_files else POPULATION_SCHEMA.empty_table()
     if not pop_files:
         log.warning("no population table (%s): every population comes from the indices alone", population_patterns)
     report: dict = {"population_tables": [p.name for p in pop_files]}
-    parts = iter_sample_table(indices, populations, quarantine, report, threads=threads, root=source_root)
+    parts = iter_sample_table(indices, populations, quarantine, report, threads=threads)
     write_parquet_parts(parts, SAMPLE_TABLE_SCHEMA, table_path, dictionary=LOW_CARDINALITY, encodings=ENCODINGS)
     quarantine.write(quarantine_path)
     write_json(report, report_path)
@@ -73,8 +70,8 @@ def summarise_1000g(master_path: PathLike, samples_path: PathLike, summary_path:
 
     from astrobuild.io import atomic_path
 
-    master = pq.read_table(master_path).to_pandas()
-    samples = pq.read_table(samples_path).to_pandas()
+    master = read_parquet(master_path).to_pandas()
+    samples = read_parquet(samples_path).to_pandas()
     per_sample = samples.drop_duplicates("sample_id")
     by_pop = per_sample.groupby(["super_population", "population"], dropna=False).size()
     summary = {

@@ -41,10 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from lxml import etree
 
-from astrobuild.io import atomic_path, write_json, write_parquet
+from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +191,9 @@ def load_graph_store(path: str | os.PathLike[str]) -> GraphStore:
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{path}: not a {FORMAT} v{FORMAT_VERSION} store: {manifest.get('format')!r} "
                          f"v{manifest.get('format_version')!r}")
-    g = pq.read_table(path / "graphs.parquet")
-    n = pq.read_table(path / "nodes.parquet")
-    e = pq.read_table(path / "edges.parquet")
+    g = read_parquet(path / "graphs.parquet")
+    n = read_parquet(path / "nodes.parquet")
+    e = read_parquet(path / "edges.parquet")
 
     def col(table: pa.Table, name: str, dtype: Any = None) -> np.ndarray:
         values = table.column(name).to_numpy()

@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
-import pyarrow.parquet as pq
 
-from astrobuild.io import write_json, write_parquet
+from astrobuild.io import read_parquet, write_json, write_parquet
 from astrobuild.kegg import ids
 from astrobuild.kegg.brite import TAG_COLUMNS, parse_brite
 from astrobuild.kegg.env import VARIABLES, env_vectors, load_mapping, map_number
@@ -31,7 +30,7 @@ from astrobuild.kegg.lists import (
     parse_link,
     parse_pathway_list,
 )
-from astrobuild.paths import collect_files
+from astrobuild.paths import SourceRoot, collect_files, source_label
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
@@ -66,6 +65,7 @@ def edges_frame(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine,
 
 def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine, show_progress: bool
                  ) -> tuple[pa.Table, dict[str, Any]]:
+    # Paths in the report are named like the quarantine's (relative to the source when it has one).
     files = list(files)
     parser = xml_parser()
     rows: list[tuple[str, str, str, str, bool]] = []
@@ -82,7 +82,7 @@ def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine
         versions[result.version] += 1
         pathway_files[result.pathway] += 1
         if result.reactions == 0:
-            no_reactions.append(os.fspath(path))
+            no_reactions.append(source_label(quarantine.source, path))
         rows.extend(result.edges)
     table = edges_table(rows)
     pathways = table.column("pathway")
@@ -97,11 +97,12 @@ def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine
     return table, report
 
 
-def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine_path: str, report_path: str) -> dict:
+def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine_path: str, report_path: str,
+                  source: SourceRoot | None = None) -> dict:
     files = collect_files(inputs, patterns)
     if not files:
         raise ValueError(f"kegg_to_edges: no KGML files matching {patterns} in {inputs}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     arrow, report = _parse_edges(files, quarantine, show_progress=True)
     write_parquet(arrow, table)
     quarantine.write(quarantine_path)
@@ -113,15 +114,15 @@ def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine
 
 
 def brite_to_env_tags(inputs: list[str], patterns: list[str], table: str, quarantine_path: str,
-                      report_path: str) -> dict:
+                      report_path: str, source: SourceRoot | None = None) -> dict:
     """Every BRITE file (htext or JSON) among the inputs -> (pathway, tag); none is fine (empty table)."""
     files = collect_files(inputs, patterns) if inputs else []
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     pairs: set[tuple[str, str]] = set()
     per_file = {}
     for path in files:
         found = parse_brite(path, quarantine)
-        per_file[os.fspath(path)] = len(found)
+        per_file[source_label(source, path)] = len(found)
         pairs.update(found)
     rows = sorted(pairs)
     write_parquet(_strings(rows, TAG_COLUMNS), table)
@@ -141,11 +142,12 @@ def _head_pathway(path: Path) -> tuple[str, str] | None:
 
 
 def overview_map_members(inputs: list[str], kgml_patterns: list[str], link_patterns: list[str],
-                         overview_pattern: str, table: str, quarantine_path: str, report_path: str) -> dict:
+                         overview_pattern: str, table: str, quarantine_path: str, report_path: str,
+                         source: SourceRoot | None = None) -> dict:
     """Members of overview maps: ``type="map"`` entries of overview KGML files, and pathway-to-pathway
     pairs of REST ``link`` outputs whose first column is an overview map."""
     overview_re = re.compile(overview_pattern)
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     rows: set[tuple[str, str, str]] = set()
     kgml = collect_files(inputs, kgml_patterns) if inputs else []
     links = collect_files(inputs, link_patterns) if inputs else []
@@ -186,16 +188,16 @@ def overview_map_members(inputs: list[str], kgml_patterns: list[str], link_patte
 
 
 def parse_kegg_lists(inputs: list[str], patterns: list[str], pathway_table: str, gene_table: str,
-                     quarantine_path: str, report_path: str) -> dict:
+                     quarantine_path: str, report_path: str, source: SourceRoot | None = None) -> dict:
     """KEGG ``list`` outputs -> a pathway list and a gene list (either may be empty)."""
     files = collect_files(inputs, patterns) if inputs else []
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     pathways: set[tuple] = set()
     genes: set[tuple] = set()
     kinds = {}
     for path in files:
         kind = list_kind(path)
-        kinds[os.fspath(path)] = kind
+        kinds[source_label(source, path)] = kind
         if kind == "pathway":
             pathways.update(parse_pathway_list(path, quarantine))
         elif kind == "gene":
@@ -215,12 +217,12 @@ def make_env_vectors(edges_path: str, tags_path: str, overview_path: str, mappin
                      report_path: str) -> dict:
     """One env vector per pathway with edges; every value resolved (no NaN), sources counted."""
     mapping = load_mapping(mapping_path)
-    pathways = sorted(pq.read_table(edges_path, columns=["pathway"]).column("pathway").unique().to_pylist())
+    pathways = sorted(read_parquet(edges_path, columns=["pathway"]).column("pathway").unique().to_pylist())
     tags: dict[str, list[str]] = {}
-    for pathway, tag in pq.read_table(tags_path).to_pandas().itertuples(index=False):
+    for pathway, tag in read_parquet(tags_path).to_pandas().itertuples(index=False):
         tags.setdefault(map_number(pathway) or "", []).append(tag)
     overviews: dict[str, list[str]] = {}
-    for overview, pathway, _source in pq.read_table(overview_path).to_pandas().itertuples(index=False):
+    for overview, pathway, _source in read_parquet(overview_path).to_pandas().itertuples(index=False):
         overviews.setdefault(map_number(pathway) or "", []).append(map_number(overview) or "")
     rows, report = env_vectors(pathways, tags, overviews, mapping)
     values = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(VARIABLES))
@@ -237,8 +239,8 @@ def make_env_vectors(edges_path: str, tags_path: str, overview_path: str, mappin
 
 
 def edges_to_graphs(edges_path: str, env_path: str, outdir: str, graphml: bool = False) -> dict:
-    edges = pq.read_table(edges_path).to_pandas()
-    env = pq.read_table(env_path).to_pandas()
+    edges = read_parquet(edges_path).to_pandas()
+    env = read_parquet(env_path).to_pandas()
     manifest = write_graph_store(edges, env, outdir)
     if graphml:
         store = load_graph_store(outdir)
@@ -251,7 +253,7 @@ def edges_to_graphs(edges_path: str, env_path: str, outdir: str, graphml: bool =
 
 def check_kegg_graphs(store_dir: str, edges_path: str, env_path: str, report_path: str) -> dict:
     """The graph store check; the report is written only when the store passes (like validate_table)."""
-    report = check_graph_store(store_dir, pq.read_table(edges_path).to_pandas(), pq.read_table(env_path).to_pandas())
+    report = check_graph_store(store_dir, read_parquet(edges_path).to_pandas(), read_parquet(env_path).to_pandas())
     if not report["valid"]:
         log.error("graph store check failed: %s", report["failures"])
         raise ValueError(f"{store_dir}: graph store check failed ({report['failure_count']} problem(s)): "

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from astrobuild.io import dumps_json, write_json, write_text
+from astrobuild.io import dumps_json, read_parquet, write_json, write_text
 from astrobuild.quality.grades import DEFAULT_MIN_GRADE, GRADES, min_grade_for, passes
 from astrobuild.quality.stores import score_store
 from astrobuild.quality.tables import score_table
@@ -32,7 +31,7 @@ def _read_json(path: PathLike) -> dict[str, Any]:
 
 
 def load_tables(tables: dict[str, PathLike]) -> dict[str, pd.DataFrame]:
-    return {name: pq.read_table(path).to_pandas() for name, path in sorted(tables.items())}
+    return {name: read_parquet(path).to_pandas() for name, path in sorted(tables.items())}
 
 
 def rule_settings(config: dict[str, Any], stores: dict[str, PathLike], albedo: float | None) -> dict[str, Any]:

@@ -8,10 +8,9 @@ from collections import Counter
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from astrobuild.io import atomic_path, write_json, write_parquet
-from astrobuild.paths import collect_files
+from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
+from astrobuild.paths import SourceRoot, collect_files
 from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 from astrobuild.spectra.reader import Spectrum, SpectrumError, read_spectrum
@@ -92,11 +91,11 @@ def rejection_reasons(quarantine: Quarantine) -> list[str]:
 
 
 def spectra_table(inputs: list[str], patterns: list[str], table_path: str, quarantine_path: str,
-                  report_path: str) -> dict[str, Any]:
+                  report_path: str, source: SourceRoot | None = None) -> dict[str, Any]:
     files = collect_files(inputs, patterns)
     if not files:
         raise SpectrumError(f"spectra_table: no files matching {patterns} in {inputs}")
-    quarantine = Quarantine()
+    quarantine = Quarantine(source=source)
     spectra = read_spectra(files, quarantine)
     if not spectra:
         # The quarantine TSV is an output of this failing job, so Snakemake deletes it: the reasons go in
@@ -136,7 +135,7 @@ def plot_spectra(table_path: str, plot_path: str, max_spectra: int = 12) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frame = pq.read_table(table_path, columns=["spectrum", "wavelength_um", "depth_ppm"]).to_pandas()
+    frame = read_parquet(table_path, columns=["spectrum", "wavelength_um", "depth_ppm"]).to_pandas()
     ids = sorted(frame["spectrum"].unique())
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for sid in ids[:max_spectra]:
