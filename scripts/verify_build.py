@@ -1,7 +1,7 @@
-"""Rule verify: every versioned file against results/manifest.json; fails naming each mismatch."""
+"""Rule verify: every versioned file against results/manifest.json, every store chunk against its crc32c."""
 
 from astrobuild.rulelog import rule_logging
-from astrobuild.versioning.verify import verify_build
+from astrobuild.versioning.verify import verify_build_and_stores
 
 with rule_logging(snakemake.log[0]):
-    verify_build(snakemake.params.manifest, roots=snakemake.params.roots, patterns=snakemake.params.ignore)
+    verify_build_and_stores(snakemake.params.manifest, roots=snakemake.params.roots, patterns=snakemake.params.ignore)

@@ -123,3 +123,18 @@ def verify_build(manifest_path: PathLike, roots: Sequence[PathLike] = (), patter
     log.info("verified against %s: %d file(s), %d byte(s), all as recorded; %d extra check(s) passed",
              manifest_path, counts["files"], counts["bytes"], counts["extra_checks"])
     return counts
+
+
+def verify_build_and_stores(manifest_path: PathLike, roots: Sequence[PathLike] = (),
+                            patterns: Sequence[str] = ()) -> dict[str, int]:
+    """:func:`verify_build` plus the crc32c of every chunk of every Zarr store the manifest covers.
+
+    The file hashes already catch a changed chunk file; the chunk checksums say
+    which variable and chunk it is, and also catch damage in a store that is
+    not versioned (a manifest written before the store changed).
+    """
+    from astrobuild.climate.shards import verify_store_checksums
+
+    manifest = load_manifest(manifest_path)
+    checks = [lambda store=store: verify_store_checksums(store) for store in store_dirs(manifest) if os.path.isdir(store)]
+    return verify_build(manifest_path, roots=roots, patterns=patterns, extra_checks=checks)
