@@ -22,6 +22,7 @@ include: "rules/registry.smk"
 include: "rules/validate.smk"
 include: "rules/quality.smk"
 include: "rules/plots.smk"
+include: "rules/metrics.smk"
 include: "rules/versioning.smk"
 
 
