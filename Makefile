@@ -6,12 +6,13 @@ CORES  ?= all
 EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run verify test lint bench schemas clean help
+.PHONY: install run verify test test-browser lint bench schemas clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
 	@echo "make verify check every versioned file against results/manifest.json (snakemake verify)"
 	@echo "make test   lint + unit and integration tests"
+	@echo "make test-browser   the Snakemake report of a sample build, opened in headless chromium"
 	@echo "make bench  run every benchmark under benchmarks/"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -34,6 +35,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+# Needs Debian's chromium (apt-get install chromium); its tests skip, saying so, without it.
+test-browser: $(STAMP)
+	$(BIN)/pytest -q -m browser tests/report
 
 schemas: $(STAMP)
 	$(BIN)/python -m astrobuild.contracts.export schemas/contracts

@@ -8,6 +8,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/sample.smk"
 include: "rules/genomes.smk"
@@ -18,6 +21,8 @@ include: "rules/spectra.smk"
 include: "rules/registry.smk"
 include: "rules/validate.smk"
 include: "rules/quality.smk"
+include: "rules/plots.smk"
+include: "rules/metrics.smk"
 include: "rules/versioning.smk"
 
 

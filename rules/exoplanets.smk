@@ -30,7 +30,11 @@ rule plot_exoplanets:
         table=rules.exoplanet_archive_table.output.table,
         table_ok=validation_report("exoplanets"),
     output:
-        plot=report("results/exoplanets/radius_vs_teq.png", category="Exoplanets"),
+        plot=report(
+            "results/exoplanets/radius_vs_teq.png",
+            caption="../report/radius_vs_teq.rst",
+            category="Exoplanets & spectra",
+        ),
     log:
         "logs/plot_exoplanets.log",
     benchmark:

@@ -56,7 +56,11 @@ rule summarise_1000g:
         samples_ok=validation_report("1000g_samples"),
     output:
         summary="results/genomes/1000g_summary.json",
-        plot=report("results/genomes/samples_per_population.png", category="1000 Genomes"),
+        plot=report(
+            "results/genomes/samples_per_population.png",
+            caption="../report/samples_per_population.rst",
+            category="Genomes",
+        ),
     log:
         "logs/summarise_1000g.log",
     benchmark:

@@ -13,8 +13,8 @@ rule quality_report:
         stores=lambda wc: [STORES[s] for s in sorted(STORES)],
         store_reports=lambda wc: [validation_report(s) for s in sorted(STORES)],
     output:
-        json=report("results/quality/report.json", category="Quality"),
-        html=report("results/quality/report.html", category="Quality"),
+        json=report("results/quality/report.json", caption="../report/quality_report.rst", category="Quality"),
+        html=report("results/quality/report.html", caption="../report/quality_page.rst", category="Quality"),
     params:
         quality=config["quality"],
         albedo=config["exoplanets"]["albedo"],

@@ -27,7 +27,11 @@ rule plot_spectra:
         table=rules.spectra_table.output.table,
         table_ok=validation_report("spectra"),
     output:
-        plot=report("results/spectra/spectra_overlay.png", category="Spectra"),
+        plot=report(
+            "results/spectra/spectra_overlay.png",
+            caption="../report/spectra_overlay.rst",
+            category="Exoplanets & spectra",
+        ),
     log:
         "logs/plot_spectra.log",
     benchmark:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "schemas", "envs", "src")
+WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "schemas", "envs", "src", "report")
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 

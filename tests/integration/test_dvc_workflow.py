@@ -83,14 +83,14 @@ def versioned_files(root: Path) -> dict[str, str]:
         os.chdir(cwd)
 
 
-def exp_show_rows(payload) -> list[tuple[int, int]]:
-    """(sample.seed, files listed) of every row of `dvc exp show --json` (baseline and experiments)."""
+def exp_show_rows(payload) -> list[tuple[int, str]]:
+    """(sample.seed, rows per table) of every row of `dvc exp show --json` (baseline and experiments)."""
     rows = []
     if isinstance(payload, dict):
         params = (payload.get("params") or {}).get("config/config.yaml")
-        metrics = (payload.get("metrics") or {}).get("results/genomes/1000g_summary.json")
+        metrics = (payload.get("metrics") or {}).get("results/metrics/build.json")
         if isinstance(params, dict) and isinstance(metrics, dict):
-            rows.append((params["data"]["sample"]["seed"], metrics["data"]["bytes_listed"]))
+            rows.append((params["data"]["sample"]["seed"], json.dumps(metrics["data"]["rows"], sort_keys=True)))
         for value in payload.values():
             rows.extend(exp_show_rows(value))
     elif isinstance(payload, list):
@@ -120,6 +120,10 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert not any(f.startswith("results/benchmarks/") for f in built), "timings must not be versioned"
     manifest = json.loads((a / "results/manifest.json").read_text())
     assert set(manifest["files"]) == set(built) - {"results/manifest.json"}
+    # One curated metrics file, not one column per key of every report.
+    shown = json.loads(dvc(a, "metrics", "show", "--json"))
+    metric_files = {f for rev in shown.values() for f in (rev.get("data") or {})}
+    assert metric_files == {"results/metrics/build.json"}, metric_files
 
     # 2. A fresh clone pulls exactly those bytes.
     git(tmp_path, "clone", "-q", str(a), str(b))
