@@ -12,6 +12,7 @@ error naming the file instead of wrong values passed downstream.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -134,6 +135,15 @@ def read_parquet_metadata(path: str | os.PathLike[str]) -> dict[bytes, bytes]:
         raise
     except (pa.ArrowException, OSError) as exc:
         raise ParquetReadError(f"{os.fspath(path)}: cannot read this Parquet file's footer: {exc}") from exc
+
+
+def sha256_file(path: str | os.PathLike[str], block_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes, read in blocks (files may be larger than memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(block_size):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def dumps_json(obj: Any) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from astrobuild.versioning.manifest import ignore_patterns, list_files, sha256_file, stage_outs
+from astrobuild.io import sha256_file
+from astrobuild.versioning.manifest import ignore_patterns, list_files, stage_outs
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,6 @@ run (null planet and scenario); the report says how many.
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from astrobuild.io import sha256_file
 from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
@@ -30,14 +30,6 @@ COLUMNS = ("file", "stem", "source_sha256", "store", "planet", "scenario", "labe
 REQUIRED = ("file", "planet", "scenario")
 _MAP_ID = ids.PATHWAY_RE
 _TRUE, _FALSE = {"1", "true", "yes", "t", "y"}, {"0", "false", "no", "f", "n"}
-
-
-def sha256(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _label(text: str) -> bool | None:
@@ -135,7 +127,7 @@ def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: lis
         if run is None:
             unlisted.append(rel)
             run = {"planet": None, "scenario": None, "label": None, "biosphere": None}
-        rows.append({"file": rel, "stem": stem, "source_sha256": sha256(path), "store": stores[stem], **run})
+        rows.append({"file": rel, "stem": stem, "source_sha256": sha256_file(path), "store": stores[stem], **run})
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["label"] = frame["label"].astype("boolean")
     report = {"cubes": len(rows), "runs_csv_files": [os.fspath(p) for p in csvs],

@@ -33,7 +33,6 @@ made by rsync, tar or a CI artifact store.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import logging
 import os
@@ -43,24 +42,12 @@ from typing import Any
 
 import yaml
 
-from astrobuild.io import write_json
+from astrobuild.io import sha256_file, write_json
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
 
 MANIFEST_VERSION = 1
-# Files hashed per read; large enough that hashing runs at disk speed.
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def stage_outs(dvc_yaml: PathLike, stage: str = "build") -> list[str]:
     """The ``outs`` paths of ``stage`` in ``dvc.yaml`` (the single list of what DVC versions)."""
     with open(dvc_yaml, encoding="utf-8") as handle:

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from astrobuild.versioning.manifest import list_files, sha256_file
+from astrobuild.io import sha256_file
+from astrobuild.versioning.manifest import list_files
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
