@@ -73,8 +73,13 @@ def test_sample_is_one_cube_per_run_in_mixed_formats(sample):
             assert nc["time"].calendar in ("noleap", "360_day") and nc["lev"].positive == "down"
             assert nc["OLR"].scale_factor < 0 and nc["PS"].dtype == np.int16 and "_FillValue" in nc["PS"].ncattrs()
             weights = np.cos(np.deg2rad(nc["lat"][:]))[:, None] * np.ones(len(nc["lon"]))
-            ts_mean = float((nc["TS"][:].mean(axis=0) * weights).sum() / weights.sum())
-        assert abs(ts_mean - run.surface_temp) < 0.5, run.run_name  # the climate carries the label's signal
+            ts = np.asarray(nc["TS"][:])
+            ts_mean = float((ts.mean(axis=0) * weights).sum() / weights.sum())
+            liquid = ((ts > 273.15) & (ts < 373.15)).mean(axis=0)
+            habitable = float((liquid * weights).sum() / weights.sum())
+        assert abs(ts_mean - run.surface_temp) < 0.5, run.run_name
+        # the cube carries the label's climate condition: its share of liquid-water temperatures
+        assert abs(habitable - run.habitable_fraction) < 0.03, run.run_name
     assert formats == {"NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET"}
     rows = (sample / "runs.csv").read_text().splitlines()
     assert rows[0] == "file,planet,scenario,label,biosphere" and len(rows) == 1 + len(universe.runs)

@@ -11,7 +11,16 @@ from astrobuild.genomes.listings import build_master_table
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import GENERATORS, generate
 from astrobuild.sample.genomes import sample_groups
-from astrobuild.sample.universe import LABEL_NOISE, METHANOGENESIS, build_universe, runs_csv_text
+from astrobuild.sample.observables import band_snr, habitable_fraction, transit_depth_ppm
+from astrobuild.sample.universe import (
+    HABITABLE_FRACTION,
+    LABEL_NOISE,
+    METHANOGENESIS,
+    ROCKY_MAX_RADIUS,
+    SNR_VISIBLE,
+    build_universe,
+    runs_csv_text,
+)
 
 
 def _digest(paths):
@@ -62,14 +71,37 @@ def test_universe_label_follows_its_rule():
     universe = build_universe(scale=10, seed=0)
     assert len(universe.planets) == 40 and len(universe.runs) == 120
     assert build_universe(scale=10, seed=0) == universe
+    planets = {p.name: p for p in universe.planets}
     noisy = 0
     for run in universe.runs:
+        planet = planets[run.planet]
+        assert planet.rocky == (planet.rade < ROCKY_MAX_RADIUS)
         assert run.methanogenic == (METHANOGENESIS in run.biosphere)
-        assert run.liquid_water == (273.15 < run.surface_temp < 373.15)
-        assert run.ch4_band == (run.methanogenic and run.liquid_water)
-        noisy += run.label != run.ch4_band
+        assert run.habitable_fraction == pytest.approx(habitable_fraction(run.surface_temp, run.pole_contrast), abs=1e-4)
+        assert run.habitable == (run.habitable_fraction >= HABITABLE_FRACTION)
+        # CH4 in the air: biotic or abiotic; the band is visible where its signal-to-noise allows
+        assert (run.ch4_strength > 0) == ((run.methanogenic and run.active) or run.abiotic_ch4)
+        depth0 = transit_depth_ppm(planet.rade, planet.st_rad)
+        assert run.band_snr == pytest.approx(band_snr(depth0, run.ch4_strength, run.noise_ppm), abs=1e-3)
+        assert run.ch4_band == (run.band_snr >= SNR_VISIBLE)
+        assert run.biosignature == (planet.rocky and run.habitable and run.methanogenic and run.active)
+        noisy += run.label != run.biosignature
     assert 0 < noisy < 3 * LABEL_NOISE * len(universe.runs)
-    positives = sum(r.ch4_band for r in universe.runs)
-    assert 0.15 < positives / len(universe.runs) < 0.6  # both classes well represented
+    positives = sum(r.label for r in universe.runs)
+    assert 0.2 < positives / len(universe.runs) < 0.6  # both classes well represented
+    # the band tells the biosphere only partly: visible without it (abiotic), hidden with it
+    assert any(r.ch4_band and not r.methanogenic for r in universe.runs)
+    assert any(r.methanogenic and r.active and not r.ch4_band for r in universe.runs)
     lines = runs_csv_text(universe).splitlines()
     assert lines[0] == "file,planet,scenario,label,biosphere" and len(lines) == 121
+
+
+def test_universe_climate_stays_inside_the_cube_packing():
+    """TS feeds OLR, packed in int16 with a fixed scale: the hottest sample cell must still fit."""
+    from astrobuild.sample.climate import OLR_PACKING
+
+    hottest_olr = 300.0 + 32767 * abs(OLR_PACKING[0])
+    for seed in range(4):
+        for run in build_universe(scale=25, seed=seed).runs:
+            ts_max = run.surface_temp + run.pole_contrast / 3.0 + 5.0 + 3.0  # equator, day side, 6 sigma noise
+            assert 5.67e-8 * ts_max ** 4 * 0.6 < hottest_olr, run.run_name

@@ -8,7 +8,7 @@ import pytest
 from astrobuild.contracts.spectra import Spectra
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import generate
-from astrobuild.sample.spectra import R_EARTH_KM, R_SUN_KM
+from astrobuild.sample.observables import ch4_profile, depth_noise_ppm, model_depth_ppm, transit_depth_ppm
 from astrobuild.sample.universe import build_universe, runs_csv_text
 from astrobuild.spectra.pipeline import read_spectra, spectra_frame
 from astrobuild.spectra.reader import SpectrumError, column_role, explicit_unit, is_full_width, read_spectrum
@@ -41,22 +41,43 @@ def test_sample_spectra_every_layout_agrees(tmp_path):
         rows = table[table["spectrum"] == run.run_name]
         assert rows["wavelength_um"].is_monotonic_increasing and (rows["planet"] == run.planet).all()
         p = planets[run.planet]
-        depth0 = (p.rade * R_EARTH_KM / (p.st_rad * R_SUN_KM)) ** 2 * 1e6
-        # ppm, percent and fraction files all land on the same physical depth
-        continuum = rows[(rows["wavelength_um"] > 0.9) & (rows["wavelength_um"] < 1.05)]["depth_ppm"].median()
-        assert continuum == pytest.approx(depth0, rel=0.02), run.run_name
+        wave = rows["wavelength_um"].to_numpy()
+        # ppm, percent and fraction files all land on the same physical depth, within the run's noise,
+        # and state that noise in their error column
+        model = model_depth_ppm(wave, transit_depth_ppm(p.rade, p.st_rad), run.ch4_strength, run.co2_ppmv)
+        sigma = depth_noise_ppm(wave, run.noise_ppm)
+        assert np.abs(rows["depth_ppm"].to_numpy() - model).max() < 5 * sigma.max(), run.run_name
+        assert rows["depth_err_ppm"].to_numpy() == pytest.approx(sigma, rel=2e-3), run.run_name
     assert (table["kind"] == "transmission").all()
 
 
-def test_ch4_band_is_there_exactly_when_the_run_has_it(tmp_path):
-    table, _ = _table(generate("spectra", tmp_path, scale=2))
-    universe = build_universe(2, 0)
+def test_ch4_band_shows_as_the_universe_says(tmp_path):
+    """The CH4 band shows with the signal-to-noise the universe gives it: plain, absent or lost in the noise."""
+    table, _ = _table(generate("spectra", tmp_path, scale=4))
+    universe = build_universe(4, 0)
+    planets = {p.name: p for p in universe.planets}
+    seen = {"visible": 0, "no CH4": 0, "hidden": 0}
     for run in universe.runs:
         rows = table[table["spectrum"] == run.run_name]
-        band = rows[(rows["wavelength_um"] > 3.2) & (rows["wavelength_um"] < 3.4)]["depth_ppm"].mean()
-        base = rows[(rows["wavelength_um"] > 3.6) & (rows["wavelength_um"] < 3.9)]["depth_ppm"].mean()
-        excess = band / base - 1.0
-        assert (excess > 0.015) == run.ch4_band, (run.run_name, excess)
+        wave, depth, err = (rows[c].to_numpy() for c in ("wavelength_um", "depth_ppm", "depth_err_ppm"))
+        p = planets[run.planet]
+        depth0 = transit_depth_ppm(p.rade, p.st_rad)
+        # least-squares CH4 strength from the file (its error column as weights), the rest of the model known
+        residual = depth - model_depth_ppm(wave, depth0, 0.0, run.co2_ppmv)
+        template = depth0 * ch4_profile(wave)
+        weight = 1.0 / err ** 2
+        strength = float((weight * residual * template).sum() / (weight * template ** 2).sum())
+        strength_err = float(1.0 / np.sqrt((weight * template ** 2).sum()))
+        # the universe's band signal-to-noise is the one this file allows, and the file shows it
+        assert run.ch4_strength / strength_err == pytest.approx(run.band_snr, rel=0.01, abs=0.01), run.run_name
+        assert abs(strength / strength_err - run.band_snr) < 4, run.run_name
+        if run.ch4_band:
+            seen["visible"] += 1
+        elif run.ch4_strength == 0:
+            seen["no CH4"] += 1
+        else:  # CH4 there, under the 5-sigma bar
+            seen["hidden"] += 1
+    assert min(seen.values()) >= 2, seen  # every case happens
 
 
 def test_same_seed_same_bytes(tmp_path):

@@ -6,9 +6,12 @@ Written, for every run of :func:`astrobuild.sample.universe.build_universe`:
   ``lat``, ``lon`` with CF coordinate variables (units, axis, ``positive``
   for ``lev``, calendar ``noleap`` or ``360_day``), and
 
-  - ``TS`` (time, lat, lon) float32 surface temperature whose area-weighted
-    global mean is the run's ``surface_temp`` (so the climate carries the
-    label's liquid-water signal);
+  - ``TS`` (time, lat, lon) float32 surface temperature: the run's
+    ``surface_temp`` (area-weighted global mean) with its ``pole_contrast``
+    (equator minus pole), a day/night wave and a seasonal cycle
+    (:func:`astrobuild.sample.observables.surface_temperature`), plus 0.5 K
+    noise; the share of it between 273.15 and 373.15 K is the label's
+    habitable-surface condition, which only the cube shows;
   - ``T`` (time, lev, lat, lon) float32 air temperature (lapse rate from TS);
   - ``Q`` (time, lev, lat, lon) float32 specific humidity with a
     ``_FillValue`` and a few missing points;
@@ -43,11 +46,12 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
+from astrobuild.sample.observables import NLAT, NLON, lat_lon, surface_temperature
 from astrobuild.sample.universe import Run, build_universe, runs_csv_text
 
 FORMATS = ("NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET")
 CALENDARS = ("noleap", "360_day")
-NLEV, NLAT, NLON = 4, 16, 32
+NLEV = 4
 LEVELS_HPA = (1000.0, 850.0, 500.0, 250.0)
 PS_PACKING = (0.05, 100000.0 / 100.0)  # hPa: scale_factor, add_offset; int16 covers 1000 +- 1638 hPa
 OLR_PACKING = (-0.02, 300.0)  # W m-2: a negative scale_factor, as in some CESM/ExoCAM output
@@ -73,17 +77,14 @@ def write(outdir: Path, scale: int = 1, seed: int = 0, time_steps: int = TIME_ST
     return written
 
 
-def _fields(run_temp: float, rng: np.random.Generator, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+def _fields(run: Run, rng: np.random.Generator, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
             lev: np.ndarray) -> dict[str, np.ndarray]:
     """Smooth fields (as GCM output is) with a little noise, for time steps ``t``."""
     phi = np.deg2rad(lat)[None, :, None]
-    lam = np.deg2rad(lon)[None, None, :]
     season = np.cos(2 * np.pi * t / 12.0)[:, None, None]
-    # Equator-to-pole contrast, a day/night side wave and a seasonal cycle; the
-    # mean of (cos^2 phi - 2/3) over the sphere is 0, so the global mean stays run_temp.
-    base = 30.0 * (np.cos(phi) ** 2 - 2.0 / 3.0) + 5.0 * np.cos(lam) * np.cos(phi) + 4.0 * season * np.sin(phi)
+    base = surface_temperature(run.surface_temp, run.pole_contrast, t, lat, lon)
     noise = rng.normal(0.0, 0.5, size=(t.size, lat.size, lon.size))
-    ts = (run_temp + base + noise).astype(np.float32)
+    ts = (base + noise).astype(np.float32)
     height = 7.0 * np.log(1000.0 / lev)[None, :, None, None]  # km, scale height 7 km
     temp = (ts[:, None] - 6.5 * height).astype(np.float32)
     q = (0.015 * np.exp(np.clip(temp - 300.0, -60.0, 20.0) / 15.0)).astype(np.float32)
@@ -99,8 +100,7 @@ def _pack(values: np.ndarray, scale_factor: float, add_offset: float) -> np.ndar
 
 def _grid(nlev: int, nlat: int, nlon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lev = np.asarray(LEVELS_HPA if nlev == len(LEVELS_HPA) else np.geomspace(1000.0, 10.0, nlev), dtype=np.float64)
-    lat = (-90.0 + (np.arange(nlat) + 0.5) * 180.0 / nlat).astype(np.float64)
-    lon = (np.arange(nlon) * 360.0 / nlon).astype(np.float64)
+    lat, lon = lat_lon(nlat, nlon)
     return lev, lat, lon
 
 
@@ -158,7 +158,7 @@ def write_cube(path: Path, run: Run, rng: np.random.Generator, ntime: int, fmt: 
         days = 360.0 if calendar == "360_day" else 365.0
         for start in range(0, ntime, time_block):
             t = np.arange(start, min(ntime, start + time_block), dtype=np.float64)
-            fields = _fields(run.surface_temp, rng, t, lat, lon, lev)
+            fields = _fields(run, rng, t, lat, lon, lev)
             step = slice(start, start + t.size)
             tvar[step] = t * days / 12.0 + days / 24.0
             ts[step] = fields["TS"]

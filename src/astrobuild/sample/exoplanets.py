@@ -5,7 +5,9 @@ Written:
 * ``PSCompPars_2025.01.01.csv`` — Planetary Systems Composite Parameters:
   the ``#`` banner, one ``# COLUMN <name>: <description> [unit]`` line per
   column, a header, one row per planet of the universe, missing values as
-  empty strings. Edge cases (by planet index ``i``):
+  empty strings. Radius and mass hold the label's planet condition (rocky:
+  radius below 1.6 R_earth, Earth-like density; else a mini-Neptune), which
+  no other modality shows; see :mod:`astrobuild.sample.universe`. Edge cases (by planet index ``i``):
   ``i % 4 == 1``: ``pl_eqt`` missing (computable from st_teff, st_rad, pl_orbsmax);
   ``i % 4 == 3``: ``pl_eqt`` and ``pl_orbsmax`` missing (a from Kepler's law, then T_eq);
   planet 2: ``pl_eqt`` and ``st_rad`` missing (T_eq not computable);

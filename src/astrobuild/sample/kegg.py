@@ -9,7 +9,9 @@ Written:
   (hand-written, small versions of the real maps: glycolysis runs glucose ->
   pyruvate, methane metabolism holds methanogenesis from CO2, methanol,
   methylamine and acetate down to methane ``cpd:C01438``, and its oxidation);
-  some reaction names hold two ids (``rn:R01061 rn:R01063``).
+  some reaction names hold two ids (``rn:R01061 rn:R01063``). map00680 in a
+  biosphere is the label's biosphere condition; its compounds (methane
+  ``C01438``, coenzyme M ``C03576``, ...) are in no other map of the sample.
 * ``ko*.xml`` — the KO copies (KGML v0.7.1; every fourth map in the old
   v0.6.1 layout: reactions without ``id``, substrates/products with only a
   ``name``), with a reaction listed twice, as real KO maps do.

@@ -15,9 +15,14 @@ Runs take the layouts in turn (run index ``k``):
 
 The depth is ``(Rp/Rs)^2`` from the universe's planet and star radii, with
 water bands, a CO2 band at 4.3 µm growing with the scenario's CO2, and CH4
-bands at 1.7, 2.3 and 3.3 µm exactly when ``run.ch4_band`` (so the spectrum
-carries the label's signal), plus Gaussian noise. The ``.txt`` file of the
-second run has one truncated line (quarantined by the reader).
+bands at 1.7, 2.3 and 3.3 µm peaking at ``run.ch4_strength`` of the continuum
+whenever the run's atmosphere holds CH4 (biotic or abiotic; see
+:mod:`astrobuild.sample.universe`), plus Gaussian noise of the run's
+``noise_ppm`` (:func:`astrobuild.sample.observables.depth_noise_ppm`), which
+the error column states. So the band is plain where ``run.ch4_band`` (signal
+to noise >= 5 over the spectrum) and lost in the noise where the planet is
+small against its star, the star far, or the run has few transits. The ``.txt``
+file of the second run has one truncated line (quarantined by the reader).
 """
 
 from __future__ import annotations
@@ -26,39 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
+from astrobuild.sample.observables import depth_noise_ppm, model_depth_ppm, transit_depth_ppm, wavelength_grid
 from astrobuild.sample.universe import build_universe
-
-R_EARTH_KM = 6371.0
-R_SUN_KM = 695700.0
-N_POINTS = 120
-WATER = ((1.15, 0.04), (1.4, 0.06), (1.85, 0.08), (2.7, 0.12))
-CH4 = ((1.7, 0.05), (2.3, 0.08), (3.3, 0.12))
-CO2 = (4.3, 0.1)
-
-
-def wavelength_grid() -> np.ndarray:
-    """0.6-5.0 µm, constant resolving power (log-spaced), like binned JWST spectra."""
-    return np.geomspace(0.6, 5.0, N_POINTS)
-
-
-def _bands(wave: np.ndarray, bands, amplitude: float) -> np.ndarray:
-    return sum(amplitude * np.exp(-0.5 * ((wave - c) / w) ** 2) for c, w in bands)
-
-
-def model_depth_ppm(wave: np.ndarray, depth0: float, ch4: bool, co2_ppmv: float) -> np.ndarray:
-    """Transit depth in ppm: baseline (Rp/Rs)^2, plus relative band strengths (a few % of the depth)."""
-    relative = _bands(wave, WATER, 0.012) + _bands(wave, (CO2,), 0.01 * np.log10(co2_ppmv))
-    if ch4:
-        relative = relative + _bands(wave, CH4, 0.03)
-    rayleigh = 0.004 * (0.6 / wave) ** 4
-    return depth0 * (1.0 + relative + rayleigh)
 
 
 def _rows(run, planet, rng):
     wave = wavelength_grid()
-    depth0 = (planet.rade * R_EARTH_KM / (planet.st_rad * R_SUN_KM)) ** 2 * 1e6
-    sigma = 0.002 * depth0 * (1.0 + 0.5 * (wave / 5.0))
-    depth = model_depth_ppm(wave, depth0, run.ch4_band, run.co2_ppmv) + rng.normal(0.0, sigma)
+    depth0 = transit_depth_ppm(planet.rade, planet.st_rad)
+    sigma = depth_noise_ppm(wave, run.noise_ppm)
+    depth = model_depth_ppm(wave, depth0, run.ch4_strength, run.co2_ppmv) + rng.normal(0.0, sigma)
     half = np.gradient(wave) / 2.0
     return wave, half, depth, sigma
 

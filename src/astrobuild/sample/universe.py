@@ -1,21 +1,80 @@
 """One coherent sample universe shared by every source's generator.
 
-N planets (``4 * scale``), each with K climate-scenario runs; each run has a
-climate cube, a spectrum and a biosphere (a subset of the sample's KEGG
-pathway maps). Each run carries a documented label:
+N planets (``4 * scale``), each with K = 3 climate-scenario runs; each run has
+a climate cube, a spectrum and a biosphere (a subset of the sample's KEGG
+pathway maps).
 
-    biosignature = methanogenesis in the biosphere
-                   AND the surface keeps liquid water (273.15 K < T_surface < 373.15 K)
-                   AND the spectrum shows the CH4 band (it does exactly when the first
-                       two hold: an active methanogenic biosphere fills the atmosphere)
+The label
+---------
+Each run has four latent facts. Each is shown in full by one modality and by
+no other in full, so a model that drops any one modality loses information:
 
-then flipped with probability ``LABEL_NOISE``. Every modality carries part of
-the signal: the biosphere (pathways), the climate (surface temperature), the
-spectrum (band), the planet parameters (equilibrium temperature).
+* ``rocky`` (planet parameters; per planet, shared by its three runs): the
+  radius is below :data:`ROCKY_MAX_RADIUS` (1.6 R_earth, the radius valley).
+  85 % of planets are rocky (0.6-1.5 R_earth, Earth-like mass R^3.7); the
+  others are mini-Neptunes (1.9-3.2 R_earth, mass 2.69 R^0.93) without a
+  surface.
+* ``habitable`` (climate cube): at least :data:`HABITABLE_FRACTION` (30 %) of
+  the surface, by area over one seasonal cycle, lies between 273.15 and
+  373.15 K in ``TS`` (:func:`~astrobuild.sample.observables.habitable_fraction`).
+  The global mean ``TS`` is T_eq + the scenario's greenhouse warming + a
+  per-run offset (normal, sd 30 K, clipped at +-40 K), and the
+  equator-to-pole contrast is drawn per run (25-60 K): T_eq and the scenario
+  give a prior, only the cube gives the answer.
+* ``methanogenic`` (bio graph): the biosphere holds :data:`METHANOGENESIS`
+  (map00680, methane metabolism); 80 % of runs.
+* ``active`` (spectrum): the methanogens are active enough for CH4 to build
+  up in the atmosphere; 70 % of runs, drawn independently. Only the
+  spectrum shows it, and only partly (below).
+
+::
+
+    biosignature = rocky AND habitable AND methanogenic AND active
+    label        = biosignature, flipped with probability LABEL_NOISE (5 %)
+
+About 29 % of runs are biosignatures, 32 % are labelled positive (scale 25,
+seed 0).
+
+The spectrum shows CH4 bands (1.7, 2.3 and 3.3 µm, each peaking at
+``ch4_strength``, 2-5 % of the continuum depth, drawn per run) whenever the
+atmosphere holds CH4: biotic (``methanogenic AND active``) or abiotic
+(outgassing on 50 % of rocky runs, the hydrogen envelope on 80 % of
+mini-Neptune runs). Each point has the run's noise
+``sigma(λ) = noise_ppm * (1 + λ / 10 µm)``, with
+``noise_ppm = 2 ppm * sqrt(distance / 10 pc) / sqrt(transits)`` and 1-6
+transits per run. The band is *visible* (``ch4_band``) when its
+signal-to-noise over the whole spectrum
+(:func:`~astrobuild.sample.observables.band_snr`, the matched filter)
+reaches :data:`SNR_VISIBLE` (5). So a small planet before a large star
+(M dwarfs are small, so their planets' (Rp/R*)^2 is large), a distant star or
+few transits hide the band; a visible band may be abiotic. The spectrum file
+carries its noise (error column) and continuum depth, so it tells when a
+missing band means something.
+
+Why the other three cannot stand in for a modality
+(``tests/unit/test_sample_signal.py`` measures it on 300 runs):
+
+* planet parameters: a mini-Neptune looks like a positive in the other three
+  (its band is even likelier); the spectrum's continuum depth (Rp/R*)^2 hints
+  at the radius only as far as the star's radius, which it lacks, allows;
+* climate: T_eq (planet) and the scenario (the spectrum's CO2 band) give the
+  mean temperature within +-40 K, not the habitable fraction;
+* biosphere: a visible band on a rocky planet may be outgassing, a hidden
+  band says nothing;
+* spectrum: nothing else shows whether the biosphere is active.
+
+Even all four modalities leave some runs undecided (a hidden band on a rocky,
+habitable, methanogenic run: active or not? a visible band there that may be
+outgassing), on top of the label noise.
 
 Everything is derived from ``numpy.random.Generator(PCG64(seed))`` in a fixed
-order, so each generator can rebuild the universe on its own and agree with
-the others.
+order (per planet: T_eff, T_eq, rocky, radius, density, distance, discovery
+year; then per run, planets and scenarios in order: climate offset, pole
+contrast, methanogenic, optional pathways (how many, which), active, abiotic
+CH4, CH4 strength, transits, label flip; every draw is made whatever the
+branch), so each generator can rebuild the universe on its own and agree with
+the others. :mod:`astrobuild.sample.observables` holds the formulas the
+universe and the generators share.
 """
 
 from __future__ import annotations
@@ -26,6 +85,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from astrobuild.sample.observables import band_snr, habitable_fraction, transit_depth_ppm
+
 LABEL_NOISE = 0.05
 SCENARIOS: tuple[tuple[str, float, float], ...] = (
     # name, CO2 (ppmv), greenhouse warming (K) over the equilibrium temperature
@@ -34,6 +95,27 @@ SCENARIOS: tuple[tuple[str, float, float], ...] = (
     ("snowball", 100.0, 8.0),
 )
 METHANOGENESIS = "map00680"  # Methane metabolism: its presence is the biological signal
+
+ROCKY_MAX_RADIUS = 1.6  # Earth radii: the radius valley between rocky planets and mini-Neptunes
+P_ROCKY = 0.85
+ROCKY_RADIUS = (0.6, 1.5)  # Earth radii
+MINI_NEPTUNE_RADIUS = (1.9, 3.2)
+EQT_RANGE = (215.0, 280.0)  # K; the surface is T_eq + warming, and TS must stay inside OLR's int16 packing
+CLIMATE_OFFSET_SD, CLIMATE_OFFSET_MAX = 30.0, 40.0  # K, per run, on the global mean surface temperature
+POLE_CONTRAST = (25.0, 60.0)  # K, equator minus pole, per run
+HABITABLE_FRACTION = 0.3
+P_METHANOGENIC = 0.8
+P_ACTIVE = 0.7
+P_ABIOTIC_CH4 = {True: 0.5, False: 0.8}  # rocky: outgassing; mini-Neptune: the hydrogen envelope
+CH4_STRENGTH = (0.02, 0.05)  # band peak relative to the continuum depth
+NOISE_PPM_10PC = 2.0  # depth noise of one transit of a star at 10 pc (ppm per point, blue end)
+TRANSITS = (1, 6)
+SNR_VISIBLE = 5.0  # a 5-sigma detection
+# Main-sequence radius and mass against effective temperature (interpolated): M dwarfs are small,
+# so a rocky planet's (Rp/R*)^2, and its band's visibility, spans decades.
+STAR_TEFF = (2700.0, 3000.0, 3500.0, 4000.0, 5000.0, 5772.0, 6300.0)
+STAR_RADIUS = (0.13, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25)
+STAR_MASS = (0.1, 0.18, 0.4, 0.6, 0.82, 1.0, 1.2)
 
 # KEGG reference maps the sample's biospheres draw from: (map id, title, BRITE path).
 PATHWAY_CATALOGUE: tuple[tuple[str, str, str], ...] = (
@@ -75,13 +157,17 @@ class Planet:
     orbper: float  # days
     rade: float  # Earth radii
     masse: float  # Earth masses
-    eqt: float  # K, zero albedo... see equilibrium_temperature
+    eqt: float  # K, albedo 0.3, full redistribution: see equilibrium_temperature
     sy_dist: float  # pc
     disc_year: int
 
     @property
     def slug(self) -> str:
         return self.name.lower().replace(" ", "_").replace("-", "")
+
+    @property
+    def rocky(self) -> bool:
+        return self.rade < ROCKY_MAX_RADIUS
 
 
 @dataclass(frozen=True)
@@ -90,11 +176,22 @@ class Run:
     planet: str
     scenario: str
     co2_ppmv: float
-    surface_temp: float  # K, global mean of the climate cube's surface temperature
+    # climate: what the cube shows
+    surface_temp: float  # K, area-weighted global mean of the cube's TS
+    pole_contrast: float  # K, equator minus pole in TS
+    habitable_fraction: float  # share of the surface with liquid-water temperatures
+    habitable: bool
+    # biosphere: what the bio graph shows
     biosphere: tuple[str, ...]  # pathway map ids
     methanogenic: bool
-    liquid_water: bool
-    ch4_band: bool
+    # atmosphere: what the spectrum shows
+    active: bool  # methanogens active enough for CH4 to build up
+    abiotic_ch4: bool  # outgassing (rocky) or the hydrogen envelope (mini-Neptune)
+    ch4_strength: float  # CH4 band peak relative to the continuum; 0 without CH4
+    noise_ppm: float  # depth noise per point at the blue end
+    band_snr: float  # the CH4 bands' signal-to-noise over the spectrum (0 without CH4)
+    ch4_band: bool  # the band is visible: CH4 present and band_snr >= SNR_VISIBLE
+    biosignature: bool  # the rule, before label noise
     label: bool  # after label noise
 
 
@@ -116,53 +213,70 @@ def equilibrium_temperature(st_teff: float, st_rad_sun: float, orbsmax_au: float
     return st_teff * math.sqrt(r_star_au / (2.0 * orbsmax_au)) * (1.0 - albedo) ** 0.25
 
 
+_CATALOGUE = [p[0] for p in PATHWAY_CATALOGUE]
+_CORE = _CATALOGUE[:3]  # every biosphere has central carbon metabolism
+_OPTIONAL = [p for p in _CATALOGUE[3:] if p != METHANOGENESIS]
+
+
+def _planet(i: int, rng: np.random.Generator) -> Planet:
+    st_teff = float(rng.uniform(2700.0, 6300.0))
+    st_rad = float(np.interp(st_teff, STAR_TEFF, STAR_RADIUS))
+    st_mass = float(np.interp(st_teff, STAR_TEFF, STAR_MASS))
+    target_eqt = float(rng.uniform(*EQT_RANGE))
+    # invert T_eq(a) for the target with albedo 0.3
+    r_star_au = st_rad * 0.00465047
+    orbsmax = r_star_au / 2.0 * (st_teff * 0.7 ** 0.25 / target_eqt) ** 2
+    orbper = 365.25 * math.sqrt(orbsmax ** 3 / st_mass)
+    rocky = bool(rng.random() < P_ROCKY)
+    lo, hi = ROCKY_RADIUS if rocky else MINI_NEPTUNE_RADIUS
+    rade = lo + (hi - lo) * float(rng.random())
+    density = float(rng.uniform(0.85, 1.15))
+    masse = (rade ** 3.7 if rocky else 2.69 * rade ** 0.93) * density
+    host = f"ASB-{i + 1:04d}"
+    return Planet(
+        name=f"{host} b", host=host, st_teff=round(st_teff, 1), st_rad=round(st_rad, 4),
+        st_mass=round(st_mass, 4), orbsmax=round(orbsmax, 6), orbper=round(orbper, 5),
+        rade=round(rade, 3), masse=round(masse, 3),
+        eqt=round(equilibrium_temperature(st_teff, st_rad, orbsmax), 1),
+        sy_dist=round(float(rng.uniform(2.0, 40.0)), 3), disc_year=int(rng.integers(2010, 2026)),
+    )
+
+
+def _run(planet: Planet, scenario: tuple[str, float, float], rng: np.random.Generator) -> Run:
+    name, co2, warming = scenario
+    offset = float(np.clip(rng.normal(0.0, CLIMATE_OFFSET_SD), -CLIMATE_OFFSET_MAX, CLIMATE_OFFSET_MAX))
+    surface = round(planet.eqt + warming + offset, 2)
+    contrast = round(float(rng.uniform(*POLE_CONTRAST)), 2)
+    fraction = habitable_fraction(surface, contrast)
+    methanogenic = bool(rng.random() < P_METHANOGENIC)
+    extra = rng.choice(len(_OPTIONAL), size=int(rng.integers(3, 9)), replace=False)
+    biosphere = _CORE + sorted(_OPTIONAL[j] for j in extra) + ([METHANOGENESIS] if methanogenic else [])
+    active = bool(rng.random() < P_ACTIVE)
+    abiotic = bool(rng.random() < P_ABIOTIC_CH4[planet.rocky])
+    strength = float(rng.uniform(*CH4_STRENGTH))
+    transits = int(rng.integers(TRANSITS[0], TRANSITS[1] + 1))
+    flip = bool(rng.random() < LABEL_NOISE)
+    has_ch4 = (methanogenic and active) or abiotic
+    ch4_strength = round(strength, 5) if has_ch4 else 0.0
+    noise = round(NOISE_PPM_10PC * math.sqrt(planet.sy_dist / 10.0) / math.sqrt(transits), 5)
+    snr = band_snr(transit_depth_ppm(planet.rade, planet.st_rad), ch4_strength, noise)
+    habitable = fraction >= HABITABLE_FRACTION
+    biosignature = planet.rocky and habitable and methanogenic and active
+    return Run(
+        run_name=f"{planet.slug}__{name}", planet=planet.name, scenario=name, co2_ppmv=co2,
+        surface_temp=surface, pole_contrast=contrast, habitable_fraction=round(fraction, 4), habitable=habitable,
+        biosphere=tuple(sorted(biosphere)), methanogenic=methanogenic, active=active, abiotic_ch4=abiotic,
+        ch4_strength=ch4_strength, noise_ppm=noise, band_snr=round(snr, 3), ch4_band=snr >= SNR_VISIBLE,
+        biosignature=biosignature, label=biosignature != flip,
+    )
+
+
 @lru_cache(maxsize=16)
 def build_universe(scale: int = 1, seed: int = 0) -> Universe:
     rng = np.random.Generator(np.random.PCG64(seed))
-    n_planets = 4 * scale
-    planets = []
-    for i in range(n_planets):
-        st_teff = float(rng.uniform(2700.0, 6300.0))
-        st_rad = float(np.clip(st_teff / 5772.0, 0.12, 1.4) ** 1.3)
-        st_mass = float(np.clip(st_rad ** 1.1, 0.09, 1.3))
-        target_eqt = float(rng.uniform(190.0, 330.0))
-        # invert T_eq(a) for the target with albedo 0.3
-        r_star_au = st_rad * 0.00465047
-        orbsmax = r_star_au / 2.0 * (st_teff * 0.7 ** 0.25 / target_eqt) ** 2
-        orbper = 365.25 * math.sqrt(orbsmax ** 3 / st_mass)
-        rade = float(rng.uniform(0.7, 2.2))
-        masse = float(rade ** 3.0 * rng.uniform(0.8, 1.2)) if rade < 1.5 else float(2.7 * rade ** 1.3)
-        host = f"ASB-{i + 1:04d}"
-        planets.append(
-            Planet(
-                name=f"{host} b", host=host, st_teff=round(st_teff, 1), st_rad=round(st_rad, 4),
-                st_mass=round(st_mass, 4), orbsmax=round(orbsmax, 6), orbper=round(orbper, 5),
-                rade=round(rade, 3), masse=round(masse, 3),
-                eqt=round(equilibrium_temperature(st_teff, st_rad, orbsmax), 1),
-                sy_dist=round(float(rng.uniform(2.0, 40.0)), 3), disc_year=int(rng.integers(2010, 2026)),
-            )
-        )
-    catalogue = [p[0] for p in PATHWAY_CATALOGUE]
-    core = catalogue[:3]  # every biosphere has central carbon metabolism
-    optional = [p for p in catalogue[3:] if p != METHANOGENESIS]
-    runs = []
-    for planet in planets:
-        for scenario, co2, warming in SCENARIOS:
-            surface = planet.eqt + warming + float(rng.normal(0.0, 6.0))
-            methanogenic = bool(rng.random() < 0.5)
-            extra = rng.choice(len(optional), size=int(rng.integers(3, 9)), replace=False)
-            biosphere = core + sorted(optional[j] for j in extra) + ([METHANOGENESIS] if methanogenic else [])
-            liquid = 273.15 < surface < 373.15
-            band = methanogenic and liquid
-            label = band if rng.random() >= LABEL_NOISE else not band
-            runs.append(
-                Run(
-                    run_name=f"{planet.slug}__{scenario}", planet=planet.name, scenario=scenario,
-                    co2_ppmv=co2, surface_temp=round(surface, 2), biosphere=tuple(sorted(biosphere)),
-                    methanogenic=methanogenic, liquid_water=liquid, ch4_band=band, label=bool(label),
-                )
-            )
-    return Universe(scale=scale, seed=seed, planets=tuple(planets), runs=tuple(runs))
+    planets = tuple(_planet(i, rng) for i in range(4 * scale))
+    runs = tuple(_run(planet, scenario, rng) for planet in planets for scenario in SCENARIOS)
+    return Universe(scale=scale, seed=seed, planets=planets, runs=runs)
 
 
 RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "biosphere")
