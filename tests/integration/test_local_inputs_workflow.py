@@ -31,7 +31,7 @@ def test_a_folder_with_only_indices_builds_the_sample_table(realdata, tmp_path):
     table = pq.read_table(work / TARGET)
     assert table.num_rows == 18 and set(table["index_file"].to_pylist()) == {"illumina_platinum_ped.sequence.index"}
     quarantine = (work / "data/processed/1000g_samples.quarantine.tsv").read_text().splitlines()
-    assert quarantine[1].startswith("notes.index\t1\tunreadable index: no header line")
+    assert quarantine[1].startswith("genomes_1000g:notes.index\t1\tunreadable index: no header line")
     report = json.loads((work / "results/reports/indices_to_sample_table.json").read_text())
     assert "unreadable" in report["indices"]["notes.index"]
 
