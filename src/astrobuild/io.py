@@ -39,6 +39,19 @@ class ParquetReadError(OSError):
     """A Parquet file that cannot be read as written (damaged page, bad footer, not Parquet)."""
 
 
+class ParquetWriteError(ValueError):
+    """A table that breaks its own schema (a null in a non-nullable column), named with the file it was for."""
+
+
+@contextlib.contextmanager
+def _naming(path: str | os.PathLike[str]) -> Iterator[None]:
+    # Arrow's message names the column but not the file.
+    try:
+        yield
+    except ValueError as exc:  # pa.ArrowInvalid is one
+        raise ParquetWriteError(f"{os.fspath(path)}: cannot write this table: {exc}") from exc
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it over ``path`` on success."""
@@ -88,7 +101,7 @@ def write_parquet(table: pa.Table, path: str | os.PathLike[str], metadata: dict[
     unique columns such as checksums costs time for nothing.
     """
     table = table.replace_schema_metadata(_with_metadata(table.schema, metadata).metadata)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, _naming(path):
         pq.write_table(table, tmp, **_parquet_options(dictionary))
 
 
@@ -107,7 +120,8 @@ def write_parquet_parts(parts: Iterable[pa.Table], schema: pa.Schema, path: str 
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, **_parquet_options(dictionary, encodings)) as writer:
         for part in parts:
             if part.num_rows:
-                writer.write_table(part.cast(schema) if part.schema != schema else part)
+                with _naming(path):
+                    writer.write_table(part.cast(schema) if part.schema != schema else part)
                 rows += part.num_rows
     return rows
 

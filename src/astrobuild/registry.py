@@ -35,6 +35,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.registry import PlanetRuns
 from astrobuild.io import read_parquet, write_json, write_parquet
 
 log = logging.getLogger(__name__)
@@ -43,19 +45,7 @@ RUN_ID_PREFIX = "run-"
 RUN_ID_HEX = 16
 SEP = "\x1f"  # unit separator: cannot appear in a planet name or scenario read from CSV text
 
-REGISTRY_SCHEMA = pa.schema([
-    ("run_id", pa.string()),
-    ("planet", pa.string()),
-    ("scenario", pa.string()),
-    ("label", pa.bool_()),
-    ("climate_file", pa.string()),
-    ("climate_store", pa.string()),
-    ("source_sha256", pa.string()),
-    ("spectrum", pa.string()),
-    ("spectrum_match", pa.string()),
-    ("pathways", pa.string()),
-    ("n_pathways", pa.int32()),
-])
+REGISTRY_SCHEMA = arrow_schema(PlanetRuns)
 
 
 class RegistryError(ValueError):

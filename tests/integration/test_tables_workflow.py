@@ -7,6 +7,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.validate import validate_table
 from astrobuild.sample.universe import build_universe, runs_csv_text
 from tests.workflow import copy_workflow, snakemake
@@ -36,6 +38,25 @@ def test_tables_on_the_sample(sample_build):
     assert len(quarantine) == 2 and "asb0001_b__high_co2.txt\t13\t" in quarantine[1]
     for plot in TARGETS:
         assert (repo / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_every_table_has_its_contract_schema(sample_build, name):
+    """What each writer wrote is its contract's Arrow schema: columns, order, types, nullability, metadata."""
+    report = json.loads((sample_build / "results" / "validation" / f"{name}.json").read_text())
+    written = pq.read_schema(sample_build / report["file"])
+    contract = arrow_schema(CONTRACTS[name])
+    required = [n for n, c in CONTRACTS[name].to_schema().columns.items() if c.required]
+    # Only the exoplanet table has optional columns (those the download held), in the contract's order.
+    assert written.names == [n for n in contract.names if n in written.names] and set(required) <= set(written.names)
+    for field in written:
+        expected = contract.field(field.name)
+        assert field.remove_metadata() == expected.remove_metadata(), (name, field, expected)
+        metadata, expected_metadata = dict(field.metadata or {}), dict(expected.metadata or {})
+        if name == "exoplanets":  # the description may be the download's own (its header block)
+            metadata.pop(b"description", None)
+            expected_metadata.pop(b"description", None)
+        assert metadata == expected_metadata, (name, field.name)
 
 
 def test_tables_on_real_files_in_local_mode(realdata, tmp_path):

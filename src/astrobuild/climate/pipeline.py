@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from astrobuild.climate.check import StoreContractError, check_store, failing
 from astrobuild.climate.convert import ZarrOptions, nc_to_zarr
+from astrobuild.climate.runs import SCHEMA as RUNS_SCHEMA
 from astrobuild.climate.runs import climate_runs_frame
 from astrobuild.io import write_json, write_parquet
 from astrobuild.paths import SourceRoot, source_label
@@ -59,10 +60,7 @@ def index_climate_runs(cubes: dict[str, str], stores: dict[str, str], roots: lis
     quarantine = Quarantine(source=source)
     frame, report = climate_runs_frame(cubes, stores, [r for r in roots if os.path.isdir(r)], quarantine)
     report["runs_csv_files"] = [source_label(source, p) for p in report["runs_csv_files"]]
-    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=pa.schema([
-        ("file", pa.string()), ("stem", pa.string()), ("source_sha256", pa.string()), ("store", pa.string()),
-        ("planet", pa.string()), ("scenario", pa.string()), ("label", pa.bool_()), ("biosphere", pa.string()),
-    ]))
+    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=RUNS_SCHEMA)
     write_parquet(arrow, table, dictionary=["planet", "scenario"])
     quarantine.write(quarantine_path)
     write_json(report, report_path)

@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.io import sha256_file
 from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
@@ -26,7 +28,7 @@ from astrobuild.quarantine import Quarantine
 log = logging.getLogger(__name__)
 
 RUNS_CSV = "runs.csv"
-COLUMNS = ("file", "stem", "source_sha256", "store", "planet", "scenario", "label", "biosphere")
+SCHEMA = arrow_schema(ClimateRuns)
 REQUIRED = ("file", "planet", "scenario")
 _MAP_ID = ids.PATHWAY_RE
 _TRUE, _FALSE = {"1", "true", "yes", "t", "y"}, {"0", "false", "no", "f", "n"}
@@ -128,7 +130,7 @@ def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: lis
             unlisted.append(rel)
             run = {"planet": None, "scenario": None, "label": None, "biosphere": None}
         rows.append({"file": rel, "stem": stem, "source_sha256": sha256_file(path), "store": stores[stem], **run})
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = pd.DataFrame(rows, columns=SCHEMA.names)
     frame["label"] = frame["label"].astype("boolean")
     report = {"cubes": len(rows), "runs_csv_files": [os.fspath(p) for p in csvs],
               "cubes_with_run": len(rows) - len(unlisted), "cubes_without_run": len(unlisted),

@@ -34,7 +34,8 @@ def _field(col) -> tuple[object, object]:
     if col.name not in _REQUIRED:
         annotation = annotation | None
     return annotation, pa.Field(nullable=nullable, unique=col.name == "planet",
-                                description=f"{col.description or col.name}{unit} (archive {col.archive})", **checks)
+                                description=f"{col.description or col.name}{unit} (archive {col.archive})",
+                                metadata={"archive_column": col.archive, "unit": col.unit}, **checks)
 
 
 def _model() -> type[pa.DataFrameModel]:
@@ -45,11 +46,13 @@ def _model() -> type[pa.DataFrameModel]:
         annotations[col.name], attrs[col.name] = _field(col)
     annotations["semi_major_axis_derived"] = Series[bool]
     attrs["semi_major_axis_derived"] = pa.Field(
-        description="semi_major_axis_au derived by Kepler's third law from orbital period and stellar mass")
+        description="semi_major_axis_au was missing and is derived by Kepler's third law from orbital period "
+                    "and stellar mass")
     annotations["eqt_derived"] = Series[bool]
     attrs["eqt_derived"] = pa.Field(
-        description="eq_temp_k derived: T_eff * sqrt(R_star / 2a) * (1 - A)^(1/4), else 278.3 K * S^(1/4) * "
-                    "(1 - A)^(1/4) from the insolation S; A = config exoplanets.albedo")
+        description="eq_temp_k was missing and is derived: T_eff * sqrt(R_star / (2 a)) * (1 - A)^(1/4), or where "
+                    "that cannot be computed 278.3 K * S^(1/4) * (1 - A)^(1/4) from the insolation S [Earth flux]; "
+                    "A = config exoplanets.albedo, full heat redistribution")
     for name, (lo, hi) in BOUNDS.items():
         annotations[f"{name}_outlier"] = Series[bool] | None
         attrs[f"{name}_outlier"] = pa.Field(

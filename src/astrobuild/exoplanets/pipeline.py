@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.exoplanets import Exoplanets
 from astrobuild.exoplanets.archive import ArchiveError, ArchiveTable, read_archive_csv, select_default_rows
-from astrobuild.exoplanets.columns import all_columns
 from astrobuild.exoplanets.derive import (
-    BOUNDS,
     KEY,
     MODEL_COLUMNS,
     absent_model_columns,
@@ -29,14 +29,8 @@ from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
 TABLE_KINDS = ("pscomppars", "ps")
-DERIVED_COLUMNS = {
-    "semi_major_axis_derived": "semi_major_axis_au was missing and is derived from Kepler's third law "
-                               "(orbital period, stellar mass)",
-    "eqt_derived": "eq_temp_k was missing and is derived: T_eff * sqrt(R_star / (2 a)) * (1 - A)^(1/4), or "
-                   "where that cannot be computed 278.3 K * S^(1/4) * (1 - A)^(1/4) from the insolation S "
-                   "[Earth flux]; A = exoplanets.albedo, full heat redistribution",
-    "outlier": "any <column>_outlier is true",
-}
+# Every column the table may hold, in order, with type, nullability, description, archive name and unit.
+SCHEMA = arrow_schema(Exoplanets)
 # Parquet metadata key: model columns that are null because the download had nothing to fill them with.
 ABSENT_KEY = "absent_columns"
 
@@ -100,9 +94,9 @@ def process_archive(table: ArchiveTable, albedo: float, sigma: float) -> tuple[p
             frame[name] = pd.Series(np.nan, index=frame.index, dtype="float64")
     frame = fill_derived(frame, albedo)
     frame, outliers = flag_outliers(frame, sigma)
-    order = [c.name for c in all_columns() if c.name in frame and c.name != "default_flag"]
-    flags = ["semi_major_axis_derived", "eqt_derived"] + [f"{n}_outlier" for n in BOUNDS if f"{n}_outlier" in frame]
-    frame = frame[order + flags + ["outlier"]].sort_values("planet", kind="stable").reset_index(drop=True)
+    # The contract's columns the download gave (default_flag, used to pick the rows, is not one of them).
+    frame = frame[[name for name in SCHEMA.names if name in frame]]
+    frame = frame.sort_values("planet", kind="stable").reset_index(drop=True)
     report = {
         "rows": len(frame),
         "eqt_derived": int(frame["eqt_derived"].sum()),
@@ -118,25 +112,17 @@ def process_archive(table: ArchiveTable, albedo: float, sigma: float) -> tuple[p
 
 
 def to_arrow(frame: pd.DataFrame, table: ArchiveTable) -> pa.Table:
-    """Arrow table whose fields carry the archive's column description, unit and name as metadata."""
-    specs = {c.name: c for c in all_columns()}
+    """The frame's columns with their contract fields (type, archive name, unit); a column's description is
+    the download's own where its header block gave one (it names the archive's unit), else the contract's."""
     fields = []
     for name in frame.columns:
-        series = frame[name]
-        if name in specs:
-            spec = specs[name]
-            kind = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}[spec.kind]
-            meta = {"archive_column": spec.archive, "unit": spec.unit,
-                    "description": table.descriptions.get(spec.archive, spec.description)}
-        else:
-            kind = pa.bool_()
-            column = name.removesuffix("_outlier")
-            meta = {"description": DERIVED_COLUMNS.get(name, f"{column} is outside its physical bounds "
-                                                              f"{BOUNDS.get(column)} or beyond outlier_sigma in log10")}
-        fields.append(pa.field(name, kind, nullable=True, metadata=meta))
-        del series
-    schema = pa.schema(fields)
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        field = SCHEMA.field(name)
+        metadata = field.metadata or {}
+        archive = metadata.get(b"archive_column", b"").decode()
+        if archive and archive in table.descriptions:
+            field = field.with_metadata({**metadata, b"description": table.descriptions[archive].encode()})
+        fields.append(field)
+    return pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False)
 
 
 def exoplanet_archive_table(inputs: list[str], patterns: list[str], table_kind: str, albedo: float, sigma: float,

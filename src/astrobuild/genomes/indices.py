@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.genomes import Genomes1000gSamples
 from astrobuild.genomes.filenames import basenames, platforms_from_names, samples_from_paths
 from astrobuild.genomes.index_files import (
     ALIASES,
@@ -33,23 +35,7 @@ from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
 
-SAMPLE_TABLE_SCHEMA = pa.schema(
-    [
-        ("sample_id", pa.string()),
-        ("population", pa.string()),
-        ("super_population", pa.string()),
-        ("platform", pa.string()),
-        ("file_path", pa.string()),
-        ("md5", pa.string()),
-        ("index_file_path", pa.string()),
-        ("read_count", pa.int64()),
-        ("base_count", pa.int64()),
-        ("withdrawn", pa.bool_()),
-        ("analysis_group", pa.string()),
-        ("data_type", pa.string()),
-        ("index_file", pa.string()),
-    ]
-)
+SAMPLE_TABLE_SCHEMA = arrow_schema(Genomes1000gSamples)
 
 
 def _column(table: pa.Table, layout: IndexLayout, canonical: str) -> pa.ChunkedArray | None:
@@ -175,9 +161,9 @@ class PopulationLookup:
         population = pc.coalesce(ref_pop, index_pop)
         derived = pc.take(self.groups, pc.index_in(population, value_set=self.codes))
         super_population = pc.coalesce(pc.take(self.super_population, positions), derived)
-        table = table.set_column(table.schema.get_field_index("population"), "population", population)
-        table = table.set_column(table.schema.get_field_index("super_population"), "super_population",
-                                 super_population)
+        for name, values in (("population", population), ("super_population", super_population)):
+            i = table.schema.get_field_index(name)
+            table = table.set_column(i, table.schema.field(i), values)  # the field, not the name: keeps its metadata
         return table, int(conflicts)
 
     def coverage(self, sample_ids: pa.Array, conflicts: int, without_population: int) -> dict[str, object]:

@@ -28,6 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.genomes import Genomes1000gMaster
 from astrobuild.genomes.filenames import data_types_from_paths, populations_from_paths, samples_from_paths
 from astrobuild.paths import unsafe_path_reason
 from astrobuild.progress import progress
@@ -48,17 +50,7 @@ _LS_HEAD = r"^[-dlcbps][rwxsStTlL-]{9}[.+@]?\s+\d+\s+(?:\S+\s+){1,2}\d+\s+" + _D
 _MD5_LINE = re.compile(r"^(?P<md5>[0-9a-fA-F]{32}) [ *](?P<path>.+)$")
 _TOTAL = re.compile(r"^total\s+\d+[KMG]?$")
 
-MASTER_SCHEMA = pa.schema(
-    [
-        ("sample_id", pa.string()),
-        ("population", pa.string()),
-        ("data_type", pa.string()),
-        ("ftp_path", pa.string()),
-        ("file_size", pa.int64()),
-        ("md5", pa.string()),
-        ("listing", pa.string()),
-    ]
-)
+MASTER_SCHEMA = arrow_schema(Genomes1000gMaster)
 
 
 @dataclass

@@ -27,7 +27,6 @@ from pathlib import Path
 from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
-TAG_COLUMNS = ("pathway", "tag")
 _TAGS = re.compile(r"<[^>]*>")
 _NUMBER = re.compile(rf"^(?:(?:path:)?({ids.PREFIX}))?({ids.NUMBER})(?:\s+|$)")
 _PATH_REF = re.compile(rf"\[PATH:({ids.PATHWAY})\]")

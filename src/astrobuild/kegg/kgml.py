@@ -39,7 +39,6 @@ from lxml import etree
 from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
-EDGE_COLUMNS = ("pathway", "reaction", "substrate", "product", "reversible")
 REACTION_TYPES = {"reversible": True, "irreversible": False}
 _VERSION = re.compile(rb"KGML_v(\d+(?:\.\d+)*)_?\.dtd")
 _ORG_NUMBER = re.compile(rf"^{ids.PREFIX}$|^{ids.NUMBER}$")
@@ -59,6 +58,7 @@ class KgmlFile:
     pathway: str | None = None
     version: str | None = None
     reactions: int = 0
+    # (pathway, reaction, substrate, product, reversible): the column order of contract KeggEdges
     edges: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
     map_entries: list[str] = field(default_factory=list)  # ids of entries of type="map" (other pathways)
 

@@ -20,8 +20,6 @@ import re
 from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
-PATHWAY_LIST_COLUMNS = ("pathway", "org", "number", "name", "organism")
-GENE_LIST_COLUMNS = ("gene", "org", "type", "position", "symbols", "description")
 LINK_COLUMNS = ("source", "target")
 
 PATHWAY_ID = re.compile(rf"^{ids.UPSTREAM_PATHWAY}$")
@@ -47,7 +45,8 @@ def list_kind(path: str | os.PathLike[str]) -> str | None:
 
 
 def parse_pathway_list(path: str | os.PathLike[str], quarantine: Quarantine) -> list[tuple]:
-    """Rows (pathway, org, number, name, organism); organism only in organism-specific lists."""
+    """Rows (pathway, org, number, name, organism), the column order of contract KeggPathwayList;
+    organism only in organism-specific lists."""
     path = os.fspath(path)
     rows = []
     for number, line in _lines(path):
@@ -67,7 +66,8 @@ def parse_pathway_list(path: str | os.PathLike[str], quarantine: Quarantine) -> 
 
 
 def parse_gene_list(path: str | os.PathLike[str], quarantine: Quarantine) -> list[tuple]:
-    """Rows (gene, org, type, position, symbols, description) of a 2- or 4-column gene list."""
+    """Rows (gene, org, type, position, symbols, description) of a 2- or 4-column gene list,
+    the column order of contract KeggGeneList."""
     path = os.fspath(path)
     rows = []
     for number, line in _lines(path):

@@ -15,16 +15,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.kegg import (
+    KeggEdges,
+    KeggEnvTags,
+    KeggEnvVectors,
+    KeggGeneList,
+    KeggOverviewMembers,
+    KeggPathwayList,
+)
 from astrobuild.io import read_parquet, write_json, write_parquet
 from astrobuild.kegg import ids
-from astrobuild.kegg.brite import TAG_COLUMNS, parse_brite
+from astrobuild.kegg.brite import parse_brite
 from astrobuild.kegg.env import VARIABLES, env_vectors, load_mapping, map_number
 from astrobuild.kegg.graphs import check_graph_store, load_graph_store, write_graph_store, write_graphml
-from astrobuild.kegg.kgml import EDGE_COLUMNS, parse_kgml, xml_parser
+from astrobuild.kegg.kgml import parse_kgml, xml_parser
 from astrobuild.kegg.lists import (
-    GENE_LIST_COLUMNS,
     PATHWAY_ID,
-    PATHWAY_LIST_COLUMNS,
     list_kind,
     parse_gene_list,
     parse_link,
@@ -35,13 +42,20 @@ from astrobuild.progress import progress
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
-OVERVIEW_COLUMNS = ("overview", "pathway", "source")
+# Each table's columns, from its contract; the parsers give rows as tuples in this column order.
+EDGES = arrow_schema(KeggEdges)
+ENV_TAGS = arrow_schema(KeggEnvTags)
+OVERVIEW_MEMBERS = arrow_schema(KeggOverviewMembers)
+PATHWAY_LIST = arrow_schema(KeggPathwayList)
+GENE_LIST = arrow_schema(KeggGeneList)
+ENV_VECTORS = arrow_schema(KeggEnvVectors)
 _HEAD_PATHWAY = re.compile(rf"<pathway\b[^>]*?\bname=\"{ids.UPSTREAM_PATHWAY}\"".encode())
 
 
-def _strings(rows: list[tuple], columns: Iterable[str]) -> pa.Table:
-    columns = list(columns)
-    return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
+def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    """Rows (tuples in the schema's column order) -> an Arrow table of that schema."""
+    columns = list(zip(*rows, strict=True)) if rows else [[]] * len(schema)
+    return pa.table({f.name: pa.array(columns[i], f.type) for i, f in enumerate(schema)}, schema=schema)
 
 
 def edges_table(rows: list[tuple[str, str, str, str, bool]]) -> pa.Table:
@@ -49,11 +63,8 @@ def edges_table(rows: list[tuple[str, str, str, str, bool]]) -> pa.Table:
 
     Deduplication and sorting run in Arrow's C++ kernels, not in Python.
     """
-    columns = list(zip(*rows, strict=True)) if rows else [[]] * len(EDGE_COLUMNS)
-    table = pa.table({c: pa.array(columns[i], pa.bool_() if c == "reversible" else pa.string())
-                      for i, c in enumerate(EDGE_COLUMNS)})
-    table = table.group_by(list(EDGE_COLUMNS), use_threads=False).aggregate([])
-    return table.select(list(EDGE_COLUMNS)).sort_by([(c, "ascending") for c in EDGE_COLUMNS])
+    table = rows_table(rows, EDGES).group_by(EDGES.names, use_threads=False).aggregate([])
+    return table.select(EDGES.names).sort_by([(c, "ascending") for c in EDGES.names])
 
 
 def edges_frame(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine, show_progress: bool = True
@@ -125,7 +136,7 @@ def brite_to_env_tags(inputs: list[str], patterns: list[str], table: str, quaran
         per_file[source_label(source, path)] = len(found)
         pairs.update(found)
     rows = sorted(pairs)
-    write_parquet(_strings(rows, TAG_COLUMNS), table)
+    write_parquet(rows_table(rows, ENV_TAGS), table)
     quarantine.write(quarantine_path)
     report = {"files": per_file, "pairs": len(rows), "pathways": len({p for p, _ in rows}),
               "tags": len({t for _, t in rows}), "quarantine": quarantine.counts()}
@@ -176,7 +187,7 @@ def overview_map_members(inputs: list[str], kgml_patterns: list[str], link_patte
                 # a valid link, but not overview -> pathway membership (e.g. pathway -> module)
                 other_links[f"{source.split(':', 1)[0]}->{target.split(':', 1)[0]}"] += 1
     ordered = sorted(rows)
-    write_parquet(_strings(ordered, OVERVIEW_COLUMNS), table)
+    write_parquet(rows_table(ordered, OVERVIEW_MEMBERS), table)
     quarantine.write(quarantine_path)
     report = {"kgml_files": len(kgml), "overview_maps": sorted(set(overviews_seen)), "link_files": len(links),
               "members": len(ordered), "links_not_membership": dict(sorted(other_links.items())),
@@ -205,8 +216,8 @@ def parse_kegg_lists(inputs: list[str], patterns: list[str], pathway_table: str,
         else:
             quarantine.add(path, 1, "neither a pathway list nor a gene list (first id not recognised)")
     key = lambda row: tuple("" if v is None else v for v in row)  # noqa: E731
-    write_parquet(_strings(sorted(pathways, key=key), PATHWAY_LIST_COLUMNS), pathway_table)
-    write_parquet(_strings(sorted(genes, key=key), GENE_LIST_COLUMNS), gene_table)
+    write_parquet(rows_table(sorted(pathways, key=key), PATHWAY_LIST), pathway_table)
+    write_parquet(rows_table(sorted(genes, key=key), GENE_LIST), gene_table)
     quarantine.write(quarantine_path)
     report = {"files": kinds, "pathways": len(pathways), "genes": len(genes), "quarantine": quarantine.counts()}
     write_json(report, report_path)
@@ -228,8 +239,8 @@ def make_env_vectors(edges_path: str, tags_path: str, overview_path: str, mappin
     values = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(VARIABLES))
     if not np.isfinite(values).all():
         raise ValueError("make_env_vectors: a value is not finite; check the mapping file")
-    arrow = pa.table({"pathway": pa.array([r[0] for r in rows], pa.string()),
-                      **{v: pa.array(values[:, i]) for i, v in enumerate(VARIABLES)}})
+    arrow = pa.table({"pathway": [r[0] for r in rows], **{v: values[:, i] for i, v in enumerate(VARIABLES)}},
+                     schema=ENV_VECTORS)
     write_parquet(arrow, table)
     report["mapping"] = os.fspath(mapping_path)
     write_json(report, report_path)

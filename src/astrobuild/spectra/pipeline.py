@@ -9,6 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.spectra import Spectra
 from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
 from astrobuild.paths import SourceRoot, collect_files
 from astrobuild.progress import progress
@@ -16,19 +18,7 @@ from astrobuild.quarantine import Quarantine
 from astrobuild.spectra.reader import Spectrum, SpectrumError, read_spectrum
 
 log = logging.getLogger(__name__)
-SCHEMA = pa.schema([
-    pa.field("spectrum", pa.string(), nullable=False, metadata={"description": "spectrum id: the file name without suffix"}),
-    pa.field("planet", pa.string(), metadata={"description": "planet named in a '# planet:'/'# target:' comment"}),
-    pa.field("kind", pa.string(), metadata={"description": "transmission or emission, when stated"}),
-    pa.field("instrument", pa.string(), metadata={"description": "instrument, when stated"}),
-    pa.field("order", pa.int64(), metadata={"description": "spectral order, when given"}),
-    pa.field("wavelength_um", pa.float64(), nullable=False, metadata={"unit": "um", "description": "wavelength"}),
-    pa.field("wavelength_err_um", pa.float64(), metadata={"unit": "um", "description": "wavelength uncertainty or bin half-width"}),
-    pa.field("depth_ppm", pa.float64(), nullable=False,
-             metadata={"unit": "ppm", "description": "transit (Rp/Rs)^2 or eclipse (Fp/Fs) depth, parts per million"}),
-    pa.field("depth_err_ppm", pa.float64(), metadata={"unit": "ppm", "description": "depth uncertainty (1 sigma)"}),
-    pa.field("quality", pa.int64(), metadata={"description": "quality flag as given by the file (0: good), when given"}),
-])
+SCHEMA = arrow_schema(Spectra)
 COLUMNS = SCHEMA.names
 SORT_KEYS = [("spectrum", "ascending"), ("wavelength_um", "ascending"), ("order", "ascending")]
 # Files named one by one in the error when no file holds a spectrum; the log names every one.
