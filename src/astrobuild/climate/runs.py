@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from astrobuild import ids
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.io import sha256_file
-from astrobuild.kegg import ids
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from astrobuild.kegg import ids
+from astrobuild import ids
 
 STEM = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 BIOSPHERE = ids.PATHWAY_LIST_ANCHORED

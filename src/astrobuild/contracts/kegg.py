@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from astrobuild.kegg import ids
+from astrobuild import ids
 
 PATHWAY = ids.PATHWAY_ANCHORED
 REACTION = r"^rn:R\d{5}(?: rn:R\d{5})*$"

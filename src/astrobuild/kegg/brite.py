@@ -24,7 +24,7 @@ import os
 import re
 from pathlib import Path
 
-from astrobuild.kegg import ids
+from astrobuild import ids
 from astrobuild.quarantine import Quarantine
 
 _TAGS = re.compile(r"<[^>]*>")

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from astrobuild.kegg import ids
+from astrobuild import ids
 
 VARIABLES = ("pH", "temp", "O2", "redox")
 RANGES = {"pH": (0.0, 14.0), "temp": (173.15, 423.15), "O2": (0.0, 1.0), "redox": (-1.0, 1.3)}

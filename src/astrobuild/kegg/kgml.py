@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from astrobuild.kegg import ids
+from astrobuild import ids
 from astrobuild.quarantine import Quarantine
 
 REACTION_TYPES = {"reversible": True, "irreversible": False}

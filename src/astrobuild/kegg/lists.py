@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 
-from astrobuild.kegg import ids
+from astrobuild import ids
 from astrobuild.quarantine import Quarantine
 
 LINK_COLUMNS = ("source", "target")

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
+from astrobuild import ids
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.kegg import (
     KeggEdges,
@@ -25,7 +26,6 @@ from astrobuild.contracts.kegg import (
     KeggPathwayList,
 )
 from astrobuild.io import read_parquet, write_json, write_parquet
-from astrobuild.kegg import ids
 from astrobuild.kegg.brite import parse_brite
 from astrobuild.kegg.env import VARIABLES, env_vectors, load_mapping, map_number
 from astrobuild.kegg.graphs import check_graph_store, load_graph_store, write_graph_store, write_graphml
