@@ -1,7 +1,7 @@
 """Contract of the processed exoplanet table (``data/processed/exoplanets.parquet``).
 
 The table holds whichever archive columns the download had, under their
-documented names (:mod:`astrobuild.exoplanets.columns`), so every column but
+documented names (:mod:`astrobuild.contracts.exoplanet_columns`), so every column but
 the few the model needs is optional; those few are always there, null where
 the download had nothing to fill them (a fixed schema for downstream; the
 Parquet metadata ``absent_columns`` names them). None outside the list may
@@ -14,8 +14,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from astrobuild.exoplanets.columns import all_columns
-from astrobuild.exoplanets.derive import BOUNDS, MODEL_COLUMNS
+from astrobuild.contracts.exoplanet_columns import BOUNDS, MODEL_COLUMNS, all_columns
 
 _TYPES = {"str": str, "int": pa.typing.Int64, "float": float}
 # Always in the table (null where the download had nothing to fill them), so the schema downstream is fixed.

@@ -6,7 +6,7 @@ the middle: ``Planet Mass or Mass*sin(i) [Earth Mass] Upper Unc.``). Then a
 header line and comma-separated rows; missing values are empty strings.
 
 Any subset of the archive's columns is accepted. Known columns are renamed
-(:mod:`astrobuild.exoplanets.columns`); unknown ones are not kept and are
+(:mod:`astrobuild.contracts.exoplanet_columns`); unknown ones are not kept and are
 named in the report (never dropped without a word). A row with the wrong
 number of fields, or a value that is not a number in a numeric column, goes
 to the quarantine with its file and line; in the second case the row stays
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from astrobuild.exoplanets.columns import Column, resolve
+from astrobuild.contracts.exoplanet_columns import Column, resolve
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)

@@ -39,34 +39,15 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from astrobuild.contracts.exoplanet_columns import BOUNDS, MODEL_COLUMNS
+
 R_SUN_AU = 0.00465047
 T_SUN_K = 5772.0
 # T_eq at one Earth flux, zero albedo, full redistribution, from the same constants as the stellar formula.
 T_EQ_EARTH_FLUX_K = T_SUN_K * math.sqrt(R_SUN_AU / 2.0)
 # The one column a table cannot be built without: the key.
 KEY = "pl_name"
-# The columns the planet-run model reads (documented names) and the archive columns each comes from
-# (alternatives, each a tuple that is enough): always in the table, null when none was downloaded.
-MODEL_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "radius_earth": (("pl_rade",),),
-    "semi_major_axis_au": (("pl_orbsmax",), ("pl_orbper", "st_mass")),
-    "eq_temp_k": (("pl_eqt",), ("pl_insol",), ("st_teff", "st_rad", "pl_orbsmax"), ("st_teff", "st_rad", "pl_orbper", "st_mass")),
-    "star_teff_k": (("st_teff",),),
-    "star_radius_sun": (("st_rad",),),
-}
 MIN_ROWS_FOR_SIGMA = 10
-# Physical bounds of plausible planets and hosts (inclusive); outside them a value is flagged.
-BOUNDS: dict[str, tuple[float, float]] = {
-    "radius_earth": (0.1, 30.0),  # ~2.7 Jupiter radii: beyond the most inflated hot Jupiters
-    "mass_earth": (0.01, 9535.0),  # 30 Jupiter masses: past that it is a brown dwarf or a star
-    "orbital_period_days": (0.05, 1.0e8),
-    "semi_major_axis_au": (0.003, 1.0e4),
-    "eq_temp_k": (30.0, 4500.0),
-    "star_teff_k": (1000.0, 50000.0),
-    "star_radius_sun": (0.005, 300.0),
-    "star_mass_sun": (0.01, 150.0),
-    "distance_pc": (1.0, 1.0e5),
-}
 
 
 def absent_model_columns(archive_columns: set[str]) -> dict[str, str]:

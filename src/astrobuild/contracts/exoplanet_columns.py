@@ -132,3 +132,26 @@ def all_columns() -> list[Column]:
         if col.kind == "float":
             out.extend(resolve(col.archive + suffix) for suffix, _, _ in SUFFIXES)
     return out
+
+
+# The columns the planet-run model reads (documented names) and the archive columns each comes from
+# (alternatives, each a tuple that is enough): always in the table, null when none was downloaded.
+MODEL_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "radius_earth": (("pl_rade",),),
+    "semi_major_axis_au": (("pl_orbsmax",), ("pl_orbper", "st_mass")),
+    "eq_temp_k": (("pl_eqt",), ("pl_insol",), ("st_teff", "st_rad", "pl_orbsmax"), ("st_teff", "st_rad", "pl_orbper", "st_mass")),
+    "star_teff_k": (("st_teff",),),
+    "star_radius_sun": (("st_rad",),),
+}
+# Physical bounds of plausible planets and hosts (inclusive); outside them a value is flagged.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "radius_earth": (0.1, 30.0),  # ~2.7 Jupiter radii: beyond the most inflated hot Jupiters
+    "mass_earth": (0.01, 9535.0),  # 30 Jupiter masses: past that it is a brown dwarf or a star
+    "orbital_period_days": (0.05, 1.0e8),
+    "semi_major_axis_au": (0.003, 1.0e4),
+    "eq_temp_k": (30.0, 4500.0),
+    "star_teff_k": (1000.0, 50000.0),
+    "star_radius_sun": (0.005, 300.0),
+    "star_mass_sun": (0.01, 150.0),
+    "distance_pc": (1.0, 1.0e5),
+}
