@@ -16,6 +16,7 @@ from astrobuild.versioning.manifest import (
     ignore_patterns,
     is_ignored,
     list_files,
+    outside,
     restore_build_times,
     stage_outs,
     write_manifest,
@@ -156,9 +157,19 @@ def test_list_files_skips_ignored_and_excluded(build: Path) -> None:
 
 def test_stage_outs_read_from_the_repositorys_dvc_yaml() -> None:
     outs = stage_outs(REPO / "dvc.yaml")
-    assert {"data/interim", "data/processed", "results"} <= set(outs)
+    assert {"data/interim", "data/processed", "results/reports", "results/validation", "results/manifest.json"} <= set(outs)
+    assert "results" not in outs, "results/train is the train stage's: the build lists its result folders one by one"
+    train = stage_outs(REPO / "dvc.yaml", "train", ("outs", "metrics", "plots"))
+    assert {"results/train/model.pt", "results/train/metrics.json", "results/train/curves.csv"} <= set(train)
     with pytest.raises(KeyError, match="no stage"):
         stage_outs(REPO / "dvc.yaml", stage="nope")
+
+
+def test_outside_names_products_under_no_versioned_root() -> None:
+    roots = ["data/processed", "results/reports", "results/manifest.json"]
+    paths = ["data/processed/a.parquet", "results/reports/x/y.json", "results/manifest.json", "results/plots/p.png",
+             "results/benchmarks/t.tsv", "results/reportsX/z.json"]
+    assert outside(paths, roots, ["/results/benchmarks/"]) == ["results/plots/p.png", "results/reportsX/z.json"]
 
 
 def test_manifest_ignores_exactly_what_dvc_ignores(tmp_path: Path) -> None:

@@ -61,19 +61,30 @@ def sha256_file(path: PathLike) -> str:
     return digest.hexdigest()
 
 
-def stage_outs(dvc_yaml: PathLike, stage: str = "build") -> list[str]:
-    """The ``outs`` paths of ``stage`` in ``dvc.yaml`` (the single list of what DVC versions)."""
+def stage_outs(dvc_yaml: PathLike, stage: str = "build", kinds: Sequence[str] = ("outs",)) -> list[str]:
+    """The ``outs`` paths of ``stage`` in ``dvc.yaml`` (the single list of what DVC versions).
+
+    ``kinds`` adds the stage's other outputs, e.g. ``("outs", "metrics", "plots")``.
+    """
     with open(dvc_yaml, encoding="utf-8") as handle:
         spec = yaml.safe_load(handle) or {}
     try:
-        outs = spec["stages"][stage].get("outs") or []
+        entry = spec["stages"][stage]
     except KeyError as exc:
         raise KeyError(f"{dvc_yaml}: no stage {stage!r}") from exc
     paths = []
-    for out in outs:
-        path = next(iter(out)) if isinstance(out, dict) else out
-        paths.append(str(PurePosixPath(path)))
+    for kind in kinds:
+        for out in entry.get(kind) or []:
+            path = next(iter(out)) if isinstance(out, dict) else out
+            paths.append(str(PurePosixPath(path)))
     return paths
+
+
+def outside(paths: Iterable[str], roots: Iterable[str], patterns: Sequence[str] = ()) -> list[str]:
+    """The ``paths`` (relative POSIX) under none of ``roots`` and not ignored: products DVC would not version."""
+    roots = [PurePosixPath(r) for r in roots]
+    return sorted(p for p in map(str, paths) if not is_ignored(p, patterns)
+                  and not any(PurePosixPath(p) == r or r in PurePosixPath(p).parents for r in roots))
 
 
 def ignore_patterns(dvcignore: PathLike) -> list[str]:
