@@ -38,6 +38,7 @@ rule train:
         report="results/train/report.json",
         curves_plot=report("results/train/curves.png", category="Training"),
         confusion_plot=report("results/train/confusion.png", category="Training"),
+        manifest="results/train/manifest.json",
     params:
         train=TRAIN,
         paths=TRAIN_PATHS,

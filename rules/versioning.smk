@@ -1,14 +1,21 @@
 # Dataset versions (DVC): the build manifest, and build timestamps for files
 # DVC restored. See src/astrobuild/versioning/manifest.py for the design.
 #
-# What DVC versions is the `build` stage's `outs` in dvc.yaml (whole
-# directories, minus .dvcignore): the manifest covers exactly that list, read
-# from dvc.yaml, so there is one list to edit.
+# What DVC versions is the `build` stage's `outs` in dvc.yaml (its folders and
+# files, minus .dvcignore): the manifest covers exactly that list, read from
+# dvc.yaml, so there is one list to edit. The train stage's files have their own
+# manifest, written by rule train (results/train/manifest.json).
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # this checkout's package, whatever runs Snakemake
-from astrobuild.versioning.manifest import ignore_patterns, outside, restore_build_times, stage_outs
+from astrobuild.versioning.manifest import (
+    ignore_patterns,
+    outside,
+    restore_build_times,
+    restore_stage_times,
+    stage_outs,
+)
 
 MANIFEST = "results/manifest.json"
 # Files known to be as a build left them (size, mtime, inode, sha256): never retimed.
@@ -36,6 +43,9 @@ LOCAL_INPUT_DIRS = sorted(
 # and only files whose bytes match the manifest (a real change keeps its time).
 if workflow.is_main_process and not workflow.touch:
     _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
+    # Then the train stage's files (a model pulled with the data it was trained on): see
+    # astrobuild.versioning.manifest.restore_stage_times.
+    restore_stage_times(rules.train.output.manifest, state_path=MANIFEST_STATE)
     if _restored["retimed"]:
         print(
             f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "

@@ -8,4 +8,4 @@ from astrobuild.rulelog import rule_logging
 with rule_logging(snakemake.log[0]):
     train_model(section=dict(snakemake.params.train), inputs=Inputs(**dict(snakemake.params.paths)),
                 outputs=TrainOutputs(**{key: snakemake.output[key] for key in TrainOutputs.__dataclass_fields__}),
-                threads=snakemake.threads)
+                threads=snakemake.threads, manifest_inputs=list(snakemake.input))

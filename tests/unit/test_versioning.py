@@ -18,8 +18,10 @@ from astrobuild.versioning.manifest import (
     list_files,
     outside,
     restore_build_times,
+    restore_stage_times,
     stage_outs,
     write_manifest,
+    write_stage_manifest,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -201,3 +203,22 @@ def test_local_raw_inputs_inside_the_checkout_are_recorded_and_restored(build: P
     stamp("data/interim/a.parquet", 2_000_000_000)
     restore_build_times("results/manifest.json", None)
     assert mtime("data/raw/local/g/ls-lR") <= mtime("data/interim/a.parquet")
+
+
+def test_a_pulled_model_gets_the_time_of_its_inputs_only_when_they_are_its_inputs(build: Path) -> None:
+    Path("results/train").mkdir(parents=True)
+    Path("results/train/model.pt").write_text("weights")
+    write_stage_manifest(["results/train/model.pt"], ["data/processed"], "results/train/manifest.json")
+    # as after `dvc pull`: the model happens to be older than the data it was trained on
+    for path in ("results/train/model.pt", "results/train/manifest.json"):
+        stamp(path, 1_000)
+    stamp("data/processed/b.parquet", 2_000)
+    counts = restore_stage_times("results/train/manifest.json", ".snakemake/state.json")
+    assert counts["retimed"] == 2 and counts["changed"] == 0
+    assert mtime("results/train/model.pt") == mtime("results/train/manifest.json") == mtime("data/processed/b.parquet")
+    # an input that is not the one trained on: no time moves, Snakemake retrains
+    Path("data/processed/b.parquet").write_text("other data")
+    stamp("data/processed/b.parquet", 3_000)
+    before = mtime("results/train/model.pt")
+    assert restore_stage_times("results/train/manifest.json", ".snakemake/state.json")["changed"] == 1
+    assert mtime("results/train/model.pt") == before < mtime("data/processed/b.parquet")

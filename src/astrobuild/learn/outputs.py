@@ -7,7 +7,10 @@
   (no arbitrary code runs on load); :func:`load_checkpoint` rebuilds the model from it;
 * ``metrics.json`` (DVC metrics), ``curves.csv`` (DVC plots: one row per epoch),
   ``predictions.parquet`` (run_id, split, score, label), ``norm_stats.json``, ``report.json``;
-* ``curves.png`` (loss and AUROC per epoch), ``confusion.png`` (test split, threshold 0.5).
+* ``curves.png`` (loss and AUROC per epoch), ``confusion.png`` (test split, threshold 0.5);
+* ``manifest.json``: size and SHA-256 of the files above and of every input file, so that a
+  pulled model gets build timestamps only when it was trained on exactly the data present
+  (:func:`astrobuild.versioning.manifest.restore_stage_times`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class TrainOutputs:
     report: str = "results/train/report.json"
     curves_plot: str = "results/train/curves.png"
     confusion_plot: str = "results/train/confusion.png"
+    # last: size and sha256 of the files above and of every input (astrobuild.versioning.manifest)
+    manifest: str = "results/train/manifest.json"
 
 
 def _plain(obj: Any) -> Any:

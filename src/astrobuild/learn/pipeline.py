@@ -11,9 +11,11 @@ counted per modality in ``report.json``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from astrobuild.learn.outputs import (
 from astrobuild.learn.params import PlanetParams
 from astrobuild.learn.splits import SPLITS, assign_splits
 from astrobuild.learn.train import fit, make_loader, predict, resolve_device, seed_everything
+from astrobuild.versioning.manifest import write_stage_manifest
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +98,12 @@ def _baseline_values(runs: pd.DataFrame, params: PlanetParams) -> np.ndarray:
 
 
 def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: TrainOutputs | None = None,
-                root: str | os.PathLike[str] = ".", threads: int | None = None) -> dict[str, Any]:
+                root: str | os.PathLike[str] = ".", threads: int | None = None,
+                manifest_inputs: Sequence[str] = ()) -> dict[str, Any]:
     """Everything rule ``train`` does; returns the metrics written to ``outputs.metrics``.
 
     ``section`` is the validated ``config["train"]``; paths are relative to ``root``.
+    ``manifest_inputs`` are the job's input files and folders, recorded in ``outputs.manifest``.
     """
     config = train_config(section)
     inputs, outputs = inputs or Inputs(), outputs or TrainOutputs()
@@ -166,6 +171,9 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
         "parameters": sum(p.numel() for p in result.model.parameters()),
     }
     write_json(report, root / outputs.report)
+    with contextlib.chdir(root):  # the manifest names files relative to the working directory
+        written = [getattr(outputs, name) for name in outputs.__dataclass_fields__ if name != "manifest"]
+        write_stage_manifest(written, list(manifest_inputs), outputs.manifest)
     log.info("trained on %d run(s) in %.1f s on %s: test %s; baselines %s", len(parts["train"]),
              time.perf_counter() - started, device.type, metrics["test"], metrics["baselines"])
     return metrics
