@@ -165,3 +165,24 @@ def test_dvc_stages_split_params_and_outs_between_build_and_train():
                   for kind in ("outs", "metrics", "plots") for o in dvc["train"].get(kind, [])]
     assert all(o.startswith("results/train/") for o in train_outs)
     assert "--allowed-rules train" in dvc["train"]["cmd"] and dvc["build"]["cmd"].endswith(" build")
+
+
+def test_forward_and_backward_under_bf16_autocast(products):
+    # CUDA runs the model under bf16 autocast; the CPU's autocast exercises the same dtype mixing
+    # (scatter sums, masks, fusion) where CI has no GPU.
+    from astrobuild.learn.dataset import PlanetRunDataset
+    from astrobuild.learn.norm import fit_norm
+    from astrobuild.learn.pipeline import read_inputs
+
+    runs = pd.read_parquet(products / "data/processed/planet_runs.parquet").iloc[:4]
+    config = train_config(train_section())
+    sources = Sources(config, root=products)
+    cache = read_inputs(runs, sources)
+    norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
+    model = MultiModalNet(model_spec(config, sources.graphs.vocabulary_size))
+    batch = collate([PlanetRunDataset(runs, sources, norm, cache)[i] for i in range(4)])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(batch)
+    assert logits.dtype == torch.bfloat16 and torch.isfinite(logits.float()).all()
+    torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), batch["label"]).backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad and p is not model.missing)

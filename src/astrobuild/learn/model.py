@@ -50,11 +50,13 @@ class ClimateEncoder(nn.Module):
 
 
 def _scatter_mean(values: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
-    out = torch.zeros(size, values.shape[1], dtype=values.dtype, device=values.device)
-    out.index_add_(0, index, values)
-    count = torch.zeros(size, dtype=values.dtype, device=values.device)
-    count.index_add_(0, index, torch.ones_like(index, dtype=values.dtype))
-    return out / count.clamp(min=1).unsqueeze(1)
+    """Mean of ``values`` rows per ``index`` (0 where none), summed in float32 whatever the autocast
+    dtype: bf16 counts are exact only up to 256 and hub compounds have more neighbours."""
+    out = torch.zeros(size, values.shape[1], dtype=torch.float32, device=values.device)
+    out.index_add_(0, index, values.float())
+    count = torch.zeros(size, dtype=torch.float32, device=values.device)
+    count.index_add_(0, index, torch.ones_like(index, dtype=torch.float32))
+    return (out / count.clamp(min=1).unsqueeze(1)).to(values.dtype)
 
 
 class GraphEncoder(nn.Module):
