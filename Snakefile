@@ -23,10 +23,18 @@ include: "rules/validate.smk"
 include: "rules/quality.smk"
 include: "rules/plots.smk"
 include: "rules/metrics.smk"
+include: "rules/train.smk"
 include: "rules/versioning.smk"
 
 
 rule all:
     input:
         final_targets(),
+        TRAIN_TARGETS,
     default_target: True
+
+
+# The data build alone (the DVC `build` stage): everything but the learning stage.
+rule build:
+    input:
+        final_targets(),

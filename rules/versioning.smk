@@ -1,20 +1,36 @@
 # Dataset versions (DVC): the build manifest, and build timestamps for files
 # DVC restored. See src/astrobuild/versioning/manifest.py for the design.
 #
-# What DVC versions is the `build` stage's `outs` in dvc.yaml (whole
-# directories, minus .dvcignore): the manifest covers exactly that list, read
-# from dvc.yaml, so there is one list to edit.
+# What DVC versions is the `build` stage's `outs` in dvc.yaml (its folders and
+# files, minus .dvcignore): the manifest covers exactly that list, read from
+# dvc.yaml, so there is one list to edit. The train stage's files have their own
+# manifest, written by rule train (results/train/manifest.json).
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # this checkout's package, whatever runs Snakemake
-from astrobuild.versioning.manifest import ignore_patterns, restore_build_times, stage_outs
+from astrobuild.versioning.manifest import (
+    ignore_patterns,
+    outside,
+    restore_build_times,
+    restore_stage_times,
+    stage_outs,
+)
 
 MANIFEST = "results/manifest.json"
 # Files known to be as a build left them (size, mtime, inode, sha256): never retimed.
 MANIFEST_STATE = ".snakemake/astrobuild_manifest_state.json"
 VERSIONED = stage_outs(Path(workflow.basedir) / "dvc.yaml") if (Path(workflow.basedir) / "dvc.yaml").is_file() else []
 VERSIONED_IGNORE = ignore_patterns(Path(workflow.basedir) / ".dvcignore")
+# dvc.yaml lists the build's result folders one by one (results/train is the train stage's):
+# a product of the build outside them would silently not be versioned, so say so now.
+if VERSIONED:
+    _unversioned = outside(final_targets(), VERSIONED, VERSIONED_IGNORE) + outside(
+        TRAIN_TARGETS, stage_outs(Path(workflow.basedir) / "dvc.yaml", "train", ("outs", "metrics", "plots")))
+    if _unversioned:
+        raise ValueError(
+            f"dvc.yaml: build product(s) {_unversioned[:10]} lie under no `outs` of their DVC stage "
+            "(`build`, or `train` for results/train): add their folder to the stage's outs")
 # Raw inputs a user keeps inside the checkout (local mode, tracked with `dvc add`)
 # are recorded too, so that they also get their build timestamps back after a pull.
 LOCAL_INPUT_DIRS = sorted(
@@ -27,6 +43,9 @@ LOCAL_INPUT_DIRS = sorted(
 # and only files whose bytes match the manifest (a real change keeps its time).
 if workflow.is_main_process and not workflow.touch:
     _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
+    # Then the train stage's files (a model pulled with the data it was trained on): see
+    # astrobuild.versioning.manifest.restore_stage_times.
+    restore_stage_times(rules.train.output.manifest, state_path=MANIFEST_STATE)
     if _restored["retimed"]:
         print(
             f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "

@@ -1,5 +1,6 @@
 """End to end: build -> dvc push -> fresh clone -> dvc pull -> verified, nothing to rebuild; a real change is
-seen; an experiment; a damaged remote object fails the pull.
+seen; experiments (a build setting in a temporary copy; a training setting, which reruns the train stage
+alone); a damaged remote object fails the pull.
 
 Runs in temporary copies of this checkout (tracked files only, as a clone
 would have them) with a temporary local DVC remote. About three minutes on 2 cores.
@@ -171,7 +172,17 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert rows[0] != rows[1], "the experiment's metrics must come from its own build"
     assert "up to date" in dvc(b, "status"), "an experiment in a temp copy must leave the workspace alone"
 
-    # 7. A damaged object in the remote (same size, one byte changed) fails a fresh clone's pull
+    # 7. A training setting reruns the train stage alone: no file of the data build is rewritten
+    #    (same bytes and same inode: outputs are written to a new file and renamed into place; a
+    #    restored build timestamp, as in step 3, may still be set on a file step 4 touched).
+    inodes = {f: (b / f).stat().st_ino for f in built}
+    out = dvc(b, "exp", "run", "-S", "config/config.yaml:train.modalities=[climate,planet_params]")
+    assert "Stage 'build' didn't change, skipping" in out and "Running stage 'train'" in out, out[-3000:]
+    assert versioned_files(b) == built and {f: (b / f).stat().st_ino for f in built} == inodes
+    assert json.loads((b / "results/train/metrics.json").read_text())["modalities"] == "climate+planet_params"
+    assert "results/train/metrics.json" in dvc(b, "exp", "show", "--json")
+
+    # 8. A damaged object in the remote (same size, one byte changed) fails a fresh clone's pull
     #    (`verify = true` on the remote in .dvc/config) instead of being checked out as the recorded
     #    bytes; DVC drops the object, so the output holding it is not checked out at all.
     digest = hashlib.md5(original).hexdigest()

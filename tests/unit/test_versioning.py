@@ -16,9 +16,12 @@ from astrobuild.versioning.manifest import (
     ignore_patterns,
     is_ignored,
     list_files,
+    outside,
     restore_build_times,
+    restore_stage_times,
     stage_outs,
     write_manifest,
+    write_stage_manifest,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -156,9 +159,19 @@ def test_list_files_skips_ignored_and_excluded(build: Path) -> None:
 
 def test_stage_outs_read_from_the_repositorys_dvc_yaml() -> None:
     outs = stage_outs(REPO / "dvc.yaml")
-    assert {"data/interim", "data/processed", "results"} <= set(outs)
+    assert {"data/interim", "data/processed", "results/reports", "results/validation", "results/manifest.json"} <= set(outs)
+    assert "results" not in outs, "results/train is the train stage's: the build lists its result folders one by one"
+    train = stage_outs(REPO / "dvc.yaml", "train", ("outs", "metrics", "plots"))
+    assert {"results/train/model.pt", "results/train/metrics.json", "results/train/curves.csv"} <= set(train)
     with pytest.raises(KeyError, match="no stage"):
         stage_outs(REPO / "dvc.yaml", stage="nope")
+
+
+def test_outside_names_products_under_no_versioned_root() -> None:
+    roots = ["data/processed", "results/reports", "results/manifest.json"]
+    paths = ["data/processed/a.parquet", "results/reports/x/y.json", "results/manifest.json", "results/plots/p.png",
+             "results/benchmarks/t.tsv", "results/reportsX/z.json"]
+    assert outside(paths, roots, ["/results/benchmarks/"]) == ["results/plots/p.png", "results/reportsX/z.json"]
 
 
 def test_manifest_ignores_exactly_what_dvc_ignores(tmp_path: Path) -> None:
@@ -190,3 +203,22 @@ def test_local_raw_inputs_inside_the_checkout_are_recorded_and_restored(build: P
     stamp("data/interim/a.parquet", 2_000_000_000)
     restore_build_times("results/manifest.json", None)
     assert mtime("data/raw/local/g/ls-lR") <= mtime("data/interim/a.parquet")
+
+
+def test_a_pulled_model_gets_the_time_of_its_inputs_only_when_they_are_its_inputs(build: Path) -> None:
+    Path("results/train").mkdir(parents=True)
+    Path("results/train/model.pt").write_text("weights")
+    write_stage_manifest(["results/train/model.pt"], ["data/processed"], "results/train/manifest.json")
+    # as after `dvc pull`: the model happens to be older than the data it was trained on
+    for path in ("results/train/model.pt", "results/train/manifest.json"):
+        stamp(path, 1_000)
+    stamp("data/processed/b.parquet", 2_000)
+    counts = restore_stage_times("results/train/manifest.json", ".snakemake/state.json")
+    assert counts["retimed"] == 2 and counts["changed"] == 0
+    assert mtime("results/train/model.pt") == mtime("results/train/manifest.json") == mtime("data/processed/b.parquet")
+    # an input that is not the one trained on: no time moves, Snakemake retrains
+    Path("data/processed/b.parquet").write_text("other data")
+    stamp("data/processed/b.parquet", 3_000)
+    before = mtime("results/train/model.pt")
+    assert restore_stage_times("results/train/manifest.json", ".snakemake/state.json")["changed"] == 1
+    assert mtime("results/train/model.pt") == before < mtime("data/processed/b.parquet")

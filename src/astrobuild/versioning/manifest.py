@@ -48,19 +48,32 @@ log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
 
 MANIFEST_VERSION = 1
-def stage_outs(dvc_yaml: PathLike, stage: str = "build") -> list[str]:
-    """The ``outs`` paths of ``stage`` in ``dvc.yaml`` (the single list of what DVC versions)."""
+
+
+def stage_outs(dvc_yaml: PathLike, stage: str = "build", kinds: Sequence[str] = ("outs",)) -> list[str]:
+    """The ``outs`` paths of ``stage`` in ``dvc.yaml`` (the single list of what DVC versions).
+
+    ``kinds`` adds the stage's other outputs, e.g. ``("outs", "metrics", "plots")``.
+    """
     with open(dvc_yaml, encoding="utf-8") as handle:
         spec = yaml.safe_load(handle) or {}
     try:
-        outs = spec["stages"][stage].get("outs") or []
+        entry = spec["stages"][stage]
     except KeyError as exc:
         raise KeyError(f"{dvc_yaml}: no stage {stage!r}") from exc
     paths = []
-    for out in outs:
-        path = next(iter(out)) if isinstance(out, dict) else out
-        paths.append(str(PurePosixPath(path)))
+    for kind in kinds:
+        for out in entry.get(kind) or []:
+            path = next(iter(out)) if isinstance(out, dict) else out
+            paths.append(str(PurePosixPath(path)))
     return paths
+
+
+def outside(paths: Iterable[str], roots: Iterable[str], patterns: Sequence[str] = ()) -> list[str]:
+    """The ``paths`` (relative POSIX) under none of ``roots`` and not ignored: products DVC would not version."""
+    roots = [PurePosixPath(r) for r in roots]
+    return sorted(p for p in map(str, paths) if not is_ignored(p, patterns)
+                  and not any(PurePosixPath(p) == r or r in PurePosixPath(p).parents for r in roots))
 
 
 def ignore_patterns(dvcignore: PathLike) -> list[str]:
@@ -230,6 +243,74 @@ def restore_build_times(manifest_path: PathLike, state_path: PathLike | None = N
             os.utime(path, ns=(st.st_atime_ns, oldest))
             counts["retimed"] += 1
         state[path] = _stat_key(os.stat(path)) + [digest]
+    if state_path is not None:
+        _save_state(state_path, state)
+    return counts
+
+
+def write_stage_manifest(products: Sequence[str], input_roots: Sequence[str], manifest_path: PathLike,
+                         patterns: Sequence[str] = ()) -> dict[str, Any]:
+    """The manifest of a stage that consumes the build's products (the train stage): its own files
+    (``files``) and every file it read (``inputs``: directories expanded), for :func:`restore_stage_times`."""
+    manifest = build_manifest(products, list_files(input_roots, patterns))
+    write_json(manifest, manifest_path)
+    return manifest
+
+
+def _verified(path: str, entry: dict[str, Any], state: dict[str, list]) -> tuple[str, os.stat_result | None]:
+    """``missing``, ``changed``, ``known`` (as recorded in the state) or ``restored`` (same bytes, new file)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "missing", None
+    if st.st_size != entry.get("bytes"):
+        return "changed", st
+    record = state.get(path)
+    if record and record[:3] == _stat_key(st) and record[3] == entry.get("sha256"):
+        return "known", st
+    return ("restored", st) if sha256_file(path) == entry.get("sha256") else ("changed", st)
+
+
+def restore_stage_times(manifest_path: PathLike, state_path: PathLike | None = None) -> dict[str, int]:
+    """After :func:`restore_build_times`: give a stage's files that DVC wrote the time of their newest input.
+
+    Only when every input and every file of the stage is byte-identical to its
+    manifest, i.e. the pulled model was trained on exactly the data now here; a
+    changed or missing input leaves every time alone, so Snakemake reruns the
+    stage as it should. Times only move forward to the newest input's, never past it.
+    """
+    counts = {"verified": 0, "changed": 0, "missing": 0, "retimed": 0}
+    manifest_file = Path(manifest_path)
+    if not manifest_file.is_file():
+        return counts
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        inputs, files = dict(manifest["inputs"]), dict(manifest["files"])
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:
+        log.warning("%s is not a stage manifest (%s): timestamps left as they are", manifest_file, exc)
+        return counts
+    state = _load_state(state_path)
+    checked = {path: _verified(path, entry, state) for path, entry in sorted({**inputs, **files}.items())
+               if _safe_relpath(path)}
+    for status, _ in checked.values():
+        if status in ("changed", "missing"):
+            counts[status] += 1
+    counts["verified"] = len(checked) - counts["changed"] - counts["missing"]
+    if counts["changed"] or counts["missing"] or not inputs:
+        return counts
+    newest_input = max(checked[p][1].st_mtime_ns for p in inputs if p in checked)
+    for path in [*files, manifest_file.as_posix()]:
+        st = os.stat(path)
+        if path in checked and checked[path][0] == "known":
+            continue
+        if st.st_mtime_ns < newest_input:
+            os.utime(path, ns=(st.st_atime_ns, newest_input))
+            counts["retimed"] += 1
+        if path in files:
+            state[path] = _stat_key(os.stat(path)) + [files[path]["sha256"]]
+    for path in inputs:
+        if checked[path][0] == "restored":
+            state[path] = _stat_key(os.stat(path)) + [inputs[path]["sha256"]]
     if state_path is not None:
         _save_state(state_path, state)
     return counts

@@ -1,0 +1,59 @@
+# The learning stage: the multi-modal model on the planet-run registry (src/astrobuild/learn).
+# Not part of the data build (rule `build`, the DVC `build` stage); rule `all` builds both.
+# Only the products of the selected modalities are inputs (the exoplanet table always: the
+# logistic baseline reads it), so a change of a dropped modality's products alone does not
+# rerun training.
+TRAIN = config["train"]
+TRAIN_PATHS = {  # plain strings: they are passed to the script as params too
+    "registry": str(rules.planet_runs.output.table),
+    "exoplanets": str(rules.exoplanet_archive_table.output.table),
+    "spectra": str(rules.spectra_table.output.table),
+    "graphs": str(rules.edges_to_graphs.output.store),
+}
+
+
+# Inputs of the selected modalities only.
+TRAIN_MODALITY_INPUTS = {}
+if "climate" in TRAIN["modalities"]:
+    TRAIN_MODALITY_INPUTS["stores"] = sorted(CLIMATE_STORES.values())
+if "bio_graph" in TRAIN["modalities"]:
+    TRAIN_MODALITY_INPUTS.update(graphs=TRAIN_PATHS["graphs"], graphs_ok=rules.check_kegg_graphs.output[0])
+if "spectrum" in TRAIN["modalities"]:
+    TRAIN_MODALITY_INPUTS.update(spectra=TRAIN_PATHS["spectra"], spectra_ok=validation_report("spectra"))
+
+
+rule train:
+    input:
+        unpack(lambda wc: TRAIN_MODALITY_INPUTS),
+        registry=TRAIN_PATHS["registry"],
+        registry_ok=validation_report("planet_runs"),
+        exoplanets=TRAIN_PATHS["exoplanets"],
+        exoplanets_ok=validation_report("exoplanets"),
+    output:
+        model="results/train/model.pt",
+        metrics="results/train/metrics.json",
+        curves="results/train/curves.csv",
+        predictions="results/train/predictions.parquet",
+        norm_stats="results/train/norm_stats.json",
+        report="results/train/report.json",
+        curves_plot=report("results/train/curves.png", category="Training"),
+        confusion_plot=report("results/train/confusion.png", category="Training"),
+        manifest="results/train/manifest.json",
+    params:
+        train=TRAIN,
+        paths=TRAIN_PATHS,
+    threads: TRAIN["threads"]
+    resources:
+        mem_mb=TRAIN["mem_mb"],
+        gpu=TRAIN["gpu"],
+    log:
+        "logs/train.log",
+    benchmark:
+        "results/benchmarks/train.tsv"
+    conda:
+        "../envs/learn.yaml"
+    script:
+        "../scripts/train.py"
+
+
+TRAIN_TARGETS = list(rules.train.output)

@@ -1,0 +1,123 @@
+"""The resolved ``train:`` configuration, and where the rule's inputs are.
+
+The defaults live in ``schemas/config.schema.yaml`` (Snakemake fills them in
+when it validates the config); :func:`train_config` only turns the validated
+mapping into typed, immutable values and checks what a JSON schema cannot
+(the split fractions sum to 1, the wavelength range is not empty).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
+
+
+class TrainConfigError(ValueError):
+    """A ``train:`` setting that cannot work; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ClimateVariable:
+    name: str  # the channel's name in the model input
+    aliases: tuple[str, ...]  # variable names (or CF standard_names) it may have in a store
+
+
+@dataclass(frozen=True)
+class ClimateConfig:
+    variables: tuple[ClimateVariable, ...]
+    lat: int = 8
+    lon: int = 16
+    lev: int = 1
+    time_steps: int = 4
+    time_start: int = 0
+    time_stop: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        """[vars, time, lat, lon, lev] of one run's cube."""
+        return (len(self.variables), self.time_steps, self.lat, self.lon, self.lev)
+
+
+@dataclass(frozen=True)
+class SpectrumConfig:
+    min_um: float = 0.6
+    max_um: float = 5.0
+    bins: int = 48
+    min_coverage: float = 0.5
+    drop_flagged: bool = True
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    modalities: tuple[str, ...]
+    climate: ClimateConfig
+    spectrum: SpectrumConfig
+    planet_columns: tuple[str, ...]
+    missing: str = "mask"
+    seed: int = 0
+    split: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    epochs: int = 40
+    patience: int = 8
+    batch_size: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    hidden: int = 32
+    graph_layers: int = 2
+    device: str = "auto"
+    threads: int = 2
+    num_workers: int = 0
+
+    def uses(self, modality: str) -> bool:
+        return modality in self.modalities
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (stored in model.pt and the training report)."""
+        return asdict(self)
+
+
+def train_config(section: dict[str, Any]) -> TrainConfig:
+    """A :class:`TrainConfig` from the validated ``config["train"]`` mapping (defaults filled in)."""
+    modalities = tuple(m for m in MODALITIES if m in section["modalities"])  # canonical order
+    unknown = sorted(set(section["modalities"]) - set(MODALITIES))
+    if unknown or not modalities:
+        raise TrainConfigError(f"train.modalities: {section['modalities']!r}: choose a non-empty subset of "
+                               f"{list(MODALITIES)}")
+    split = section["split"]
+    fractions = (float(split["train"]), float(split["val"]), float(split["test"]))
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        raise TrainConfigError(f"train.split: fractions {split} sum to {sum(fractions):g}, not 1")
+    c = section["climate"]
+    names = [v["name"] for v in c["variables"]]
+    if len(set(names)) != len(names):
+        raise TrainConfigError(f"train.climate.variables: channel names repeat: {names}")
+    climate = ClimateConfig(
+        variables=tuple(ClimateVariable(v["name"], tuple(v["aliases"])) for v in c["variables"]),
+        lat=int(c["grid"]["lat"]), lon=int(c["grid"]["lon"]), lev=int(c["grid"]["lev"]),
+        time_steps=int(c["time_steps"]), time_start=int(c["time_window"]["start"]),
+        time_stop=None if c["time_window"]["stop"] is None else int(c["time_window"]["stop"]),
+    )
+    s = section["spectrum"]
+    if not s["max_um"] > s["min_um"]:
+        raise TrainConfigError(f"train.spectrum: max_um {s['max_um']} is not above min_um {s['min_um']}")
+    spectrum = SpectrumConfig(min_um=float(s["min_um"]), max_um=float(s["max_um"]), bins=int(s["bins"]),
+                              min_coverage=float(s["min_coverage"]), drop_flagged=bool(s["drop_flagged"]))
+    return TrainConfig(
+        modalities=modalities, climate=climate, spectrum=spectrum,
+        planet_columns=tuple(section["planet_columns"]), missing=section["missing"], seed=int(section["seed"]),
+        split=fractions, epochs=int(section["epochs"]), patience=int(section["patience"]),
+        batch_size=int(section["batch_size"]), lr=float(section["lr"]), weight_decay=float(section["weight_decay"]),
+        hidden=int(section["hidden"]), graph_layers=int(section["graph_layers"]), device=section["device"],
+        threads=int(section["threads"]), num_workers=int(section["num_workers"]),
+    )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where the products the training reads are (paths relative to the working directory)."""
+
+    registry: str = "data/processed/planet_runs.parquet"
+    exoplanets: str = "data/processed/exoplanets.parquet"
+    spectra: str = "data/processed/spectra.parquet"
+    graphs: str = "data/processed/kegg_graphs"

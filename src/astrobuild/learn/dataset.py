@@ -1,0 +1,171 @@
+"""The multi-modal dataset over the planet-run registry, and the batch it collates.
+
+One item is one run::
+
+    climate_cube        float32 [vars, time, lat, lon, lev]   (see learn.climate)
+    bio_graph           {x: int64 [N] compound ids, edge_index: int64 [2, E], features: float32 [5]}
+    spectrum            float32 [bins, 2], spectrum_mask bool [bins]   (see learn.spectra)
+    planet_params       float32 [n_params], planet_params_mask bool [n_params]
+    present             bool [n_modalities]: which selected modalities the run has
+    label               float32 scalar (0/1)
+    run_metadata        {run_id, planet, scenario}
+
+A modality not in ``train.modalities`` has no key at all, and its source is
+never opened (:class:`Sources` builds readers only for the selected ones). A
+missing one (no spectrum, no pathways, no planet) is zeros with ``present``
+False. Raw inputs are read once per run and kept (``cache``); items are
+normalised with the training split's statistics on the way out.
+
+:func:`collate` stacks items; graphs become one batched graph: node ids
+concatenated, each graph's ``edge_index`` offset by the nodes before it, and a
+``batch`` vector giving each node's graph (the layout PyTorch Geometric uses).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from astrobuild.learn.climate import CubeReader
+from astrobuild.learn.config import Inputs, TrainConfig
+from astrobuild.learn.graphs import GRAPH_FEATURES, UnionGraphs
+from astrobuild.learn.norm import NormStats, standardise
+from astrobuild.learn.params import PlanetParams
+from astrobuild.learn.spectra import SPECTRUM_FEATURES, Spectra
+
+RUN_COLUMNS = ["run_id", "planet", "scenario", "label", "climate_store", "spectrum", "pathways"]
+
+
+def _none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else value
+
+
+class Sources:
+    """Readers of the selected modalities only; each opens its store or table on first use."""
+
+    def __init__(self, config: TrainConfig, inputs: Inputs | None = None, root: str | os.PathLike[str] = "."):
+        root, inputs = Path(root), inputs or Inputs()
+        self.config = config
+        self.cubes = CubeReader(config.climate, root) if config.uses("climate") else None
+        self.graphs = UnionGraphs(root / inputs.graphs) if config.uses("bio_graph") else None
+        self.spectra = Spectra(root / inputs.spectra, config.spectrum) if config.uses("spectrum") else None
+        self.params = PlanetParams(root / inputs.exoplanets, config.planet_columns) \
+            if config.uses("planet_params") else None
+
+    def channel_names(self) -> dict[str, list[str]]:
+        return {"climate": [v.name for v in self.config.climate.variables], "bio_graph": list(GRAPH_FEATURES),
+                "spectrum": list(SPECTRUM_FEATURES), "planet_params": list(self.config.planet_columns)}
+
+    def read(self, run: dict[str, Any]) -> dict[str, Any]:
+        """Raw inputs of one registry row: modality -> value, None when the run lacks it."""
+        raw: dict[str, Any] = {}
+        if self.cubes is not None:
+            raw["climate"] = self.cubes.read(run["climate_store"])
+        if self.graphs is not None:
+            pathways = str(_none(run.get("pathways")) or "").split()
+            raw["bio_graph"] = self.graphs.union(pathways) if pathways else None
+        if self.spectra is not None:
+            sid = _none(run.get("spectrum"))
+            raw["spectrum"] = self.spectra.features(sid) if sid is not None else None
+        if self.params is not None:
+            raw["planet_params"] = self.params.values(_none(run.get("planet")))
+        return raw
+
+
+class PlanetRunDataset(Dataset):
+    """Items of ``runs`` (registry rows), normalised with ``norm``; raw inputs cached by run id."""
+
+    def __init__(self, runs: pd.DataFrame, sources: Sources, norm: NormStats,
+                 cache: dict[str, dict[str, Any]] | None = None):
+        self.runs = runs[[c for c in RUN_COLUMNS if c in runs.columns]].reset_index(drop=True)
+        self.sources, self.norm = sources, norm
+        self.cache = {} if cache is None else cache
+        self.modalities = sources.config.modalities
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def raw(self, i: int) -> dict[str, Any]:
+        run = self.runs.iloc[i].to_dict()
+        if run["run_id"] not in self.cache:
+            self.cache[run["run_id"]] = self.sources.read(run)
+        return self.cache[run["run_id"]]
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        run = self.runs.iloc[i]
+        raw = self.raw(i)
+        config = self.sources.config
+        item: dict[str, Any] = {}
+        if "climate" in self.modalities:
+            cube = raw["climate"]
+            mean, std = self.norm.mean_std("climate")
+            item["climate_cube"] = torch.from_numpy(standardise(cube, mean, std, axis=0) if cube is not None
+                                                    else np.zeros(config.climate.shape, np.float32))
+        if "bio_graph" in self.modalities:
+            graph = raw["bio_graph"]
+            mean, std = self.norm.mean_std("bio_graph")
+            if graph is None:
+                graph = {"x": np.zeros(0, np.int64), "edge_index": np.zeros((2, 0), np.int64),
+                         "features": np.full(len(GRAPH_FEATURES), np.nan, np.float32)}
+            item["bio_graph"] = {"x": torch.from_numpy(graph["x"]), "edge_index": torch.from_numpy(graph["edge_index"]),
+                                 "features": torch.from_numpy(standardise(graph["features"], mean, std, axis=0))}
+        if "spectrum" in self.modalities:
+            bins = config.spectrum.bins
+            features, mask = raw["spectrum"] if raw["spectrum"] is not None else (
+                np.full((bins, len(SPECTRUM_FEATURES)), np.nan, np.float32), np.zeros(bins, bool))
+            mean, std = self.norm.mean_std("spectrum")
+            values = standardise(np.where(mask[:, None], features, np.nan), mean, std, axis=1)
+            item["spectrum"], item["spectrum_mask"] = torch.from_numpy(values), torch.from_numpy(mask.copy())
+        if "planet_params" in self.modalities:
+            n = len(config.planet_columns)
+            values, present = raw["planet_params"] if raw["planet_params"] is not None else (
+                np.full(n, np.nan), np.zeros(n, bool))
+            mean, std = self.norm.mean_std("planet_params")
+            item["planet_params"] = torch.from_numpy(standardise(values, mean, std, axis=0))
+            item["planet_params_mask"] = torch.from_numpy(present.copy())
+        item["present"] = torch.tensor([raw[m] is not None for m in self.modalities], dtype=torch.bool)
+        item["label"] = torch.tensor(float(bool(run["label"])), dtype=torch.float32)
+        item["run_metadata"] = {"run_id": str(run["run_id"]), "planet": _none(run.get("planet")),
+                                "scenario": _none(run.get("scenario"))}
+        return item
+
+
+def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack items into a batch; graphs into one batched graph (offset edge_index + batch vector)."""
+    batch: dict[str, Any] = {}
+    for key in ("climate_cube", "spectrum", "spectrum_mask", "planet_params", "planet_params_mask", "present", "label"):
+        if key in items[0]:
+            batch[key] = torch.stack([item[key] for item in items])
+    if "bio_graph" in items[0]:
+        xs, edges, owner, offset = [], [], [], 0
+        for g, item in enumerate(items):
+            graph = item["bio_graph"]
+            n = int(graph["x"].shape[0])
+            xs.append(graph["x"])
+            edges.append(graph["edge_index"] + offset)
+            owner.append(torch.full((n,), g, dtype=torch.long))
+            offset += n
+        batch["bio_graph"] = {"x": torch.cat(xs), "edge_index": torch.cat(edges, dim=1), "batch": torch.cat(owner),
+                              "features": torch.stack([item["bio_graph"]["features"] for item in items]),
+                              "num_graphs": len(items)}
+    batch["run_metadata"] = [item["run_metadata"] for item in items]
+    return batch
+
+
+def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """Tensors of a batch on ``device`` (non-blocking: pinned host memory copies asynchronously)."""
+    out: dict[str, Any] = {}
+    for key, value in batch.items():
+        if isinstance(value, torch.Tensor):
+            out[key] = value.to(device, non_blocking=True)
+        elif isinstance(value, dict):
+            out[key] = to_device(value, device)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,162 @@
+"""The multi-modal classifier: one encoder per modality, fused with missing-modality masking.
+
+* climate: a small 3-D CNN over (time, lat, lon) with variables x layers as
+  channels (two 3x3x3 convolutions, then mean and max over the cube);
+* bio_graph: message passing over ``edge_index`` in plain PyTorch: node
+  embeddings of the compound vocabulary, then ``graph_layers`` rounds of
+  h <- GELU(W_self h + W_in mean(in-neighbours) + W_out mean(out-neighbours)),
+  read out by mean and max per graph with ``batch``, joined with the graph features;
+* spectrum: a 1-D CNN over wavelength with the coverage mask as an input
+  channel, pooled by masked mean and max (masked bins never reach the pooling);
+* planet_params: an MLP over the standardised values and their present mask.
+
+Why plain PyTorch for the graph, not PyTorch Geometric: the needed operations are
+two scatter-means and a scatter-max (``index_add_``, ``scatter_reduce``), a few
+lines; PyG and its compiled extensions are pinned to exact torch/CUDA builds and
+not installed here, and the same code now runs on every device torch supports.
+
+Fusion: each encoder gives a ``hidden`` vector; where a run lacks the modality it
+is replaced by a learned per-modality "missing" vector, and the presence flags
+are appended, so the head knows what it did not see. Concatenation, then a
+two-layer MLP head to one logit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def _mlp(n_in: int, hidden: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+
+
+class ClimateEncoder(nn.Module):
+    def __init__(self, n_vars: int, n_lev: int, hidden: int):
+        super().__init__()
+        channels = max(8, hidden // 2)
+        self.conv = nn.Sequential(
+            nn.Conv3d(n_vars * n_lev, channels, 3, padding=1), nn.GELU(),
+            nn.Conv3d(channels, channels, 3, padding=1), nn.GELU())
+        self.out = nn.Linear(2 * channels, hidden)
+
+    def forward(self, cube: torch.Tensor) -> torch.Tensor:
+        b, v, t, la, lo, lev = cube.shape
+        x = cube.permute(0, 1, 5, 2, 3, 4).reshape(b, v * lev, t, la, lo)  # layers become channels
+        h = self.conv(x).flatten(2)
+        return self.out(torch.cat([h.mean(-1), h.amax(-1)], dim=1))
+
+
+def _scatter_mean(values: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
+    """Mean of ``values`` rows per ``index`` (0 where none), summed in float32 whatever the autocast
+    dtype: bf16 counts are exact only up to 256 and hub compounds have more neighbours."""
+    out = torch.zeros(size, values.shape[1], dtype=torch.float32, device=values.device)
+    out.index_add_(0, index, values.float())
+    count = torch.zeros(size, dtype=torch.float32, device=values.device)
+    count.index_add_(0, index, torch.ones_like(index, dtype=torch.float32))
+    return (out / count.clamp(min=1).unsqueeze(1)).to(values.dtype)
+
+
+class GraphEncoder(nn.Module):
+    def __init__(self, vocabulary: int, n_features: int, hidden: int, layers: int):
+        super().__init__()
+        self.embed = nn.Embedding(max(1, vocabulary), hidden)
+        self.layers = nn.ModuleList(nn.ModuleList([nn.Linear(hidden, hidden) for _ in range(3)])
+                                    for _ in range(layers))
+        self.out = _mlp(2 * hidden + n_features, hidden)
+
+    def forward(self, graph: dict[str, Any]) -> torch.Tensor:
+        x, edge_index, owner = graph["x"], graph["edge_index"], graph["batch"]
+        n_graphs = graph["features"].shape[0]
+        h = self.embed(x)
+        src, dst = edge_index[0], edge_index[1]
+        for w_self, w_in, w_out in self.layers:
+            from_in = _scatter_mean(h[src], dst, h.shape[0])  # what flows into a node
+            from_out = _scatter_mean(h[dst], src, h.shape[0])  # what a node flows to
+            h = nn.functional.gelu(w_self(h) + w_in(from_in) + w_out(from_out))
+        mean = _scatter_mean(h, owner, n_graphs)
+        # max over an empty graph would be -inf: start at 0 (h after GELU is >= -0.17 anyway)
+        peak = torch.zeros(n_graphs, h.shape[1], dtype=h.dtype, device=h.device)
+        peak = peak.scatter_reduce(0, owner.unsqueeze(1).expand_as(h), h, reduce="amax", include_self=True)
+        return self.out(torch.cat([mean, peak, graph["features"].to(h.dtype)], dim=1))
+
+
+class SpectrumEncoder(nn.Module):
+    def __init__(self, n_features: int, hidden: int):
+        super().__init__()
+        channels = max(8, hidden // 2)
+        self.conv = nn.Sequential(nn.Conv1d(n_features + 1, channels, 5, padding=2), nn.GELU(),
+                                  nn.Conv1d(channels, channels, 5, padding=2), nn.GELU())
+        self.out = nn.Linear(2 * channels, hidden)
+
+    def forward(self, spectrum: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask.to(spectrum.dtype).unsqueeze(1)  # [B, 1, W]
+        h = self.conv(torch.cat([spectrum.transpose(1, 2) * m, m], dim=1))
+        mean = (h * m).sum(-1) / m.sum(-1).clamp(min=1)
+        peak = h.masked_fill(m == 0, -1e4).amax(-1).clamp(min=-1e3) * (m.sum(-1) > 0)
+        return self.out(torch.cat([mean, peak], dim=1))
+
+
+class ParamsEncoder(nn.Module):
+    def __init__(self, n_params: int, hidden: int):
+        super().__init__()
+        self.mlp = _mlp(2 * n_params, hidden)
+
+    def forward(self, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.mlp(torch.cat([values, mask.to(values.dtype)], dim=1))
+
+
+class MultiModalNet(nn.Module):
+    """``forward(batch)`` -> logits [B]; built from :func:`model_spec` so a checkpoint can rebuild it."""
+
+    def __init__(self, spec: dict[str, Any]):
+        super().__init__()
+        self.spec = dict(spec)
+        hidden = spec["hidden"]
+        self.modalities = tuple(spec["modalities"])
+        encoders: dict[str, nn.Module] = {}
+        if "climate" in self.modalities:
+            encoders["climate"] = ClimateEncoder(spec["climate_vars"], spec["climate_lev"], hidden)
+        if "bio_graph" in self.modalities:
+            encoders["bio_graph"] = GraphEncoder(spec["vocabulary"], spec["graph_features"], hidden,
+                                                 spec["graph_layers"])
+        if "spectrum" in self.modalities:
+            encoders["spectrum"] = SpectrumEncoder(spec["spectrum_features"], hidden)
+        if "planet_params" in self.modalities:
+            encoders["planet_params"] = ParamsEncoder(spec["n_params"], hidden)
+        self.encoders = nn.ModuleDict(encoders)
+        self.missing = nn.Parameter(torch.zeros(len(self.modalities), hidden))
+        n = len(self.modalities)
+        self.head = nn.Sequential(nn.Linear(n * hidden + n, hidden), nn.GELU(), nn.Dropout(0.1),
+                                  nn.Linear(hidden, 1))
+
+    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+        present = batch["present"]
+        parts = []
+        for i, modality in enumerate(self.modalities):
+            enc = self.encoders[modality]
+            if modality == "climate":
+                z = enc(batch["climate_cube"])
+            elif modality == "bio_graph":
+                z = enc(batch["bio_graph"])
+            elif modality == "spectrum":
+                z = enc(batch["spectrum"], batch["spectrum_mask"])
+            else:
+                z = enc(batch["planet_params"], batch["planet_params_mask"])
+            here = present[:, i:i + 1]
+            parts.append(torch.where(here, z, self.missing[i].to(z.dtype).expand_as(z)))
+        fused = torch.cat([*parts, present.to(parts[0].dtype)], dim=1)
+        return self.head(fused).squeeze(1)
+
+
+def model_spec(config, n_vocabulary: int) -> dict[str, Any]:
+    """The shape facts a :class:`MultiModalNet` is built from (stored in the checkpoint)."""
+    from astrobuild.learn.graphs import GRAPH_FEATURES
+    from astrobuild.learn.spectra import SPECTRUM_FEATURES
+
+    return {"modalities": list(config.modalities), "hidden": config.hidden, "graph_layers": config.graph_layers,
+            "climate_vars": len(config.climate.variables), "climate_lev": config.climate.lev,
+            "vocabulary": int(n_vocabulary), "graph_features": len(GRAPH_FEATURES),
+            "spectrum_features": len(SPECTRUM_FEATURES), "n_params": len(config.planet_columns)}

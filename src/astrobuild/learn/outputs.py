@@ -1,0 +1,142 @@
+"""The files rule ``train`` writes, each atomically and byte-deterministically (same config, same bytes on CPU).
+
+``results/train/``:
+
+* ``model.pt``: ``{"format", "version", "state_dict", "model_spec", "config", "norm_stats"}``,
+  plain containers and tensors only, so it loads with ``torch.load(path, weights_only=True)``
+  (no arbitrary code runs on load); :func:`load_checkpoint` rebuilds the model from it;
+* ``metrics.json`` (DVC metrics), ``curves.csv`` (DVC plots: one row per epoch),
+  ``predictions.parquet`` (run_id, split, score, label), ``norm_stats.json``, ``report.json``;
+* ``curves.png`` (loss and AUROC per epoch), ``confusion.png`` (test split, threshold 0.5);
+* ``manifest.json``: size and SHA-256 of the files above and of every input file, so that a
+  pulled model gets build timestamps only when it was trained on exactly the data present
+  (:func:`astrobuild.versioning.manifest.restore_stage_times`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import torch
+
+from astrobuild.io import atomic_path, write_parquet, write_text
+from astrobuild.learn.model import MultiModalNet
+
+CHECKPOINT_FORMAT = "astrobuild-multimodal"
+CHECKPOINT_VERSION = 1
+CURVE_COLUMNS = ("epoch", "train_loss", "val_loss", "train_auroc", "val_auroc")
+
+
+@dataclass(frozen=True)
+class TrainOutputs:
+    model: str = "results/train/model.pt"
+    metrics: str = "results/train/metrics.json"
+    curves: str = "results/train/curves.csv"
+    predictions: str = "results/train/predictions.parquet"
+    norm_stats: str = "results/train/norm_stats.json"
+    report: str = "results/train/report.json"
+    curves_plot: str = "results/train/curves.png"
+    confusion_plot: str = "results/train/confusion.png"
+    # last: size and sha256 of the files above and of every input (astrobuild.versioning.manifest)
+    manifest: str = "results/train/manifest.json"
+
+
+def _plain(obj: Any) -> Any:
+    """Only dict/list/str/int/float/bool/None (what the weights-only unpickler accepts without allow-listing)."""
+    return json.loads(json.dumps(obj))
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: MultiModalNet, config: dict[str, Any],
+                    norm_stats: dict[str, Any]) -> None:
+    payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+               "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+               "model_spec": _plain(model.spec), "config": _plain(config), "norm_stats": _plain(norm_stats)}
+    # Saved through a buffer: torch names the archive's folder after the file it writes, which
+    # here would be atomic_path's random temporary name (different bytes on every run).
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> tuple[MultiModalNet, dict[str, Any]]:
+    """The model (eval mode) and the checkpoint's dict, loaded with ``weights_only=True``."""
+    payload = torch.load(path, map_location=map_location, weights_only=True)
+    if payload.get("format") != CHECKPOINT_FORMAT or payload.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path}: not an {CHECKPOINT_FORMAT} v{CHECKPOINT_VERSION} checkpoint")
+    model = MultiModalNet(payload["model_spec"])
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, payload
+
+
+def write_curves(curves: list[dict[str, Any]], path: str) -> None:
+    lines = [",".join(CURVE_COLUMNS)]
+    for row in curves:
+        lines.append(",".join("" if row[c] is None else repr(row[c]) for c in CURVE_COLUMNS))
+    write_text("\n".join(lines) + "\n", path)
+
+
+def write_predictions(rows: list[dict[str, Any]], path: str) -> None:
+    schema = pa.schema([("run_id", pa.string()), ("split", pa.string()), ("score", pa.float64()),
+                        ("label", pa.bool_())])
+    write_parquet(pa.Table.from_pylist(rows, schema=schema), path, dictionary=["split"])
+
+
+def _savefig(fig, path: str) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+
+
+def plot_curves(curves: list[dict[str, Any]], best_epoch: int, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in curves]
+
+    def series(key: str) -> list[float]:
+        return [np.nan if r[key] is None else r[key] for r in curves]
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    left.plot(epochs, series("train_loss"), label="train")
+    left.plot(epochs, series("val_loss"), label="validation")
+    left.set_xlabel("epoch")
+    left.set_ylabel("binary cross-entropy")
+    right.plot(epochs, series("train_auroc"), label="train")
+    right.plot(epochs, series("val_auroc"), label="validation")
+    right.set_xlabel("epoch")
+    right.set_ylabel("AUROC")
+    right.set_ylim(0, 1.02)
+    for ax in (left, right):
+        ax.axvline(best_epoch, color="grey", ls=":", lw=1, label=f"kept (epoch {best_epoch})")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def plot_confusion(matrix: np.ndarray, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    ax.imshow(matrix, cmap="Blues", vmin=0, vmax=max(1, int(matrix.max())))
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(int(count)), ha="center", va="center", fontsize=12,
+                color="white" if count > matrix.max() / 2 else "black")
+    ax.set_xticks([0, 1], ["predicted 0", "predicted 1"])
+    ax.set_yticks([0, 1], ["label 0", "label 1"])
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    _savefig(fig, path)
+    plt.close(fig)

@@ -1,0 +1,103 @@
+"""Tiny build products for the learning tests: registry, Zarr stores, graph store, spectra and planets.
+
+Written with the project's own writers (the sample's NetCDF cube writer, ``nc_to_zarr``,
+``write_graph_store``, ``write_parquet``), small enough for unit tests: ``n_planets``
+planets with ``runs_per_planet`` runs each, 4 time steps on an 8x16 grid.
+"""
+
+from __future__ import annotations
+
+import copy
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import yaml
+from snakemake.utils import validate
+
+from astrobuild.climate.convert import nc_to_zarr
+from astrobuild.io import write_parquet
+from astrobuild.kegg.graphs import write_graph_store
+from astrobuild.registry import REGISTRY_SCHEMA
+from astrobuild.sample.climate import write_cube
+from astrobuild.sample.universe import Run
+from tests.workflow import REPO
+
+SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
+PATHWAYS = {  # pathway -> (substrate, product, reversible) rows; C2/C3 are shared
+    "map00010": [("C1", "C2", True), ("C2", "C3", False)],
+    "map00020": [("C3", "C4", False), ("C4", "C5", True)],
+    "map00680": [("C3", "C9", False), ("C9", "C10", False)],  # "methanogenesis": the label's signal
+}
+
+
+def train_section(**overrides) -> dict:
+    """The ``train:`` config with the schema's defaults, ``overrides`` merged over it (nested dicts too)."""
+    config = {"train": copy.deepcopy(overrides)}
+    validate(config, SCHEMA)
+    return config["train"]
+
+
+def shipped_config() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def make_products(root: Path, n_planets: int = 6, runs_per_planet: int = 2, labels: bool = True,
+                  no_spectrum: tuple[int, ...] = (), no_planet: tuple[int, ...] = ()) -> pd.DataFrame:
+    """Write the products under ``root`` (paths as the workflow's); returns the registry frame.
+
+    Run ``i`` (in planet-major order) has methanogenesis (and the label) when ``i % 3 == 0``;
+    runs listed in ``no_spectrum``/``no_planet`` lack that modality.
+    """
+    rows, spectra, planets = [], [], []
+    wavelength = np.geomspace(0.6, 5.0, 60)
+    for p in range(n_planets):
+        name = f"P-{p:02d} b"
+        planets.append({"planet": name, "radius_earth": 1.0 + 0.2 * p, "mass_earth": 1.0 + p,
+                        "semi_major_axis_au": 0.5 + 0.1 * p, "orbital_period_days": 100.0 + 10 * p,
+                        "insolation_earth": 1.0 + 0.1 * p, "eq_temp_k": 250.0 + 5 * p if p != 1 else None,
+                        "star_teff_k": 5000.0 + 50 * p, "star_radius_sun": 0.9, "star_mass_sun": 0.9})
+        for r in range(runs_per_planet):
+            i = p * runs_per_planet + r
+            stem = f"p{p:02d}_run{r}"
+            methane = i % 3 == 0
+            pathways = ["map00010", "map00020"] + (["map00680"] if methane else [])
+            run = Run(run_name=stem, planet=name, scenario=f"s{r}", co2_ppmv=400.0, surface_temp=260.0 + 7 * i,
+                      pole_contrast=30.0, habitable_fraction=0.5, habitable=True,
+                      biosphere=tuple(pathways), methanogenic=methane, active=methane, abiotic_ch4=False,
+                      ch4_strength=0.04 if methane else 0.0, noise_ppm=5.0, band_snr=10.0 if methane else 0.0,
+                      ch4_band=methane, biosignature=methane, label=methane)
+            nc = root / "raw" / f"{stem}.nc"
+            nc.parent.mkdir(parents=True, exist_ok=True)
+            rng = np.random.Generator(np.random.PCG64([0, i, zlib.crc32(stem.encode())]))
+            write_cube(nc, run, rng, ntime=4, nlat=8, nlon=16, nlev=2)
+            store = f"data/processed/climate/{stem}.zarr"
+            nc_to_zarr(nc, root / store)
+            has_spectrum = i not in no_spectrum
+            if has_spectrum:
+                depth = 1000.0 + 5.0 * np.sin(3 * wavelength) + (40.0 if methane else 0.0) * (
+                    np.abs(wavelength - 3.3) < 0.2)
+                spectra += [{"spectrum": stem, "order": None, "wavelength_um": float(w),
+                             "wavelength_err_um": None, "depth_ppm": float(d), "depth_err_ppm": 5.0,
+                             "quality": None} for w, d in zip(wavelength, depth, strict=True)]
+            planet = None if i in no_planet else name
+            rows.append({"run_id": f"run-{i:016x}", "planet": planet, "scenario": f"s{r}",
+                         "label": methane if labels else None, "climate_file": f"{stem}.nc",
+                         "climate_store": store, "source_sha256": f"{i:064x}",
+                         "spectrum": stem if has_spectrum else None, "spectrum_match": "run" if has_spectrum else None,
+                         "pathways": " ".join(pathways), "n_pathways": len(pathways)})
+    write_parquet(pa.Table.from_pylist(rows, schema=REGISTRY_SCHEMA), root / "data/processed/planet_runs.parquet")
+    write_parquet(pa.Table.from_pylist(planets), root / "data/processed/exoplanets.parquet")
+    spectra_schema = pa.schema([("spectrum", pa.string()), ("order", pa.int64()), ("wavelength_um", pa.float64()),
+                                ("wavelength_err_um", pa.float64()), ("depth_ppm", pa.float64()),
+                                ("depth_err_ppm", pa.float64()), ("quality", pa.float64())])
+    write_parquet(pa.Table.from_pylist(spectra, schema=spectra_schema), root / "data/processed/spectra.parquet")
+    edges = pd.DataFrame([{"pathway": pw, "reaction": f"rn:R{k}{pw[-3:]}", "substrate": f"cpd:{s}",
+                           "product": f"cpd:{t}", "reversible": rev}
+                          for pw, reactions in PATHWAYS.items() for k, (s, t, rev) in enumerate(reactions)])
+    env = pd.DataFrame({"pathway": list(PATHWAYS), "pH": [7.0, 7.0, 6.5], "temp": [300.0, 300.0, 320.0],
+                        "O2": [0.2, 0.2, 0.0], "redox": [0.1, 0.1, -0.3]})
+    write_graph_store(edges, env, root / "data/processed/kegg_graphs")
+    return pd.DataFrame(rows)

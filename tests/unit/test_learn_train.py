@@ -1,0 +1,188 @@
+"""The learning stage's training side: metrics, baselines, a one-epoch smoke run, checkpoints, determinism."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import torch
+import yaml
+
+from astrobuild.learn.config import train_config
+from astrobuild.learn.dataset import Sources, collate
+from astrobuild.learn.metrics import auroc, binary_metrics, logistic_scores, majority_scores
+from astrobuild.learn.model import MultiModalNet, model_spec
+from astrobuild.learn.outputs import load_checkpoint
+from astrobuild.learn.pipeline import TrainError, train_model
+from astrobuild.learn.train import resolve_device
+from tests.learn_products import SCHEMA, make_products, shipped_config, train_section
+from tests.workflow import REPO
+
+FILES = ("model.pt", "metrics.json", "curves.csv", "predictions.parquet", "norm_stats.json", "report.json",
+         "curves.png", "confusion.png")
+
+
+@pytest.fixture(scope="module")
+def products(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("learn_train_products")
+    make_products(root, n_planets=6, runs_per_planet=2, no_spectrum=(1,))
+    return root
+
+
+def test_auroc_counts_ties_as_half_and_is_undefined_for_one_class():
+    assert auroc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx(0.75)
+    assert auroc(np.array([0, 1]), np.array([0.5, 0.5])) == pytest.approx(0.5)
+    assert auroc(np.array([1, 1]), np.array([0.2, 0.9])) is None
+    m = binary_metrics(np.array([1, 0, 1, 0]), np.array([0.9, 0.2, 0.4, 0.6]))
+    assert m["accuracy"] == 0.5 and m["f1"] == 0.5 and m["n"] == 4 and m["positives"] == 2
+    assert m["loss"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.4, 0.4])), abs=1e-6)
+
+
+def test_baselines_majority_rate_and_logistic_regression_on_parameters():
+    assert np.allclose(majority_scores(np.array([1, 0, 0, 0]), 3), 0.25)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = x[:, 0] + 0.1 * rng.normal(size=200) > 0
+    x[::7, 2] = np.nan  # unknown values are imputed and flagged, not fatal
+    scores = logistic_scores(x[:150], y[:150], x[150:])
+    assert auroc(y[150:], scores) > 0.95
+
+
+def test_one_epoch_training_writes_every_output(products, tmp_path):
+    root = tmp_path / "run"
+    shutil.copytree(products, root)
+    metrics = train_model(train_section(epochs=1, batch_size=4), root=root, threads=1)
+    for name in FILES:
+        assert (root / "results/train" / name).stat().st_size > 0, name
+    assert set(metrics) >= {"test", "val", "train", "baselines", "best_epoch"}
+    assert set(metrics["baselines"]) == {"majority", "logistic_planet_params"}
+    assert set(metrics["test"]) == {"auroc", "accuracy", "f1", "loss", "n", "positives"}
+    curves = (root / "results/train/curves.csv").read_text().splitlines()
+    assert curves[0] == "epoch,train_loss,val_loss,train_auroc,val_auroc" and len(curves) == 2
+    predictions = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
+    assert len(predictions) == 12 and set(predictions["split"]) == {"train", "val", "test"}
+    assert predictions["score"].between(0, 1).all()
+    report = json.loads((root / "results/train/report.json").read_text())
+    assert report["missing_modalities"]["runs_lacking"]["spectrum"] == 1
+    assert report["missing_modalities"]["runs_masked"] == 1 and report["device"] == "cpu"
+    norm = json.loads((root / "results/train/norm_stats.json").read_text())
+    train_ids = set(predictions.loc[predictions["split"] == "train", "run_id"])
+    assert set(norm["fitted_on"]["run_ids"]) == train_ids
+
+
+def test_checkpoint_loads_with_weights_only_and_reproduces_the_scores(products, tmp_path):
+    root = tmp_path / "run"
+    shutil.copytree(products, root)
+    section = train_section(epochs=2, batch_size=4)
+    train_model(section, root=root, threads=1)
+    payload = torch.load(root / "results/train/model.pt", weights_only=True)
+    assert payload["config"]["modalities"] == list(train_config(section).modalities)
+    assert payload["norm_stats"] == json.loads((root / "results/train/norm_stats.json").read_text())
+    model, _ = load_checkpoint(root / "results/train/model.pt")
+    # score the test runs again with the restored model and the checkpoint's normalisation
+    from astrobuild.learn.dataset import PlanetRunDataset
+    from astrobuild.learn.norm import NormStats
+    from astrobuild.learn.pipeline import read_inputs
+
+    predictions = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
+    test = predictions[predictions["split"] == "test"]
+    runs = pd.read_parquet(root / "data/processed/planet_runs.parquet").set_index("run_id").loc[test["run_id"]]
+    runs = runs.reset_index()
+    config = train_config(section)
+    sources = Sources(config, root=root)
+    dataset = PlanetRunDataset(runs, sources, NormStats.from_json(payload["norm_stats"]), read_inputs(runs, sources))
+    with torch.no_grad():
+        scores = torch.sigmoid(model(collate([dataset[i] for i in range(len(dataset))]))).numpy()
+    assert np.allclose(scores, test["score"].to_numpy(), atol=1e-6)
+
+
+def test_two_cpu_runs_give_the_same_metrics_and_bytes(products, tmp_path):
+    outputs = []
+    for name in ("a", "b"):
+        root = tmp_path / name
+        shutil.copytree(products, root)
+        train_model(train_section(epochs=3, batch_size=4, seed=3), root=root, threads=1)
+        outputs.append({f: (root / "results/train" / f).read_bytes() for f in FILES})
+    assert outputs[0] == outputs[1]
+
+
+def test_without_labels_training_refuses_saying_so(tmp_path):
+    make_products(tmp_path, n_planets=3, runs_per_planet=1, labels=False)
+    with pytest.raises(TrainError, match=r"none of the 3 run\(s\) .* has a label.*runs.csv.*`label` column"):
+        train_model(train_section(epochs=1), root=tmp_path)
+    assert not (tmp_path / "results/train/model.pt").exists()
+
+
+def test_model_runs_with_any_subset_of_modalities_and_masks_missing_ones(products):
+    from astrobuild.learn.dataset import PlanetRunDataset
+    from astrobuild.learn.norm import fit_norm
+    from astrobuild.learn.pipeline import read_inputs
+
+    runs = pd.read_parquet(products / "data/processed/planet_runs.parquet").iloc[:4]
+    for modalities in (["climate"], ["bio_graph"], ["spectrum"], ["planet_params"], ["spectrum", "bio_graph"]):
+        config = train_config(train_section(modalities=modalities))
+        sources = Sources(config, root=products)
+        cache = read_inputs(runs, sources)
+        norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
+        torch.manual_seed(0)
+        vocabulary = sources.graphs.vocabulary_size if sources.graphs else 0
+        model = MultiModalNet(model_spec(config, vocabulary)).eval()
+        batch = collate([PlanetRunDataset(runs, sources, norm, cache)[i] for i in range(4)])
+        logits = model(batch)
+        assert logits.shape == (4,) and torch.isfinite(logits).all()
+        if modalities == ["spectrum"]:
+            # run 1 has no spectrum: whatever its (zero) features, it gets the learned "missing" vector
+            batch["spectrum"][1] = 100.0
+            assert torch.allclose(model(batch)[1], logits[1])
+
+
+def test_device_choice():
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        assert resolve_device("auto").type == "cpu"
+        with pytest.raises(RuntimeError, match="no CUDA"):
+            resolve_device("cuda")
+
+
+def test_dvc_stages_split_params_and_outs_between_build_and_train():
+    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    sections = set(schema["properties"])
+    (build_params,) = dvc["build"]["params"]
+    (train_params,) = dvc["train"]["params"]
+    assert set(build_params["config/config.yaml"]) == sections - {"train"}, "every section but train is a build param"
+    assert train_params == {"config/config.yaml": ["train"]}
+    # DVC fails on a param missing from the file: every section is written in config.yaml
+    assert sections <= set(shipped_config())
+    build_outs = [str(o) for o in dvc["build"]["outs"]]
+    assert "results" not in build_outs and not any(o.startswith("results/train") for o in build_outs)
+    train_outs = [next(iter(o)) if isinstance(o, dict) else o
+                  for kind in ("outs", "metrics", "plots") for o in dvc["train"].get(kind, [])]
+    assert all(o.startswith("results/train/") for o in train_outs)
+    assert "--allowed-rules train" in dvc["train"]["cmd"] and dvc["build"]["cmd"].endswith(" build")
+
+
+def test_forward_and_backward_under_bf16_autocast(products):
+    # CUDA runs the model under bf16 autocast; the CPU's autocast exercises the same dtype mixing
+    # (scatter sums, masks, fusion) where CI has no GPU.
+    from astrobuild.learn.dataset import PlanetRunDataset
+    from astrobuild.learn.norm import fit_norm
+    from astrobuild.learn.pipeline import read_inputs
+
+    runs = pd.read_parquet(products / "data/processed/planet_runs.parquet").iloc[:4]
+    config = train_config(train_section())
+    sources = Sources(config, root=products)
+    cache = read_inputs(runs, sources)
+    norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
+    model = MultiModalNet(model_spec(config, sources.graphs.vocabulary_size))
+    batch = collate([PlanetRunDataset(runs, sources, norm, cache)[i] for i in range(4)])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(batch)
+    assert logits.dtype == torch.bfloat16 and torch.isfinite(logits.float()).all()
+    torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), batch["label"]).backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad and p is not model.missing)
