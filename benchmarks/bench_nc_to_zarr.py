@@ -29,6 +29,7 @@ Targets: ours >= 0.5 of the ceiling; random read >= 3x faster; ratio >= zlib's.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import statistics
 import subprocess
@@ -46,8 +47,10 @@ import xarray as xr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import row  # noqa: E402
 
-from astrobuild.climate.convert import ZarrOptions, nc_to_zarr, open_store  # noqa: E402
+from astrobuild.climate.convert import nc_to_zarr  # noqa: E402
 from astrobuild.climate.reader import StepReader  # noqa: E402
+from astrobuild.climate.store import ZarrOptions, open_store  # noqa: E402
+from astrobuild.configschema import defaults  # noqa: E402
 from astrobuild.sample.climate import write_big_cube  # noqa: E402
 
 MIB = 1024 * 1024
@@ -124,7 +127,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="conversion runs (best of)")
     parser.add_argument("--tmp", default=None, help="scratch folder (default: the system's temp dir)")
     args = parser.parse_args()
-    opts = ZarrOptions(threads=args.threads)
+    opts = ZarrOptions.from_config(defaults("climate"), threads=args.threads)  # the rule's options
     tmp = Path(tempfile.mkdtemp(prefix="bench_nc_to_zarr.", dir=args.tmp))
     try:
         src = tmp / "big.nc"
@@ -150,7 +153,7 @@ def main() -> None:
             report = nc_to_zarr(src, store, opts)
             t_ours = min(t_ours, report["seconds"])
             shutil.rmtree(store)
-            nover = nc_to_zarr(src, store, ZarrOptions(threads=args.threads, check_values=False))
+            nover = nc_to_zarr(src, store, dataclasses.replace(opts, check_values=False))
             t_write = min(t_write, nover["seconds"])
         t_zlib = zlib_copy(src, tmp / "big_zlib4.nc")
         zlib_size = size_of(tmp / "big_zlib4.nc")

@@ -10,8 +10,9 @@ from typing import Any
 import pyarrow as pa
 
 from astrobuild.climate.check import StoreContractError, check_store, failing
-from astrobuild.climate.convert import ZarrOptions, nc_to_zarr
+from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.climate.runs import climate_runs_frame
+from astrobuild.climate.store import ZarrOptions
 from astrobuild.io import write_json, write_parquet
 from astrobuild.quarantine import Quarantine
 
