@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from astrobuild.climate.pipeline import ClimateBatchError, convert_batch, converter_version
 from astrobuild.climate.stems import conversion_batches, stems_of
@@ -126,3 +127,26 @@ def test_batch_tries_every_cube_and_names_each_failure(cubes, tmp_path):
     assert "truncated" in (tmp_path / "out" / "cut.log").read_text()
     assert "truncated" not in (tmp_path / "out" / f"{cubes[1].stem}.log").read_text()
 
+
+# --- the size `make run` builds, and the tests' size ---------------------------------------------
+
+
+def test_make_run_builds_300_runs_and_the_tests_scale_1(tmp_path):
+    from snakemake.utils import validate
+
+    from tests.workflow import TEST_CONFIG, apply_test_config, copy_workflow, with_test_config
+
+    schema = str(REPO / "schemas" / "config.schema.yaml")
+    raw = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    validate(config, schema)  # fills the schema's defaults
+    assert len(build_universe(config["sample"]["scale"], config["sample"]["seed"]).runs) >= 300
+    assert len({run.planet for run in build_universe(config["sample"]["scale"], 0).runs}) >= 100
+    test = yaml.safe_load((REPO / TEST_CONFIG).read_text(encoding="utf-8"))
+    assert test == {"sample": {"scale": 1}}
+    assert with_test_config(("-n", "--configfile", "my.yaml", "target")) == \
+        ["-n", "target", "--configfile", TEST_CONFIG, "my.yaml"]
+    copy = copy_workflow(tmp_path / "repo")
+    apply_test_config(copy)
+    merged = yaml.safe_load((copy / "config" / "config.yaml").read_text(encoding="utf-8"))
+    assert merged["sample"] == {**raw["sample"], "scale": 1} and merged["climate"] == raw["climate"]
