@@ -104,8 +104,8 @@ def repro_and_commit(repo: Path, message: str) -> float:
 
 
 RAW = "data/raw/local/genomes_1000g"
-# The planet-run sources stay at scale 1 in the larger build: each climate cube is one
-# Snakemake job (4 x 3 x scale cubes), which would make the build, not DVC, the thing measured.
+# The planet-run sources stay at scale 1 in the larger build: converting 4 x 3 x scale climate
+# cubes would make the build, not DVC, the thing measured.
 PLANET_RUN_SOURCES = ("climate", "exoplanets", "spectra")
 
 

@@ -1,79 +1,83 @@
-# Climate: GCM NetCDF cubes -> verified Zarr v3 stores (one per cube), their contracts, the table of cubes.
-import re
+# Climate: GCM NetCDF cubes -> verified, validated Zarr v3 stores (one per cube), the table of cubes.
+#
+# Conversion runs in batches: each job converts and validates `climate.batch_size` cubes, since
+# starting the interpreter of a job (xarray, zarr, netCDF4) costs more than converting a small
+# cube. Each cube keeps its own store, reports and log. A batch's outputs are flagged `update`:
+# Snakemake reruns the batch when any of its cubes changes but does not delete the other stores
+# first, and the job keeps every store whose conversion report records the same cube bytes,
+# options and converter (astrobuild.climate.pipeline.convert_batch). A cube above
+# `climate.dask_threshold_mb` gets a job of its own, without `update` (no backup copy of a big
+# store; its job reruns exactly when its cube changes).
+import os
 import sys
 
 # The DAG needs the stems; they come from this checkout's package (as the scripts do, via _SRC).
 if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
-from astrobuild.climate.stems import STORE_PATTERN, cubes_for
+from astrobuild.climate.stems import STORE_PATTERN, conversion_batches, local_cubes, stems_of
+from astrobuild.sample import planned_files
 from astrobuild.sources import refuse_braced_files
 
-CLIMATE = config.get("climate", {})
+CLIMATE = config["climate"]
 CLIMATE_SAMPLE = source_mode("climate") == "sample"
+CLIMATE_BIG = []  # stems of cubes converted alone (above the Dask threshold)
 if CLIMATE_SAMPLE:
-    # Stems come from the universe, so the DAG is known before the sample is generated.
+    # The cubes the generator will write, so the DAG is known before the sample is generated.
     CLIMATE_ROOT = SAMPLE_DIR.format(source="climate")
-    CLIMATE_CUBES = cubes_for("sample", CLIMATE_ROOT, config["sample"]["scale"], config["sample"]["seed"])
+    CLIMATE_CUBES = stems_of(
+        planned_files("climate", CLIMATE_ROOT, config["sample"]["scale"], config["sample"]["seed"])
+    )
 else:
-    # The stems are wildcards, so the cubes are found while the DAG is built; but a
-    # folder without them fails only the jobs that need them (found_or_raise).
+    # The cubes are found while the DAG is built; but a folder without them fails only
+    # the jobs that need them (found_or_raise).
     CLIMATE_ROOT = config["sources"]["climate"]["path"]
     CLIMATE_PROBLEM = None
     try:
-        CLIMATE_CUBES = cubes_for("local", CLIMATE_ROOT, config["sample"]["scale"], config["sample"]["seed"])
+        CLIMATE_CUBES = local_cubes(CLIMATE_ROOT)
         refuse_braced_files("climate", CLIMATE_ROOT, CLIMATE_CUBES.values())
     except ValueError as _no_cubes:
         CLIMATE_CUBES, CLIMATE_PROBLEM = {}, str(_no_cubes)
+    CLIMATE_BIG = [
+        stem
+        for stem, path in CLIMATE_CUBES.items()
+        if os.path.getsize(path) > CLIMATE["dask_threshold_mb"] * 1024 * 1024
+    ]
 CLIMATE_STORES = {stem: STORE_PATTERN.format(stem=stem) for stem in CLIMATE_CUBES}
 
 
-rule nc_to_zarr:
-    input:
-        # Sample mode: the generated directory is the input (the file appears when it is generated).
-        lambda wc: CLIMATE_ROOT if CLIMATE_SAMPLE else CLIMATE_CUBES[wc.stem],
-    output:
-        store=directory("data/processed/climate/{stem}.zarr"),
-        report="results/reports/nc_to_zarr/{stem}.json",
-        # Seconds and MB/s are not deterministic: kept beside the benchmark file, not among the products.
-        timing="results/benchmarks/nc_to_zarr/{stem}.timing.json",
-    params:
-        source=source_root("climate"),
-        cube=lambda wc: CLIMATE_CUBES[wc.stem],
-        options=CLIMATE,
-    threads: CLIMATE.get("threads", 2)
-    resources:
-        mem_mb=CLIMATE.get("mem_mb", 4000),
-    log:
-        "logs/nc_to_zarr/{stem}.log",
-    benchmark:
-        "results/benchmarks/nc_to_zarr/{stem}.tsv"
-    wildcard_constraints:
-        stem="|".join(re.escape(s) for s in CLIMATE_CUBES) or "NO_CUBES",
-    conda:
-        "../envs/astrobuild.yaml"
-    script:
-        "../scripts/nc_to_zarr.py"
+for _index, _stems in enumerate(conversion_batches(CLIMATE_CUBES, CLIMATE["batch_size"], CLIMATE_BIG), 1):
+    _alone = _stems[0] in CLIMATE_BIG
+    _kept = (lambda path: path) if _alone else update  # batches keep their stores for convert_batch
 
-
-rule validate_climate_store:
-    input:
-        store=rules.nc_to_zarr.output.store,
-        source=lambda wc: CLIMATE_ROOT if CLIMATE_SAMPLE else CLIMATE_CUBES[wc.stem],
-    output:
-        "results/validation/climate_{stem}.json",
-    params:
-        source=source_root("climate"),
-        cube=lambda wc: CLIMATE_CUBES[wc.stem],
-    log:
-        "logs/validate_climate_store/{stem}.log",
-    benchmark:
-        "results/benchmarks/validate_climate_store/{stem}.tsv"
-    wildcard_constraints:
-        stem="|".join(re.escape(s) for s in CLIMATE_CUBES) or "NO_CUBES",
-    conda:
-        "../envs/astrobuild.yaml"
-    script:
-        "../scripts/validate_climate_store.py"
+    rule:
+        name:
+            f"nc_to_zarr_{_index}"
+        input:
+            # Sample mode: the generated directory (the files appear when it is generated).
+            [CLIMATE_ROOT] if CLIMATE_SAMPLE else [CLIMATE_CUBES[s] for s in _stems],
+        output:
+            stores=[_kept(directory(CLIMATE_STORES[s])) for s in _stems],
+            reports=[_kept(f"results/reports/nc_to_zarr/{s}.json") for s in _stems],
+            validations=[_kept(f"results/validation/climate_{s}.json") for s in _stems],
+            # Seconds and MB/s are not deterministic: kept beside the benchmark files, not among the products.
+            timings=[_kept(f"results/benchmarks/nc_to_zarr/{s}.timing.json") for s in _stems],
+        params:
+            source=source_root("climate"),
+            cubes=[CLIMATE_CUBES[s] for s in _stems],
+            options=CLIMATE,
+            keep_unchanged=not _alone,
+        threads: CLIMATE["threads"] if _alone else 1
+        resources:
+            mem_mb=CLIMATE["mem_mb"],
+        log:
+            batch=f"logs/nc_to_zarr/batch_{_index}.log",
+            cubes=[f"logs/nc_to_zarr/{s}.log" for s in _stems],
+        benchmark:
+            f"results/benchmarks/nc_to_zarr/batch_{_index}.tsv"
+        conda:
+            "../envs/astrobuild.yaml"
+        script:
+            "../scripts/nc_to_zarr.py"
 
 
 rule index_climate_runs:

@@ -19,7 +19,7 @@ rule plot_climate_map:
     input:
         # Functions: with no cube at all (a local folder may hold none) the rule is defined but never asked for.
         store=lambda wc: CLIMATE_STORES[MAPPED_STEM],
-        conversion=lambda wc: expand(rules.nc_to_zarr.output.report, stem=MAPPED_STEM)[0],
+        conversion=lambda wc: f"results/reports/nc_to_zarr/{MAPPED_STEM}.json",
         store_ok=lambda wc: validation_report(f"climate_{MAPPED_STEM}"),
     output:
         plot=report("results/climate/climate_map.png", caption="../report/climate_map.rst", category="Climate"),

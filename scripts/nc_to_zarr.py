@@ -1,9 +1,12 @@
-"""Rule nc_to_zarr: one NetCDF cube -> a verified Zarr v3 store (+ conversion report)."""
+"""Rules nc_to_zarr_<n>: a batch of NetCDF cubes -> one verified, validated Zarr v3 store each (+ reports)."""
 
-from astrobuild.climate.pipeline import convert
+from astrobuild.climate.pipeline import convert_batch
 from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
-with rule_logging(snakemake.log[0]):
-    convert(snakemake.params.cube, snakemake.output.store, snakemake.output.report, snakemake.output.timing,
-            dict(snakemake.params.options), snakemake.threads, source=SourceRoot(**snakemake.params.source))
+with rule_logging(snakemake.log.batch):
+    convert_batch(cubes=list(snakemake.params.cubes), stores=list(snakemake.output.stores),
+                  reports=list(snakemake.output.reports), validations=list(snakemake.output.validations),
+                  timings=list(snakemake.output.timings), logs=list(snakemake.log.cubes),
+                  options=dict(snakemake.params.options), threads=snakemake.threads,
+                  keep_unchanged=snakemake.params.keep_unchanged, source=SourceRoot(**snakemake.params.source))

@@ -23,6 +23,7 @@ from astrobuild.kegg.graphs import write_graph_store
 from astrobuild.registry import REGISTRY_SCHEMA
 from astrobuild.sample.climate import write_cube
 from astrobuild.sample.universe import Run
+from tests.climate_options import zarr_options
 from tests.workflow import REPO
 
 SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
@@ -74,7 +75,7 @@ def make_products(root: Path, n_planets: int = 6, runs_per_planet: int = 2, labe
             rng = np.random.Generator(np.random.PCG64([0, i, zlib.crc32(stem.encode())]))
             write_cube(nc, run, rng, ntime=4, nlat=8, nlon=16, nlev=2)
             store = f"data/processed/climate/{stem}.zarr"
-            nc_to_zarr(nc, root / store)
+            nc_to_zarr(nc, root / store, zarr_options())
             has_spectrum = i not in no_spectrum
             if has_spectrum:
                 depth = 1000.0 + 5.0 * np.sin(3 * wavelength) + (40.0 if methane else 0.0) * (

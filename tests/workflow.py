@@ -7,9 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "schemas", "envs", "src", "report")
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+# Merged over config/config.yaml by every test build: the tests' small sample (scale 1), whatever
+# size `make run` builds.
+TEST_CONFIG = "config/test.yaml"
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -25,12 +30,37 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+def with_test_config(args: tuple[str, ...]) -> list[str]:
+    """``args`` with config/test.yaml first among the config files (a second ``--configfile`` option
+    would replace the first: the files go in one list, the test's own after it)."""
+    rest, files = list(args), [TEST_CONFIG]
+    while "--configfile" in rest:
+        at = rest.index("--configfile")
+        files.append(rest[at + 1])
+        del rest[at:at + 2]
+    return [*rest, "--configfile", *files]
+
+
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-    proc = subprocess.run([SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True,
-                          timeout=timeout)
+    """Snakemake on 2 cores in ``workdir``, with the test configuration (config/test.yaml)."""
+    proc = subprocess.run([SNAKEMAKE, "--cores", "2", *with_test_config(args)], cwd=workdir, capture_output=True,
+                          text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def apply_test_config(checkout: Path) -> None:
+    """Write config/test.yaml into ``checkout``'s config/config.yaml (for tools that read only that
+    file, as ``dvc repro`` does): a copy of the checkout builds the tests' sample."""
+    config_path, overrides = checkout / "config" / "config.yaml", checkout / TEST_CONFIG
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+
+    def merge(base: dict, over: dict) -> dict:
+        return {**base, **{k: merge(base.get(k, {}), v) if isinstance(v, dict) else v for k, v in over.items()}}
+
+    merged = merge(config, yaml.safe_load(overrides.read_text(encoding="utf-8")))
+    config_path.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
 
 
 def clone_build(build: Path, dest: Path) -> Path:

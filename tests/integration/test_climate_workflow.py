@@ -8,8 +8,8 @@ import subprocess
 import pyarrow.parquet as pq
 import pytest
 
-from astrobuild.climate.convert import open_store
 from astrobuild.climate.shards import verify_store_checksums
+from astrobuild.climate.store import open_store
 from astrobuild.contracts.validate import validate_table
 from astrobuild.sample.universe import build_universe
 from tests.workflow import copy_workflow, snakemake

@@ -20,6 +20,7 @@ import pytest
 
 from astrobuild.io import sha256_file
 from astrobuild.versioning.manifest import ignore_patterns, list_files, stage_outs
+from tests.workflow import apply_test_config
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +107,7 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     a, b, remote = tmp_path / "a", tmp_path / "b", tmp_path / "remote"
     a.mkdir()
     copy_checkout(a)
+    apply_test_config(a)  # dvc repro reads config/config.yaml alone: the snapshot builds the tests' sample
     git(a, "init", "-q")
     git(a, "add", "-A")
     git(a, "commit", "-q", "-m", "snapshot of the checkout under test")

@@ -14,25 +14,21 @@ import xarray as xr
 import zarr
 
 from astrobuild.climate.check import StoreContractError, check_store
-from astrobuild.climate.convert import (
-    VerificationError,
-    ZarrOptions,
-    chunk_plan,
-    nc_to_zarr,
-    open_store,
-    verify_store,
-)
+from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.climate.pipeline import validate_store
 from astrobuild.climate.reader import StepReader
 from astrobuild.climate.runs import climate_runs_frame
 from astrobuild.climate.shards import ShardIO, verify_store_checksums
 from astrobuild.climate.source import read_header
 from astrobuild.climate.stems import find_cubes, safe_stem
+from astrobuild.climate.store import chunk_plan, open_store
+from astrobuild.climate.verify import VerificationError, verify_store
 from astrobuild.contracts import CONTRACTS
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import generate
 from astrobuild.sample.climate import write_big_cube
 from astrobuild.sample.universe import build_universe
+from tests.climate_options import zarr_options
 
 MIB = 1024 * 1024
 
@@ -106,7 +102,7 @@ def test_big_cube_reaches_its_size(tmp_path):
 def test_every_sample_cube_round_trips_exactly(sample, tmp_path):
     for cube in sorted(sample.glob("*.nc")):
         store = tmp_path / f"{cube.stem}.zarr"
-        report = nc_to_zarr(cube, store)
+        report = nc_to_zarr(cube, store, zarr_options())
         assert report["verified_variables"] == ["OLR", "PS", "Q", "T", "TS", "lat", "lev", "lon", "time"]
         assert report["packing"] == {"OLR": "decoded", "PS": "decoded"}  # float32 factors: decoded on purpose
         with open_store(store) as ds:
@@ -125,7 +121,7 @@ def test_every_sample_cube_round_trips_exactly(sample, tmp_path):
 
 def test_store_layout_is_sharded_by_time(sample, tmp_path):
     cube = sorted(sample.glob("*.nc"))[0]
-    nc_to_zarr(cube, tmp_path / "s.zarr", ZarrOptions(shard_mb=0.02))  # tiny shards: several per variable
+    nc_to_zarr(cube, tmp_path / "s.zarr", zarr_options(shard_mb=0.02))  # tiny shards: several per variable
     arr = zarr.open_array(tmp_path / "s.zarr" / "T")
     assert arr.chunks == (1, 4, 16, 32) and arr.shards[0] > 1 and arr.shards[1:] == (4, 16, 32)
     codec = arr.metadata.codecs[0].codecs[1]
@@ -134,7 +130,7 @@ def test_store_layout_is_sharded_by_time(sample, tmp_path):
 
 
 def test_chunk_plan_one_step_per_chunk_and_few_shards():
-    opts = ZarrOptions()
+    opts = zarr_options()
     chunks, shards = chunk_plan(("time", "lev", "lat", "lon"), (1000, 30, 96, 144), 4, "time", opts)
     step = 30 * 96 * 144 * 4
     assert chunks == (1, 30, 96, 144)
@@ -147,15 +143,15 @@ def test_chunk_plan_one_step_per_chunk_and_few_shards():
 
 def test_store_bytes_are_deterministic(sample, tmp_path):
     cube = sorted(sample.glob("*.nc"))[1]
-    nc_to_zarr(cube, tmp_path / "a.zarr")
-    nc_to_zarr(cube, tmp_path / "b.zarr")
+    nc_to_zarr(cube, tmp_path / "a.zarr", zarr_options())
+    nc_to_zarr(cube, tmp_path / "b.zarr", zarr_options())
     assert _digests(tmp_path / "a.zarr") == _digests(tmp_path / "b.zarr")
 
 
 def test_dask_path_gives_the_same_store(sample, tmp_path):
     cube = sorted(sample.glob("*.nc"))[2]
-    eager = nc_to_zarr(cube, tmp_path / "eager.zarr", ZarrOptions(shard_mb=0.05))
-    lazy = nc_to_zarr(cube, tmp_path / "lazy.zarr", ZarrOptions(shard_mb=0.05, dask_threshold_mb=0))
+    eager = nc_to_zarr(cube, tmp_path / "eager.zarr", zarr_options(shard_mb=0.05))
+    lazy = nc_to_zarr(cube, tmp_path / "lazy.zarr", zarr_options(shard_mb=0.05, dask_threshold_mb=0))
     assert not eager["dask"] and lazy["dask"]
     assert _digests(tmp_path / "eager.zarr") == _digests(tmp_path / "lazy.zarr")
 
@@ -163,7 +159,7 @@ def test_dask_path_gives_the_same_store(sample, tmp_path):
 def test_verification_catches_a_tampered_store(sample, tmp_path):
     cube = sorted(sample.glob("*.nc"))[0]
     store = tmp_path / "t.zarr"
-    nc_to_zarr(cube, store)
+    nc_to_zarr(cube, store, zarr_options())
     arr = zarr.open_array(store / "T", mode="r+")
     arr[3, 1, 2, 3] = arr[3, 1, 2, 3] + 1.0
     with pytest.raises(VerificationError, match=r"variable 'T': decoded values differ .*first at index \(3, 1, 2, 3\)"):
@@ -218,7 +214,7 @@ def test_messy_file_is_converted_and_warned_about(tmp_path, caplog):
     assert info.time_dim == "time" and info.unlimited == []
     assert sorted(info.promoted) == ["xc", "yc"] and info.unmasked == ["count"]
     assert sum("look swapped" in w for w in info.warnings) == 2
-    report = nc_to_zarr(src, tmp_path / "messy.zarr")
+    report = nc_to_zarr(src, tmp_path / "messy.zarr", zarr_options())
     assert "look swapped" in caplog.text and "cannot apply to an integer variable" in caplog.text
     assert report["packing"] == {"olr": "kept"}  # float64 factors decode identically from JSON attributes
     with open_store(tmp_path / "messy.zarr") as ds:
@@ -241,7 +237,7 @@ def test_file_without_attributes_or_coordinates(tmp_path, caplog):
         nc.createDimension("b", 4)
         nc.createVariable("v", "f8", ("a", "b"))[:] = np.eye(4)
         nc.createVariable("w", "i2", ("b",))[:] = np.arange(4)
-    report = nc_to_zarr(src, tmp_path / "bare.zarr")
+    report = nc_to_zarr(src, tmp_path / "bare.zarr", zarr_options())
     assert report["time_dim"] is None and "no attributes at all" in caplog.text
     with open_store(tmp_path / "bare.zarr") as ds:
         assert np.array_equal(ds["v"].values, np.eye(4)) and ds["w"].dtype == np.int16
@@ -255,7 +251,7 @@ def test_file_without_attributes_or_coordinates(tmp_path, caplog):
 def test_store_contract_report_and_failure(sample, tmp_path):
     cube = sorted(sample.glob("*.nc"))[0]
     store = tmp_path / "c.zarr"
-    nc_to_zarr(cube, store)
+    nc_to_zarr(cube, store, zarr_options())
     out = tmp_path / "climate_c.json"
     report = validate_store(str(store), str(cube), str(out))
     saved = json.loads(out.read_text())
@@ -274,8 +270,8 @@ def test_store_contract_report_and_failure(sample, tmp_path):
 
 def test_step_reader_matches_xarray(sample, tmp_path):
     cube = sorted(sample.glob("*.nc"))[0]
-    nc_to_zarr(cube, tmp_path / "r.zarr", ZarrOptions(shard_mb=0.05))
-    nc_to_zarr(cube, tmp_path / "r2.zarr", ZarrOptions(time_steps_per_chunk=2))  # not the fast layout
+    nc_to_zarr(cube, tmp_path / "r.zarr", zarr_options(shard_mb=0.05))
+    nc_to_zarr(cube, tmp_path / "r2.zarr", zarr_options(time_steps_per_chunk=2))  # not the fast layout
     for store in ("r.zarr", "r2.zarr"):
         reader = StepReader(tmp_path / store)
         with open_store(tmp_path / store) as ds:
@@ -293,7 +289,7 @@ def test_step_reader_matches_xarray(sample, tmp_path):
 
 def test_real_exocam_forcing_file(realdata, tmp_path):
     src = realdata / "climate" / "pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.nc"
-    report = nc_to_zarr(src, tmp_path / "pop.zarr")
+    report = nc_to_zarr(src, tmp_path / "pop.zarr", zarr_options())
     assert report["format"] == "NETCDF3_CLASSIC" and report["promoted_coordinates"] == ["xc", "yc"]
     assert report["time_dim"] == "time" and report["compression_ratio"] > 2
     with open_store(tmp_path / "pop.zarr") as ds, xr.open_dataset(src, decode_times=False) as raw:
@@ -306,7 +302,7 @@ def test_real_exocam_forcing_file(realdata, tmp_path):
 
 def test_real_tiny_file(realdata, tmp_path):
     src = realdata / "climate" / "tiny.nc"
-    report = nc_to_zarr(src, tmp_path / "tiny.zarr")
+    report = nc_to_zarr(src, tmp_path / "tiny.zarr", zarr_options())
     assert report["time_dim"] is None and report["warnings"]
     with open_store(tmp_path / "tiny.zarr") as ds:
         assert ds["tiny"].dtype == np.int32 and list(ds["tiny"].values) == list(_netcdf_decoded(src, "tiny"))
@@ -379,7 +375,7 @@ def test_streamed_write_verifies_each_block(sample, tmp_path, monkeypatch):
         return encoded
 
     monkeypatch.setattr(convert, "encode_zarr_variable", faulty)
-    opts = ZarrOptions(dask_threshold_mb=0, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)  # shards of 4 time steps
+    opts = zarr_options(dask_threshold_mb=0, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)  # shards of 4 time steps
     with pytest.raises(VerificationError, match=r"variable 'T': decoded values differ \(time\[0:4\]: 1 value"):
         nc_to_zarr(cube, tmp_path / "bad.zarr", opts)
     assert not (tmp_path / "bad.zarr").exists() and not list(tmp_path.glob(".*"))  # nothing half-written left
@@ -399,7 +395,7 @@ def test_other_valid_netcdf_shapes_do_not_crash(tmp_path):
         nc.createVariable("c", "f8", ())[...] = 3.5
         nc.createVariable("empty", "f4", ("time", "n"))
         nc.createGroup("sub").createVariable("b", "f4", ())
-    report = nc_to_zarr(path, tmp_path / "odd.zarr")
+    report = nc_to_zarr(path, tmp_path / "odd.zarr", zarr_options())
     assert any("groups ['sub'] are not converted" in w for w in report["warnings"])
     with open_store(tmp_path / "odd.zarr") as ds:
         assert list(ds["names"].values) == [b"ab", b"cde", b"f"] and list(ds["labels"].values) == ["x", "yy", "zzz"]
@@ -425,7 +421,7 @@ def test_flipped_byte_in_a_shard_file_is_caught(sample, tmp_path, monkeypatch, t
 
     monkeypatch.setattr(ShardIO, "read_back", corrupt_then_read)
     store = tmp_path / "flip.zarr"
-    opts = ZarrOptions(dask_threshold_mb=threshold, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)
+    opts = zarr_options(dask_threshold_mb=threshold, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)
     with pytest.raises(VerificationError, match=r"(?s)flip\.zarr.*variable 'T': (decoded values differ|shard)"):
         nc_to_zarr(cube, store, opts)
     assert flipped and not store.exists() and not list(tmp_path.glob(".*"))

@@ -15,13 +15,16 @@ import zarr
 
 from astrobuild.climate import filesize
 from astrobuild.climate.check import check_store
-from astrobuild.climate.convert import ZarrOptions, nc_to_zarr, open_store, verify_store
+from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.climate.filesize import TruncatedFileError, check_file_size
 from astrobuild.climate.reader import StepReader
 from astrobuild.climate.shards import ChunkChecksumError, verify_store_checksums
 from astrobuild.climate.source import read_header
+from astrobuild.climate.store import open_store
+from astrobuild.climate.verify import verify_store
 from astrobuild.sample import generate
 from astrobuild.sample.universe import build_universe
+from tests.climate_options import zarr_options
 
 MIB = 1024 * 1024
 
@@ -57,7 +60,7 @@ def test_real_netcdf3_cut_in_half_is_refused_naming_sizes(realdata, tmp_path):
     cut = _cut(src, tmp_path / "cut.nc", size // 2)
     with pytest.raises(TruncatedFileError, match=rf"{cut}: truncated NetCDF3 file: its header implies at least "
                                                  rf"{size} bytes, the file has {size // 2}"):
-        nc_to_zarr(cut, tmp_path / "cut.zarr")
+        nc_to_zarr(cut, tmp_path / "cut.zarr", zarr_options())
     assert not (tmp_path / "cut.zarr").exists() and not list(tmp_path.glob(".*.tmp"))
     with pytest.raises(TruncatedFileError, match="1 missing"):  # one byte short is short
         read_header(_cut(src, tmp_path / "cut1.nc", size - 1))
@@ -73,7 +76,7 @@ def test_generated_netcdf3_with_records_cut_is_refused(sample, tmp_path, fmt):
     check_file_size(cube)
     for keep in (size - 2000, size - 1):
         with pytest.raises(TruncatedFileError, match=rf"the file has {keep} "):
-            nc_to_zarr(_cut(cube, tmp_path / f"{keep}.nc", keep), tmp_path / f"{keep}.zarr")
+            nc_to_zarr(_cut(cube, tmp_path / f"{keep}.nc", keep), tmp_path / f"{keep}.zarr", zarr_options())
 
 
 def _records_file(path: Path, fmt: str, nrec: int = 4) -> Path:
@@ -117,11 +120,11 @@ def test_truncated_netcdf4_file_is_refused(sample, tmp_path, monkeypatch):
     cut = _cut(cube, tmp_path / "cut4.nc", size // 2)
     with pytest.raises(TruncatedFileError, match=rf"{cut}: truncated NetCDF4/HDF5 file: .* at least {size} bytes, "
                                                  rf"the file has {size // 2}"):
-        nc_to_zarr(cut, tmp_path / "cut4.zarr")
+        nc_to_zarr(cut, tmp_path / "cut4.zarr", zarr_options())
     # Without our superblock check, the HDF5 library refuses the file too, naming it.
     monkeypatch.setattr(filesize, "hdf5_expected_size", lambda path: None)
     with pytest.raises(OSError, match=str(cut)):
-        nc_to_zarr(cut, tmp_path / "cut4.zarr")
+        nc_to_zarr(cut, tmp_path / "cut4.zarr", zarr_options())
 
 
 # --- chunk checksums --------------------------------------------------------------------------
@@ -141,7 +144,7 @@ def _flip_in_chunk(store: Path, name: str, shard_key: str, slot: int, slots: int
 def built(sample, tmp_path) -> tuple[Path, Path]:
     cube = _cube_of_format(sample, "NETCDF4")
     store = tmp_path / "store.zarr"
-    nc_to_zarr(cube, store, ZarrOptions(shard_mb=4 * 4 * 16 * 32 * 4 / MIB))  # T: 3 shards of 4 steps
+    nc_to_zarr(cube, store, zarr_options(shard_mb=4 * 4 * 16 * 32 * 4 / MIB))  # T: 3 shards of 4 steps
     return cube, store
 
 
@@ -205,9 +208,9 @@ def test_damaged_shard_index_and_unsharded_chunk_are_reported(built):
 
 def test_streamed_write_has_the_same_checksummed_bytes(sample, tmp_path):
     cube = _cube_of_format(sample, "NETCDF3_CLASSIC")
-    opts = ZarrOptions(shard_mb=0.05)
+    opts = zarr_options(shard_mb=0.05)
     nc_to_zarr(cube, tmp_path / "eager.zarr", opts)
-    nc_to_zarr(cube, tmp_path / "lazy.zarr", ZarrOptions(shard_mb=0.05, dask_threshold_mb=0))
+    nc_to_zarr(cube, tmp_path / "lazy.zarr", zarr_options(shard_mb=0.05, dask_threshold_mb=0))
     for name in ("T", "Q"):
         files = sorted(p.relative_to(tmp_path / "eager.zarr") for p in (tmp_path / "eager.zarr" / name).rglob("*"))
         for rel in files:
@@ -253,7 +256,7 @@ def test_packed_int16_with_nan_fill_value_converts_packing_kept(tmp_path, caplog
     src = _reanalysis_like(tmp_path / "sst.mon.ltm.nc")
     with netCDF4.Dataset(src) as nc:
         assert np.isnan(nc["sst"].getncattr("_FillValue")) and nc.file_format == "NETCDF3_CLASSIC"
-    report = nc_to_zarr(src, tmp_path / "sst.zarr")
+    report = nc_to_zarr(src, tmp_path / "sst.zarr", zarr_options())
     assert "sst" in report["verified_variables"] and report["packing"] == {"sst": "kept"}
     nan_fill = [w for w in report["warnings"] if "'sst'" in w and "_FillValue is NaN" in w]
     assert nan_fill and "cannot apply to an integer variable" in nan_fill[0]

@@ -25,6 +25,7 @@ from astrobuild.learn.splits import SplitError, assign_splits
 from astrobuild.quarantine import Quarantine
 from astrobuild.spectra.pipeline import spectra_frame
 from astrobuild.spectra.reader import read_spectrum
+from tests.climate_options import zarr_options
 from tests.learn_products import make_products, train_section
 
 
@@ -101,7 +102,7 @@ def test_sample_cube_becomes_the_model_shape_with_levels_pooled(products):
 
 def test_real_exocam_cube_month_axis_no_levels_and_xc_yc_coordinates(realdata, tmp_path):
     store = tmp_path / "aqua.zarr"
-    nc_to_zarr(realdata / "climate" / "pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.nc", store)
+    nc_to_zarr(realdata / "climate" / "pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.nc", store, zarr_options())
     config = ClimateConfig(variables=(ClimateVariable("surface_temperature", ("TS", "T")),), lat=6, lon=8, lev=2,
                            time_steps=4)
     cube = CubeReader(config, tmp_path).read("aqua.zarr")

@@ -17,6 +17,7 @@ from astrobuild.plots.climate_map import choose_variable, plot_climate_map
 from astrobuild.plots.pathway_graph import choose_pathway, layered_layout, plot_pathway_graph
 from astrobuild.plots.planet_runs import plot_planet_runs, runs_grid
 from astrobuild.plots.png import pyplot, save_png
+from tests.climate_options import zarr_options
 
 
 def _png(path: Path) -> np.ndarray:
@@ -79,7 +80,7 @@ def store(tmp_path_factory) -> tuple[Path, Path, xr.Dataset]:
     root = tmp_path_factory.mktemp("climate_map")
     ds = _dataset()
     ds.to_netcdf(root / "cube.nc", engine="netcdf4", unlimited_dims=["time"])
-    report = nc_to_zarr(root / "cube.nc", root / "cube.zarr")
+    report = nc_to_zarr(root / "cube.nc", root / "cube.zarr", zarr_options())
     (root / "cube.json").write_text(json.dumps(report, default=str))
     return root / "cube.zarr", root / "cube.json", ds
 

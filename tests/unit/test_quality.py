@@ -247,9 +247,9 @@ def test_quality_report_files_are_deterministic_and_complete(tmp_path, monkeypat
 
 def test_map_variable_choice(tmp_path):
     from astrobuild.quality.html import map_variable
-    from astrobuild.quality.stores import open_store
+    from astrobuild.quality.stores import read_store
 
-    ds = open_store(_store(tmp_path))
+    ds = read_store(_store(tmp_path))
     assert map_variable(ds) == "TS"  # T has a lev dimension: not a surface field
     renamed = ds.rename({"TS": "tsurf", "lat": "latitude", "lon": "longitude"})
     assert map_variable(renamed) == "tsurf"

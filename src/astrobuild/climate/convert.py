@@ -1,14 +1,8 @@
-"""NetCDF -> Zarr (the original nc_to_zarr.py): chunked, compressed, verified, atomic.
+"""NetCDF -> Zarr v3, one cube to one store: chunked, compressed, verified, atomic.
 
-Store format: Zarr v3. Sharding exists only in v3, and it is what keeps a
-large store at tens of files per GB while its chunks stay small enough for one
-time step to be read alone (v2 would need one file per chunk).
-
-Layout (:func:`chunk_plan`): an inner chunk is ``time_steps_per_chunk`` time
-steps (default 1) of the whole lev/lat/lon, because the loader reads one time
-step of one run at a time; a shard (one file) holds as many whole chunks as
-fit in ``shard_mb``. Variables without a time dimension are cut along their
-first dimension into chunks of about ``chunk_mb``.
+Store options, chunk and shard plan: :mod:`astrobuild.climate.store`. Shard files and their
+checksums: :mod:`astrobuild.climate.shards`. Comparison with the source:
+:mod:`astrobuild.climate.verify`.
 
 Codec: Blosc(zstd, level 3, bit shuffle) by default: zlib-4's ratio or better
 on GCM float fields at several times its speed, both ways. ``codec: zstd`` uses the
@@ -24,41 +18,30 @@ attribute and the store's global ``astrobuild_packing`` (JSON text).
 
 Integrity: every chunk ends with its crc32c (Zarr v3's ``crc32c`` codec, last
 in the chain, declared in the metadata), so every reader (zarr-python, the
-step reader, the read-back below) fails on a corrupted chunk, naming it;
+step reader, the read-back) fails on a corrupted chunk, naming it;
 :func:`astrobuild.climate.shards.verify_store_checksums` checks a whole store.
 The source's size is checked against its header first
 (:mod:`astrobuild.climate.filesize`): a cut file is refused, not read as zeros.
 
 Files above ``dask_threshold_mb`` go through Dask, one task per shard block
 (read from the source, encode, write, read back, compare), so memory stays at
-a few shards whatever the file size; smaller ones are loaded whole. Both give
-the same bytes.
-
-Verification: every value read from the source (once) is compared, exactly,
-NaN positions included, with the store read back from disk: each shard file
-of our layout is decoded directly with numcodecs into a reused buffer
-(:class:`~astrobuild.climate.shards.ShardIO`; every chunk's crc32c checked), block by block as it is
-written when streamed, and compared in one vectorised pass (bit patterns when
-the store keeps the source's values as they are); then every variable and global
-attribute, the coordinates, and the encoding of kept packing. Any difference
-raises :class:`VerificationError` naming the store and the variable, and the
-store is not moved into place. :func:`verify_store` re-reads both files from
-disk (used by the tests and for stores written elsewhere).
+a few shards whatever the file size; smaller ones are loaded whole and their
+shards compared after writing. Both give the same bytes. Any difference raises
+:class:`~astrobuild.climate.verify.VerificationError` naming the store and the
+variable, and the store is not moved into place.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -67,77 +50,24 @@ import numpy as np
 import xarray as xr
 import zarr
 from xarray.backends.zarr import encode_zarr_variable
-from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
+from zarr.codecs import Crc32cCodec, ZstdCodec
 
 from astrobuild.climate.reader import StepReader
 from astrobuild.climate.shards import ShardIO
 from astrobuild.climate.source import FILL_ATTRS, PACK_ATTRS, SourceInfo, open_source, plain
-from astrobuild.climate.store import META_PREFIX, NAN_FILL_ATTR, NAN_FILL_DTYPE_ATTR, open_store
+from astrobuild.climate.store import (
+    MB,
+    META_PREFIX,
+    NAN_FILL_ATTR,
+    NAN_FILL_DTYPE_ATTR,
+    ZarrOptions,
+    chunk_plan,
+    open_store,
+)
+from astrobuild.climate.verify import VerificationError, block_difference, compare, verify_shards
 from astrobuild.progress import progress
 
-__all__ = ["META_PREFIX", "VerificationError", "ZarrOptions", "chunk_plan", "nc_to_zarr", "open_store",
-           "prepare", "verify_store"]
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
-
-
-class VerificationError(ValueError):
-    """The written store does not reproduce its source; the message names the store and variable."""
-
-
-@dataclass(frozen=True)
-class ZarrOptions:
-    codec: str = "blosc-zstd"  # blosc-zstd | zstd
-    level: int = 3
-    # Bit shuffle: on noisy GCM-like float32 fields it beats zlib-4+byte shuffle's ratio (byte shuffle
-    # does not: 1.57 vs 1.69 on the benchmark's T), at the same speed.
-    shuffle: str = "bitshuffle"  # shuffle | bitshuffle | noshuffle (blosc only)
-    time_steps_per_chunk: int = 1
-    shard_mb: float = 128.0
-    chunk_mb: float = 4.0  # chunk size of variables without a time dimension
-    dask_threshold_mb: float = 512.0
-    threads: int = 2
-    check_values: bool = True  # read every shard back and compare with the source (the rule always does)
-
-    @classmethod
-    def from_config(cls, cfg: dict[str, Any] | None, threads: int | None = None) -> ZarrOptions:
-        cfg = dict(cfg or {})
-        known = {k: cfg[k] for k in cls.__dataclass_fields__ if k in cfg}
-        if threads is not None:
-            known["threads"] = threads
-        return cls(**known)
-
-    def compressor(self) -> BloscCodec | ZstdCodec:
-        if self.codec == "blosc-zstd":
-            return BloscCodec(cname="zstd", clevel=self.level, shuffle=self.shuffle)
-        if self.codec == "zstd":
-            return ZstdCodec(level=self.level)
-        raise ValueError(f"climate.codec: unknown codec {self.codec!r} (blosc-zstd | zstd)")
-
-
-def chunk_plan(dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int, time_dim: str | None,
-               opts: ZarrOptions) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
-    """(inner chunk shape, shard shape or None) of one variable; (None, None) for scalars."""
-    if not shape:
-        return None, None
-    is_time = time_dim in dims
-    lead = dims.index(time_dim) if is_time else 0
-    row_bytes = itemsize * math.prod(s for i, s in enumerate(shape) if i != lead)
-    n = shape[lead]
-    if is_time:
-        rows_chunk = max(1, opts.time_steps_per_chunk)
-    else:
-        rows_chunk = max(1, int(opts.chunk_mb * MB // max(1, row_bytes)))
-    rows_chunk = min(rows_chunk, max(1, n))
-    per_shard = max(1, int(opts.shard_mb * MB // max(1, row_bytes * rows_chunk)))
-    rows_shard = min(per_shard * rows_chunk, math.ceil(max(1, n) / rows_chunk) * rows_chunk)
-
-    def shaped(rows: int) -> tuple[int, ...]:
-        return tuple(rows if i == lead else max(1, s) for i, s in enumerate(shape))
-
-    if rows_shard <= rows_chunk:
-        return shaped(rows_chunk), None  # one chunk per shard: plain chunks, no shard index
-    return shaped(rows_chunk), shaped(rows_shard)
 
 
 def _packing(info: SourceInfo, name: str) -> str | None:
@@ -262,14 +192,14 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
                 back = fast.read_back(region)
             except Exception as exc:  # noqa: BLE001  (an unreadable shard is the finding, reported as such)
                 return name, f"variable {name!r}: shard for {dim}[{region.start}:{region.stop}] unreadable: {exc}"
-            where = _block_difference(block.values, back, block.dims.index(dim), region.start)
+            where = block_difference(block.values, back, block.dims.index(dim), region.start)
         else:
             key = tuple(region if d == dim else slice(None) for d in block.dims)
             arrays[name][key] = encoded.values
             if not opts.check_values:
                 return name, None
             back = reader.read_block(name, region.start, region.stop, dim)
-            where = _block_difference(block.values, back, block.dims.index(dim), region.start)
+            where = block_difference(block.values, back, block.dims.index(dim), region.start)
         return name, None if where is None else f"variable {name!r}: decoded values differ ({dim}{where})"
 
     bar = progress(range(len(tasks)), desc=f"nc_to_zarr {label}", total=len(tasks), unit="shard")
@@ -296,38 +226,8 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
     return found
 
 
-def _verify_shards(out: xr.Dataset, tmp: Path, opts: ZarrOptions) -> dict[str, list[str]]:
-    """Values of an in-memory write compared, shard by shard, with the shard files decoded directly
-    (:class:`~astrobuild.climate.shards.ShardIO`); returns the differences per variable checked (others: left to :func:`_compare`)."""
-    ios = {str(n): ShardIO.for_array(tmp, str(n)) for n, v in out.variables.items()
-           if v.ndim and v.dtype.kind not in "OSU" and (tmp / str(n) / "zarr.json").exists()}
-    ios = {n: io for n, io in ios.items() if io is not None}
-    tasks = [(n, slice(start, min(start + io.per_shard, io.layout.shape[0])))
-             for n, io in sorted(ios.items()) for start in range(0, io.layout.shape[0], io.per_shard)]
-
-    def check(task: tuple[str, slice]) -> tuple[str, str | None]:
-        name, region = task
-        var = out[name].variable
-        dim = var.dims[0]
-        try:
-            back = ios[name].read_back(region)
-        except Exception as exc:  # noqa: BLE001  (an unreadable shard is the finding, reported as such)
-            return name, f"variable {name!r}: shard for {dim}[{region.start}:{region.stop}] unreadable: {exc}"
-        where = _block_difference(np.asarray(var[{dim: region}].values), back, 0, region.start)
-        return name, None if where is None else f"variable {name!r}: decoded values differ ({dim}{where})"
-
-    found: dict[str, list[str]] = {n: [] for n in ios}
-    with ThreadPoolExecutor(max(1, opts.threads)) as pool:
-        for name, problem in pool.map(check, tasks):
-            if problem:
-                found[name].append(problem)
-    return found
-
-
-def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts: ZarrOptions | None = None,
-               ) -> dict[str, Any]:
+def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts: ZarrOptions) -> dict[str, Any]:
     """Convert one NetCDF file to a Zarr v3 store, atomically; returns the conversion report."""
-    opts = opts or ZarrOptions()
     src, store = Path(src), Path(store)
     start = time.perf_counter()
     ds, info = open_source(src)
@@ -350,13 +250,13 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
             else:
                 out.load().to_zarr(tmp, mode="w", zarr_format=3, encoding=encoding, consolidated=True,
                                    write_empty_chunks=True)
-                checked = _verify_shards(out, tmp, opts) if opts.check_values else {}
+                checked = verify_shards(out, tmp, opts.threads) if opts.check_values else {}
         written = time.perf_counter()
         if opts.check_values:
             # What was read from the source once (in memory, or block by block while streaming) is
             # compared with the store re-opened from disk: no second read of the source.
             with open_store(tmp, consolidated=False) as dst:
-                problems = _compare(out, dst, info, opts, skip_values=set(checked))
+                problems = compare(out, dst, info, opts.threads, skip_values=set(checked))
             problems = [p for found in checked.values() for p in found] + problems
             if problems:
                 raise VerificationError(f"store {store} does not reproduce {src}:\n  " + "\n  ".join(problems))
@@ -389,144 +289,3 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
     log.info("%s -> %s: %.1f MB in, %.1f MB out (ratio %s), %d files, %.2f s", src.name, store, size / MB,
              bytes_out / MB, report["compression_ratio"], len(files), seconds)
     return report
-
-
-def verify_store(src: str | os.PathLike[str], store: str | os.PathLike[str], info: SourceInfo | None = None,
-                 opts: ZarrOptions | None = None, name: str | os.PathLike[str] | None = None) -> list[str]:
-    """Re-open source and store and compare everything; raise :class:`VerificationError` on any difference.
-
-    Compared: the variable set, dims and shapes, decoded values exactly (NaN in
-    the same places), every variable and global attribute, the calendar and
-    units (attributes), and for kept packing the stored dtype, scale_factor,
-    add_offset and fill value. Values are compared shard by shard, so memory
-    stays bounded for files larger than memory. Returns the variables checked.
-    """
-    opts = opts or ZarrOptions()
-    label = os.fspath(name or store)
-    src_ds, info = open_source(src, info)
-    dst = open_store(store, consolidated=False)
-    # Undecoded views too: where the store kept the source's encoding, equal raw values under equal
-    # attributes decode equally, and comparing them skips decoding both sides (the bulk of the time).
-    src_raw = xr.open_dataset(os.fspath(src), engine="netcdf4", decode_cf=False, cache=False)
-    dst_raw = xr.open_zarr(os.fspath(store), decode_cf=False, zarr_format=3, consolidated=False, chunks=None)
-    try:
-        problems = _compare(src_ds, dst, info, opts, raw=(src_raw, dst_raw))
-    finally:
-        for ds in (src_ds, dst, src_raw, dst_raw):
-            ds.close()
-    if problems:
-        raise VerificationError(f"store {label} does not reproduce {os.fspath(src)}:\n  " + "\n  ".join(problems))
-    return sorted(str(v) for v in src_ds.variables)
-
-
-def _compare(src: xr.Dataset, dst: xr.Dataset, info: SourceInfo, opts: ZarrOptions,
-             raw: tuple[xr.Dataset, xr.Dataset] | None = None, skip_values: set[str] | None = None) -> list[str]:
-    problems = []
-    missing = sorted(set(map(str, src.variables)) ^ set(map(str, dst.variables)))
-    if missing:
-        problems.append(f"variables differ: {missing}")
-    if sorted(map(str, src.coords)) != sorted(map(str, dst.coords)):
-        problems.append(f"coordinates differ: {sorted(map(str, src.coords))} vs {sorted(map(str, dst.coords))}")
-    src_globals = {k: plain(v) for k, v in src.attrs.items() if not k.startswith(META_PREFIX)}
-    dst_globals = {k: plain(v) for k, v in dst.attrs.items() if not k.startswith(META_PREFIX)}
-    if src_globals != dst_globals:
-        problems.append(f"global attributes differ: {_diff(src_globals, dst_globals)}")
-    names = sorted(set(map(str, src.variables)) & set(map(str, dst.variables)))
-    # Variables in parallel: zarr decoding and numpy comparisons release the GIL.
-    with ThreadPoolExecutor(max(1, opts.threads)) as pool:
-        for found in pool.map(lambda n: _compare_variable(n, src, dst, info, opts, raw, n in (skip_values or ())),
-                              names):
-            problems.extend(found)
-    return problems
-
-
-def _compare_variable(name: str, src: xr.Dataset, dst: xr.Dataset, info: SourceInfo, opts: ZarrOptions,
-                      raw: tuple[xr.Dataset, xr.Dataset] | None = None, skip_values: bool = False) -> list[str]:
-    problems: list[str] = []
-    a, b = src[name].variable, dst[name].variable
-    if a.dims != b.dims or a.shape != b.shape:
-        return [f"variable {name!r}: dims/shape {a.dims}{a.shape} vs {b.dims}{b.shape}"]
-    mode = b.attrs.get(f"{META_PREFIX}packing")
-    src_attrs, dst_attrs = _source_attrs(a.attrs), _source_attrs(b.attrs)
-    if src_attrs != dst_attrs:
-        problems.append(f"variable {name!r}: attributes differ: {_diff(src_attrs, dst_attrs)}")
-    if mode == "kept":
-        for key in ("dtype", *PACK_ATTRS, "_FillValue"):
-            va, vb = a.encoding.get(key), b.encoding.get(key)
-            if plain(va) != plain(vb):
-                problems.append(f"variable {name!r}: packing {key} {va!r} in the source, {vb!r} in the store")
-    if a.dtype != b.dtype:
-        return [*problems, f"variable {name!r}: decoded dtype {a.dtype} vs {b.dtype}"]
-    if skip_values:
-        return problems
-    raw_pair = None
-    if raw is not None and mode != "decoded" and name in raw[0].variables and name in raw[1].variables:
-        ra, rb = raw[0][name].variable, raw[1][name].variable
-        if ra.dtype == rb.dtype and ra.shape == a.shape and rb.shape == b.shape:
-            raw_pair = (ra, rb)
-    where = _first_difference(a, b, info.time_dim, opts, raw_pair)
-    if where is not None:
-        problems.append(f"variable {name!r}: decoded values differ ({where})")
-    return problems
-
-
-def _source_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
-    """A variable's attributes as in the source: ours left out, a NaN fill kept aside put back."""
-    out = {k: plain(v) for k, v in attrs.items() if not k.startswith(META_PREFIX)}
-    if NAN_FILL_ATTR in attrs:  # the prepared dataset holds it aside; open_store has put it back
-        out["_FillValue"] = plain(attrs[NAN_FILL_ATTR])
-    return out
-
-
-def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:
-    keys = sorted(set(a) | set(b))
-    return "; ".join(f"{k}: {a.get(k, '<absent>')!r} != {b.get(k, '<absent>')!r}" for k in keys
-                     if a.get(k, "<absent>") != b.get(k, "<absent>"))
-
-
-def _first_difference(a: xr.Variable, b: xr.Variable, time_dim: str | None, opts: ZarrOptions,
-                      raw: tuple[xr.Variable, xr.Variable] | None = None) -> str | None:
-    """Where decoded ``a`` and ``b`` first differ, block by block; a block whose raw values
-    (``raw``, same encoding on both sides) are bit-identical is equal without decoding."""
-    if a.ndim == 0:
-        return None if _equal(a.values, b.values) else "scalar"
-    lead = a.dims.index(time_dim) if time_dim in a.dims else 0
-    row_bytes = max(1, a.dtype.itemsize * math.prod(s for i, s in enumerate(a.shape) if i != lead))
-    step = max(1, int(opts.shard_mb * MB // row_bytes))
-    n = a.shape[lead]
-    for start in range(0, max(n, 1), step):
-        sel = {a.dims[lead]: slice(start, start + step)}
-        if raw is not None and _equal(raw[0][sel].values, raw[1][sel].values):
-            continue
-        where = _block_difference(a[sel].values, b[sel].values, lead, start)
-        if where is not None:
-            return f"{a.dims[lead]}{where}"
-    return None
-
-
-def _block_difference(x: np.ndarray, y: np.ndarray, lead: int, start: int) -> str | None:
-    """None when equal (NaN equal to NaN), else how many values differ and the first index."""
-    if _equal(x, y):
-        return None
-    if x.shape != y.shape or x.dtype != y.dtype:
-        return f"[{start}:]: shape/dtype {x.shape} {x.dtype} vs {y.shape} {y.dtype}"
-    if x.dtype.kind == "f":
-        bad = np.argwhere(~((x == y) | (np.isnan(x) & np.isnan(y))))
-    else:
-        bad = np.argwhere(x != y)
-    first = tuple(int(i) for i in bad[0]) if len(bad) else ()
-    first = tuple(v + start if i == lead else v for i, v in enumerate(first))
-    return f"[{start}:{start + x.shape[lead]}]: {len(bad)} value(s), first at index {first}"
-
-
-def _equal(x: np.ndarray, y: np.ndarray) -> bool:
-    if x.shape != y.shape or x.dtype != y.dtype:
-        return False
-    if x.dtype.kind in "biuf" and x.dtype.itemsize in (1, 2, 4, 8):
-        # Same bits is same value (NaN included) and needs no NaN masks: one pass instead of four.
-        view = np.dtype(f"u{x.dtype.itemsize}")
-        if np.array_equal(np.ascontiguousarray(x).view(view), np.ascontiguousarray(y).view(view)):
-            return True
-    if x.dtype.kind in "fc":
-        return bool(np.array_equal(x, y, equal_nan=True))
-    return bool(np.array_equal(x, y))

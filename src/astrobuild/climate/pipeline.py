@@ -1,31 +1,74 @@
-"""The climate chain's steps, one function per rule (files in, files out)."""
+"""The climate chain's steps, one function per rule (files in, files out).
+
+Conversion runs in batches (:func:`convert_batch`): one Snakemake job converts and validates
+several cubes, because starting an interpreter that imports xarray and zarr costs more than
+converting a small cube. Each cube still has its own store, conversion report, validation report
+and log, and a batch rerun (Snakemake reruns the whole job when any of its cubes changes) keeps
+every store whose cube, options and converter are those it was built from.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import os
+import traceback
+from collections.abc import Iterator
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from astrobuild.climate.check import StoreContractError, check_store, failing
-from astrobuild.climate.convert import ZarrOptions, nc_to_zarr
+from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.climate.runs import SCHEMA as RUNS_SCHEMA
 from astrobuild.climate.runs import climate_runs_frame
-from astrobuild.io import write_json, write_parquet
+from astrobuild.climate.shards import verify_store_checksums
+from astrobuild.climate.store import ZarrOptions
+from astrobuild.io import sha256_file, write_json, write_parquet
 from astrobuild.paths import SourceRoot, source_label
 from astrobuild.quarantine import Quarantine
+from astrobuild.rulelog import FORMAT
 
 log = logging.getLogger(__name__)
 
-
 TIMING_KEYS = ("seconds", "write_seconds", "mb_per_s")
+# Libraries whose version can change a store's bytes (codecs, encoders, the NetCDF readers).
+_LIBRARIES = ("numpy", "xarray", "zarr", "numcodecs", "google-crc32c", "netCDF4", "dask")
 
 
-def convert(src: str, store: str, report_path: str, timing_path: str, options: dict[str, Any] | None,
-            threads: int, source: SourceRoot | None = None) -> dict[str, Any]:
-    """Rule nc_to_zarr: one cube -> its verified store, plus the conversion report.
+class ClimateBatchError(ValueError):
+    """Cubes of a batch that could not be converted or broke their contract; names each one."""
+
+
+def converter_version() -> str:
+    """What decides a store's bytes besides its cube and the options: the climate package's code
+    and the versions of the libraries it writes with (16 hex digits of their sha256)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for lib in _LIBRARIES:
+        try:
+            digest.update(f"{lib}={version(lib)}\0".encode())
+        except PackageNotFoundError:
+            digest.update(f"{lib}=absent\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def provenance(cube: str | os.PathLike[str], opts: ZarrOptions, converter: str) -> dict[str, Any]:
+    """What a store is built from: its cube's bytes, the options (threads change no byte; the
+    conversion report holds them as ``options``) and the converter (``built_from`` in the report)."""
+    return {"source_sha256": sha256_file(cube), "options": {k: v for k, v in asdict(opts).items() if k != "threads"},
+            "converter": converter}
+
+
+def convert(src: str, store: str, report_path: str, timing_path: str, opts: ZarrOptions,
+            built_from: dict[str, Any], source: SourceRoot | None = None) -> dict[str, Any]:
+    """One cube -> its verified store, plus the conversion report (with ``built_from``).
 
     The report (bytes in and out, files in the store, compression ratio, packing, warnings) is
     deterministic, like every output; the timings go to ``timing_path`` beside the rule's
@@ -35,16 +78,17 @@ def convert(src: str, store: str, report_path: str, timing_path: str, options: d
     src_path = Path(src)
     if src_path.is_dir():
         raise ValueError(f"nc_to_zarr: {src} is a directory, expected a NetCDF file")
-    report = nc_to_zarr(src_path, store, ZarrOptions.from_config(options, threads=threads))
+    report = nc_to_zarr(src_path, store, opts)
     report["source"] = source_label(source, src_path)
-    write_json({k: v for k, v in report.items() if k not in TIMING_KEYS}, report_path)
+    built_from = {k: v for k, v in built_from.items() if k != "options"}  # the report has them already
+    write_json({**{k: v for k, v in report.items() if k not in TIMING_KEYS}, "built_from": built_from}, report_path)
     write_json({"store": report["store"], "bytes_in": report["bytes_in"], "dask": report["dask"],
                 **{k: report[k] for k in TIMING_KEYS}}, timing_path)
     return report
 
 
 def validate_store(store: str, cube: str, out: str, source: SourceRoot | None = None) -> dict[str, Any]:
-    """Rule validate_climate_store: the store's contract report; raises naming store, variable and check."""
+    """The store's contract report, written to ``out``; raises naming store, variable and check."""
     report = check_store(store, cube)
     report["source"] = source_label(source, cube)
     write_json(report, out)
@@ -52,6 +96,74 @@ def validate_store(store: str, cube: str, out: str, source: SourceRoot | None = 
         raise StoreContractError("\n".join(failing(report)))
     log.info("store %s valid: %d checks passed", store, len(report["checks"]))
     return report
+
+
+def unchanged(store: str, report_path: str, validation_path: str, built_from: dict[str, Any]) -> bool:
+    """Whether ``store`` is already what converting its cube now would write: its report records the
+    same cube bytes, options and converter, its validation passed, and every chunk still matches its
+    crc32c (a store damaged since is rebuilt)."""
+    try:
+        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
+        recorded = {**report["built_from"], "options": report["options"]}
+        valid = json.loads(Path(validation_path).read_text(encoding="utf-8")).get("valid") is True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return recorded == built_from and valid and Path(store).is_dir() and not verify_store_checksums(store)
+
+
+@contextlib.contextmanager
+def _cube_log(path: str) -> Iterator[None]:
+    """Also send the log records of one cube's work to its own log file (the batch log keeps them too)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO))  # a cube's log holds what a rule's log would
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.removeHandler(handler)
+        handler.close()
+
+
+def convert_batch(cubes: list[str], stores: list[str], reports: list[str], validations: list[str],
+                  timings: list[str], logs: list[str], options: dict[str, Any], threads: int,
+                  keep_unchanged: bool, source: SourceRoot | None = None) -> dict[str, Any]:
+    """Rule nc_to_zarr_<batch>: each cube -> its verified store, conversion report and contract report.
+
+    The lists are parallel (one entry per cube). With ``keep_unchanged`` (batches: Snakemake keeps
+    their outputs in place, flagged ``update``) a store whose recorded provenance matches is kept
+    as it is. Every cube is tried; then, if any failed, :class:`ClimateBatchError` names each one
+    (its log has the traceback). Returns how many stores were converted and kept.
+    """
+    opts = ZarrOptions.from_config(options, threads=threads)
+    converter = converter_version()
+    done: dict[str, list[str]] = {"converted": [], "kept": []}
+    failed: list[str] = []
+    for cube, store, report, validation, timing, cube_log in zip(cubes, stores, reports, validations, timings,
+                                                                 logs, strict=True):
+        with _cube_log(cube_log):
+            try:
+                built_from = provenance(cube, opts, converter)
+                if keep_unchanged and unchanged(store, report, validation, built_from):
+                    log.info("%s: kept; %s was built from these bytes (sha256 %s) with these options and "
+                             "converter %s", cube, store, built_from["source_sha256"], converter)
+                    done["kept"].append(store)
+                    continue
+                convert(cube, store, report, timing, opts, built_from, source=source)
+                validate_store(store, cube, validation, source=source)
+                done["converted"].append(store)
+            except Exception as exc:  # noqa: BLE001  (every cube is tried; all failures are raised below)
+                log.error("%s: %s: %s\n%s", cube, type(exc).__name__, exc, traceback.format_exc())
+                failed.append(f"{cube} -> {store}: {type(exc).__name__}: {exc} (log: {cube_log})")
+    log.info("batch: %d store(s) converted, %d kept, %d failed", len(done["converted"]), len(done["kept"]),
+             len(failed))
+    if failed:
+        raise ClimateBatchError(f"{len(failed)} of {len(cubes)} cube(s) failed:\n  " + "\n  ".join(failed))
+    return {k: len(v) for k, v in done.items()}
 
 
 def index_climate_runs(cubes: dict[str, str], stores: dict[str, str], roots: list[str], table: str,

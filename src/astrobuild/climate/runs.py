@@ -1,4 +1,4 @@
-"""Which cubes there are (stems), and the table of cubes with their runs (``climate_runs.parquet``).
+"""The table of cubes with their runs (``climate_runs.parquet``), from the cubes and their ``runs.csv``.
 
 A ``runs.csv`` beside the cubes maps files to runs: columns ``file``,
 ``planet``, ``scenario`` and optionally ``label`` (0/1/true/false) and
@@ -6,7 +6,8 @@ A ``runs.csv`` beside the cubes maps files to runs: columns ``file``,
 folder of the ``runs.csv``; a path leaving that folder, a file that does not
 exist, a row with the wrong number of fields or an unreadable label or
 biosphere goes to quarantine with the reason. A cube no row names is its own
-run (null planet and scenario); the report says how many.
+run (null planet and scenario); the report says how many. The cubes and their
+stems come from :mod:`astrobuild.climate.stems`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,16 @@
-"""Which cubes a climate source has, by stem: light imports, since Snakemake needs it to build the DAG."""
+"""Which cubes a climate source has, by stem, and how their conversion is split into jobs.
+
+Light imports only: Snakemake needs these to build the DAG. The built-in sample's cubes are the
+files the sample generator says it will write (:func:`astrobuild.sample.planned_files`, asked by
+the rules), so this module knows nothing of the sample.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Mapping
+from fnmatch import fnmatch
 from pathlib import Path
 
 CUBE_PATTERNS = ("*.nc", "*.nc4", "*.cdf")
@@ -16,13 +23,13 @@ def safe_stem(name: str) -> str:
     return _UNSAFE.sub("_", Path(name).stem).strip("._-") or "cube"
 
 
-def find_cubes(root: str | os.PathLike[str]) -> dict[str, str]:
-    """stem -> path of every NetCDF cube under ``root``; stems made safe and unique (``-2``, ``-3``... in path order)."""
-    root = Path(root)
-    files = sorted({p for pat in CUBE_PATTERNS for p in root.rglob(pat)
-                    if p.is_file() and not p.name.startswith(".")}, key=lambda p: p.as_posix())
+def stems_of(files: Iterable[str | os.PathLike[str]]) -> dict[str, str]:
+    """stem -> path of every NetCDF cube among ``files`` (by name pattern); stems made safe and
+    unique (``-2``, ``-3``... in path order)."""
+    cubes = sorted({Path(f) for f in files if any(fnmatch(Path(f).name, pat) for pat in CUBE_PATTERNS)
+                    and not Path(f).name.startswith(".")}, key=lambda p: p.as_posix())
     stems: dict[str, str] = {}
-    for path in files:
+    for path in cubes:
         base = safe_stem(path.name)
         stem, n = base, 1
         while stem in stems:
@@ -32,20 +39,26 @@ def find_cubes(root: str | os.PathLike[str]) -> dict[str, str]:
     return stems
 
 
-def sample_cubes(sample_dir: str, scale: int, seed: int) -> dict[str, str]:
-    """stem -> cube path of the built-in sample, known from the universe without generating it."""
-    from astrobuild.sample.universe import build_universe
-
-    return {run.run_name: f"{sample_dir}/{run.run_name}.nc" for run in build_universe(scale, seed).runs}
+def find_cubes(root: str | os.PathLike[str]) -> dict[str, str]:
+    """stem -> path of every NetCDF cube under ``root`` (see :func:`stems_of`)."""
+    return stems_of(p for pat in CUBE_PATTERNS for p in Path(root).rglob(pat) if p.is_file())
 
 
-def cubes_for(mode: str, path: str, scale: int, seed: int) -> dict[str, str]:
-    """stem -> cube path for the configured source mode (sample: ``path`` is the sample directory)."""
-    if mode == "sample":
-        return sample_cubes(path, scale, seed)
+def local_cubes(path: str) -> dict[str, str]:
+    """stem -> cube path of a local source; refuses, naming the config key, a path without cubes."""
     if not Path(path).is_dir():
         raise ValueError(f"config: sources.climate.path: {path} is not a directory")
     cubes = find_cubes(path)
     if not cubes:
         raise ValueError(f"config: sources.climate.path: no NetCDF files ({', '.join(CUBE_PATTERNS)}) under {path}")
     return cubes
+
+
+def conversion_batches(cubes: Mapping[str, str], batch_size: int, alone: Iterable[str] = ()) -> list[list[str]]:
+    """The stems of each conversion job: runs of ``batch_size`` stems in sorted order, and one
+    job for each stem of ``alone`` (cubes too big to share a job). Same cubes, same batches."""
+    if batch_size < 1:
+        raise ValueError(f"climate.batch_size must be >= 1, got {batch_size}")
+    single = sorted(set(alone) & set(cubes))
+    shared = [s for s in sorted(cubes) if s not in single]
+    return [shared[i:i + batch_size] for i in range(0, len(shared), batch_size)] + [[s] for s in single]

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from astrobuild.climate.convert import open_store
 from astrobuild.climate.reader import StepReader
+from astrobuild.climate.store import open_store
 from astrobuild.learn.config import ClimateConfig
 
 TIME_NAMES = {"time", "t", "month", "months", "mon", "time_counter", "date"}

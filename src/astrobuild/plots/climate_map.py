@@ -27,7 +27,7 @@ PREFERRED_STANDARD_NAMES = ("surface_temperature", "air_temperature", "surface_a
 
 def _open(store: PathLike) -> Any:
     # The store's own opener, so names, attributes and coordinates are decoded as everywhere else.
-    from astrobuild.climate.convert import open_store
+    from astrobuild.climate.store import open_store
 
     return open_store(store)
 

@@ -151,7 +151,7 @@ def _checks_list(entry: dict[str, Any]) -> str:
 
 def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores: dict[str, os.PathLike | str],
                 max_histograms: int = 6) -> str:
-    from astrobuild.quality.stores import open_store
+    from astrobuild.quality.stores import read_store
 
     grades = ", ".join(f"{g} &ge; {low:.2f}" for g, low in GRADES.items() if g != "F")
     parts = [
@@ -191,7 +191,7 @@ def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores:
         variables = {v: c["non_nan"] for v, c in e["completeness"]["variables"].items()}
         parts.append(_img(completeness_plot(name, variables), f"{name} completeness") if variables
                      else f"<p>{NOT_ASSESSED}: the store has no data variables.</p>")
-        ds = open_store(stores[name])
+        ds = read_store(stores[name])
         try:
             var = map_variable(ds)
             parts.append("<h4>Climate map</h4>")

@@ -9,16 +9,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from astrobuild.climate.store import open_store
 from astrobuild.quality.grades import GRADES, grade, overall_of, pulled_down_by, score
 
 LAT_NAMES = ("lat", "latitude")
 LON_NAMES = ("lon", "longitude")
 
 
-def open_store(path: str | os.PathLike[str]) -> xr.Dataset:
-    # Raw numbers are enough here, and GCM calendars (noleap, 360_day) need no cftime round trip.
-    # Per-array metadata works with or without consolidated metadata (not part of Zarr v3).
-    return xr.open_zarr(os.fspath(path), consolidated=False, decode_times=False, decode_timedelta=False)
+def read_store(path: str | os.PathLike[str]) -> xr.Dataset:
+    """A store as the loader decodes it (:func:`astrobuild.climate.store.open_store`), with Dask
+    arrays (scores read variables in bounded memory) and each array's own metadata (consolidated
+    metadata is zarr-python's extension to Zarr v3: a store written without it is read too)."""
+    return open_store(path, chunks={}, consolidated=False)
 
 
 def _nan_fraction(ds: xr.Dataset, var: str, validation: dict[str, Any]) -> float:
@@ -98,7 +100,7 @@ def consistency(ds: xr.Dataset, validation: dict[str, Any]) -> dict[str, Any]:
 
 
 def score_store(name: str, path: str | os.PathLike[str], validation: dict[str, Any]) -> dict[str, Any]:
-    ds = open_store(path)
+    ds = read_store(path)
     try:
         dims = {
             "completeness": completeness(ds, validation),

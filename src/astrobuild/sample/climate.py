@@ -46,6 +46,7 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
+from astrobuild.sample.files import RUNS_CSV, cube_file
 from astrobuild.sample.observables import NLAT, NLON, lat_lon, surface_temperature
 from astrobuild.sample.universe import Run, build_universe, runs_csv_text
 
@@ -66,12 +67,12 @@ def write(outdir: Path, scale: int = 1, seed: int = 0, time_steps: int = TIME_ST
     universe = build_universe(scale, seed)
     written = []
     for index, run in enumerate(universe.runs):
-        path = outdir / f"{run.run_name}.nc"
+        path = outdir / cube_file(run.run_name)
         rng = np.random.Generator(np.random.PCG64([seed, index, zlib.crc32(run.run_name.encode())]))
         write_cube(path, run, rng, ntime=time_steps, fmt=FORMATS[index % len(FORMATS)],
                    calendar=CALENDARS[index % len(CALENDARS)])
         written.append(path)
-    runs_csv = outdir / "runs.csv"
+    runs_csv = outdir / RUNS_CSV
     runs_csv.write_text(runs_csv_text(universe), encoding="utf-8")
     written.append(runs_csv)
     return written
