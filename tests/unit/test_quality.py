@@ -265,8 +265,20 @@ def test_config_schema_defaults_and_bad_grades():
     schema = str(REPO / "schemas" / "config.schema.yaml")
     config: dict = {}
     validate(config, schema)
-    assert config["quality"] == {"default_min_grade": "C", "min_grade": {}, "max_histograms": 6, "teq_tolerance": 0.25}
+    assert config["quality"] == {"default_min_grade": "C", "min_grade": {}, "max_histograms": 6, "max_store_figures": 6,
+                                 "teq_tolerance": 0.25}
     ok = {"quality": {"min_grade": {"1000g_samples": "A+", "climate_run": "F"}}}
     validate(ok, schema)
     with pytest.raises(WorkflowError, match="A\\+\\+"):
         validate({"quality": {"min_grade": {"kegg_edges": "A++"}}}, schema)
+
+
+def test_only_flagged_and_the_first_stores_get_figures():
+    from astrobuild.quality.html import stores_to_draw
+
+    entries = {f"climate_{i:03d}": {"grade": "A+"} for i in range(300)}
+    entries["climate_150"] = {"grade": "B"}
+    drawn = stores_to_draw(entries, 3)
+    assert drawn == {"climate_150", "climate_000", "climate_001"}
+    assert stores_to_draw(entries, 0) == {"climate_150"}, "a store below A+ is always drawn"
+    assert len(stores_to_draw({n: {"grade": "A+"} for n in ("a", "b")}, 6)) == 2

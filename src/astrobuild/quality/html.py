@@ -149,8 +149,17 @@ def _checks_list(entry: dict[str, Any]) -> str:
     return verdict + ("<ul>" + "".join(items) + "</ul>" if items else "")
 
 
+def stores_to_draw(entries: dict[str, dict[str, Any]], limit: int) -> set[str]:
+    """Stores whose figures the page draws: every one graded below A+ (what a reader must look at),
+    then the first by name up to ``limit`` in all. Hundreds of maps would make the page slow to
+    build and to read; the others keep their row in the summary and a line of figures-free detail."""
+    flagged = [n for n, e in sorted(entries.items()) if e["grade"] != "A+"]
+    rest = [n for n in sorted(entries) if n not in flagged]
+    return set(flagged) | set(rest[: max(0, limit - len(flagged))])
+
+
 def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores: dict[str, os.PathLike | str],
-                max_histograms: int = 6) -> str:
+                max_histograms: int = 6, max_store_figures: int = 6) -> str:
     from astrobuild.quality.stores import read_store
 
     grades = ", ".join(f"{g} &ge; {low:.2f}" for g, low in GRADES.items() if g != "F")
@@ -184,9 +193,17 @@ def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores:
     parts.append('<h2 id="stores">Stores</h2>')
     if not report["stores"]:
         parts.append("<p>No array stores in this build.</p>")
+    drawn = stores_to_draw(report["stores"], max_store_figures)
+    if len(drawn) < len(report["stores"]):
+        parts.append(f"<p>Figures are drawn for {len(drawn)} of {len(report['stores'])} stores (every store "
+                     f"below A+, then the first by name; <code>quality.max_store_figures</code>); the others "
+                     f"are all A+ and listed with their checks.</p>")
     for name, e in report["stores"].items():
         parts.append(f'<h3 id="stores-{html.escape(name)}">{html.escape(name)} &mdash; {e["grade"]}</h3>')
         parts.append(f"<p>dims {html.escape(str(e['dims']))}</p>")
+        if name not in drawn:
+            parts.append("<h4>Consistency</h4>" + _checks_list(e))
+            continue
         parts.append("<h4>Completeness per variable</h4>")
         variables = {v: c["non_nan"] for v, c in e["completeness"]["variables"].items()}
         parts.append(_img(completeness_plot(name, variables), f"{name} completeness") if variables

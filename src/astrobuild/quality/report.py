@@ -123,7 +123,8 @@ def quality_report(tables: dict[str, PathLike], stores: dict[str, PathLike], val
     frames = load_tables(tables)
     report = build_report(tables, stores, validations, config, frames=frames, albedo=albedo)
     write_json(report, json_path)
-    write_text(render_html(report, frames, stores, max_histograms=config.get("max_histograms", 6)), html_path)
+    write_text(render_html(report, frames, stores, max_histograms=config.get("max_histograms", 6),
+                           max_store_figures=config.get("max_store_figures", 6)), html_path)
     for name, grade in report["summary"]["grades"].items():
         log.info("%s: %s", name, grade)
     # The whole report goes to the log first: when a bar stops the build, Snakemake
