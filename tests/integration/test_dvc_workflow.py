@@ -124,10 +124,10 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert not any(f.startswith("results/benchmarks/") for f in built), "timings must not be versioned"
     manifest = json.loads((a / "results/manifest.json").read_text())
     assert set(manifest["files"]) == set(built) - {"results/manifest.json"}
-    # One curated metrics file, not one column per key of every report.
+    # One curated metrics file per stage, not one column per key of every report.
     shown = json.loads(dvc(a, "metrics", "show", "--json"))
     metric_files = {f for rev in shown.values() for f in (rev.get("data") or {})}
-    assert metric_files == {"results/metrics/build.json"}, metric_files
+    assert metric_files == {"results/metrics/build.json", "results/train/metrics.json"}, metric_files
 
     # 2. A fresh clone pulls exactly those bytes.
     git(tmp_path, "clone", "-q", str(a), str(b))
