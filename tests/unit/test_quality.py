@@ -23,7 +23,7 @@ from astrobuild.quality import (
     score_store,
 )
 from astrobuild.quality.grades import min_grade_for
-from astrobuild.quality.registry import Rule
+from astrobuild.quality.table_rules import Rule
 from astrobuild.quality.tables import score_table
 
 

@@ -15,10 +15,10 @@ from astrobuild.climate.stems import STORE_PATTERN
 from astrobuild.contracts import CONTRACTS
 from astrobuild.exoplanets.derive import equilibrium_temperature, semi_major_axis
 from astrobuild.io import write_json, write_parquet
+from astrobuild.planet_runs import build_registry
 from astrobuild.quality import QualityError, build_report, check_bars, quality_report, score_store
-from astrobuild.quality.registry import KEYS, RULES
+from astrobuild.quality.table_rules import KEYS, RULES
 from astrobuild.quality.tables import consistency, score_table, table_key, uniqueness
-from astrobuild.registry import build_registry
 
 ALBEDO = 0.3
 SHA = {"cube_a": "a" * 64, "cube_b": "b" * 64}

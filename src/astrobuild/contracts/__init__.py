@@ -21,7 +21,7 @@ from astrobuild.contracts.kegg import (
     KeggOverviewMembers,
     KeggPathwayList,
 )
-from astrobuild.contracts.registry import PlanetRuns
+from astrobuild.contracts.planet_runs import PlanetRuns
 from astrobuild.contracts.spectra import Spectra
 
 CONTRACTS: dict[str, type[pa.DataFrameModel]] = {

@@ -9,7 +9,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from astrobuild.quality.grades import GRADES, grade, overall_of, pulled_down_by, score
-from astrobuild.quality.registry import KEYS, RULES, Frames, Rule
+from astrobuild.quality.table_rules import KEYS, RULES, Frames, Rule
 
 MAX_LISTED = 10  # failing checks / columns named per dimension in pulled_down_by
 
