@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.contracts.validate import validate_table
 from tests.workflow import copy_workflow, snakemake
 
