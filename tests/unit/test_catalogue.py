@@ -32,3 +32,23 @@ def test_only_the_kegg_lists_are_optional():
 def test_a_table_of_an_unknown_stage_is_refused():
     with pytest.raises(ValueError, match="stage 'final' is not one of"):
         Table("toy", "final", "kegg", KeggEdges, ("pathway",))
+
+
+def test_processed_is_what_the_learning_stage_or_a_user_reads_interim_the_rest():
+    # processed: model inputs and reference tables; interim: made only to build other tables.
+    processed = {n for n, t in CATALOGUE.items() if t.stage == "processed"}
+    assert processed == {"1000g_master", "1000g_samples", "kegg_pathway_list", "kegg_gene_list", "exoplanets",
+                         "spectra", "planet_runs"}
+    assert set(CATALOGUE) - processed == {"kegg_edges", "kegg_env_tags", "kegg_overview_members", "env_vectors",
+                                          "climate_runs"}
+
+
+def test_the_learning_stage_reads_only_processed_products():
+    from dataclasses import asdict
+
+    from astrobuild.climate.stems import STORE_PATTERN
+    from astrobuild.learn.config import Inputs
+
+    stage_of = {table.path: table.stage for table in CATALOGUE.values()}
+    for path in [*asdict(Inputs()).values(), STORE_PATTERN]:
+        assert path.startswith("data/processed/") and stage_of.get(path, "processed") == "processed", path

@@ -80,7 +80,7 @@ class Table:
 
 _TABLES = (
     # A file may be named by two listings (an ls-lR and an md5 manifest): one row per file and listing.
-    Table("1000g_master", "interim", "genomes_1000g", Genomes1000gMaster, ("ftp_path", "listing"),
+    Table("1000g_master", "processed", "genomes_1000g", Genomes1000gMaster, ("ftp_path", "listing"),
           quarantine_stem="1000g_master"),
     # One row per indexed file and index; the same run can be listed by two indices.
     Table("1000g_samples", "processed", "genomes_1000g", Genomes1000gSamples, ("file_path", "index_file"),
@@ -92,11 +92,11 @@ _TABLES = (
     # The same membership read from a KGML and a REST link file is two rows, one per source.
     Table("kegg_overview_members", "interim", "kegg", KeggOverviewMembers, ("overview", "pathway", "source"),
           quarantine_stem="kegg_overview_members"),
-    Table("env_vectors", "processed", "kegg", KeggEnvVectors, ("pathway",)),
+    Table("env_vectors", "interim", "kegg", KeggEnvVectors, ("pathway",)),
     # One name per pathway id. Both lists come from one rule, which writes one quarantine file.
-    Table("kegg_pathway_list", "interim", "kegg", KeggPathwayList, ("pathway",), quarantine_stem="kegg_lists",
+    Table("kegg_pathway_list", "processed", "kegg", KeggPathwayList, ("pathway",), quarantine_stem="kegg_lists",
           only_with_files=KEGG_LIST_FILES),
-    Table("kegg_gene_list", "interim", "kegg", KeggGeneList, ("gene",), quarantine_stem="kegg_lists",
+    Table("kegg_gene_list", "processed", "kegg", KeggGeneList, ("gene",), quarantine_stem="kegg_lists",
           only_with_files=KEGG_LIST_FILES),
     Table("climate_runs", "interim", "climate", ClimateRuns, ("store",), quarantine_stem="climate_runs"),
     Table("exoplanets", "processed", "exoplanets", Exoplanets, ("planet",), quarantine_stem="exoplanets"),
