@@ -9,11 +9,8 @@
 # `climate.dask_threshold_mb` gets a job of its own, without `update` (no backup copy of a big
 # store; its job reruns exactly when its cube changes).
 import os
-import sys
 
-# The DAG needs the stems; they come from this checkout's package (as the scripts do, via _SRC).
-if _SRC not in sys.path:
-    sys.path.insert(0, _SRC)
+# The DAG needs the stems; they come from this checkout's package (rules/common.smk puts it on the path).
 from astrobuild.climate.stems import STORE_PATTERN, conversion_batches, local_cubes, stems_of
 from astrobuild.sample import planned_files
 from astrobuild.sources import refuse_braced_files
@@ -86,8 +83,8 @@ rule index_climate_runs:
         runs_csv=[] if CLIMATE_SAMPLE else optional_raw_inputs("climate", ["runs.csv"]),
         valid=expand("results/validation/climate_{stem}.json", stem=sorted(CLIMATE_CUBES)),
     output:
-        table="data/interim/climate_runs.parquet",
-        quarantine="data/interim/climate_runs.quarantine.tsv",
+        table=TABLE_PATHS["climate_runs"],
+        quarantine=QUARANTINE_PATHS["climate_runs"],
         report="results/reports/index_climate_runs.json",
     params:
         source=source_root("climate"),
@@ -106,5 +103,4 @@ rule index_climate_runs:
 
 for _stem, _store in CLIMATE_STORES.items():
     STORES[f"climate_{_stem}"] = _store
-TABLES["climate_runs"] = rules.index_climate_runs.output.table
 FINAL += expand("results/validation/climate_{stem}.json", stem=sorted(CLIMATE_CUBES))

@@ -12,12 +12,16 @@ if any(src.get("mode") == "remote" for src in config.get("sources", {}).values()
     )
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Scripts import the package from this checkout, whatever environment runs them
-# (the project's venv, a --use-conda env, a SLURM node); so does this file.
+# The package is taken from this checkout, whatever environment runs Snakemake or a job (the
+# project's venv, a --use-conda env, a SLURM node), so that no installed copy runs stale code.
+# Set up here once, for every .smk file: PYTHONPATH for the scripts, which run in processes of
+# their own and inherit it; sys.path for this process, since the workflow's own files import
+# the package while the DAG is built (the table catalogue, climate stems, the manifest).
 _SRC = str(Path(workflow.basedir) / "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p))
 if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
+from astrobuild.contracts.catalogue import CATALOGUE
 from astrobuild.sources import check_config_paths, find_source_files
 
 check_config_paths(config)
@@ -25,9 +29,10 @@ check_config_paths(config)
 SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra")
 SAMPLE_DIR = "data/raw/sample/{source}"
 
-# Contracts checked by the validate_table rule (table name -> Parquet file).
-# Each chain's .smk adds its tables; the `all` rule asks for every report.
-TABLES = {}
+# Every table is declared once, in astrobuild.contracts.catalogue (path, contract, key, stage):
+# the chains' rules write to these paths, validate_table checks the tables of TABLES.
+TABLE_PATHS = {name: table.path for name, table in CATALOGUE.items()}
+QUARANTINE_PATHS = {name: table.quarantine for name, table in CATALOGUE.items() if table.quarantine}
 # Array stores (Zarr) checked by their own validation rule (store name -> store
 # directory, e.g. "climate_<stem>" -> data/processed/climate/<stem>.zarr); the
 # climate chain fills it, the quality report reads every one.
@@ -78,6 +83,16 @@ def source_has_files(source, patterns):
         return True
     root = Path(config["sources"][source]["path"])
     return root.is_dir() and any(p.is_file() for pat in patterns for p in root.rglob(pat))
+
+
+def is_built(table):
+    """Whether this config builds a table of the catalogue: an optional one only where its
+    source has the files it is parsed from."""
+    return not table.optional or source_has_files(table.chain, table.only_with_files)
+
+
+# The tables this config builds (name -> Parquet file); the `all` rule asks for every report.
+TABLES = {name: table.path for name, table in CATALOGUE.items() if is_built(table)}
 
 
 def source_root(source):

@@ -6,8 +6,8 @@ rule exoplanet_archive_table:
     input:
         raw_inputs("exoplanets", EXOPLANET_PATTERNS),
     output:
-        table="data/processed/exoplanets.parquet",
-        quarantine="data/processed/exoplanets.quarantine.tsv",
+        table=TABLE_PATHS["exoplanets"],
+        quarantine=QUARANTINE_PATHS["exoplanets"],
         report="results/reports/exoplanet_archive_table.json",
     params:
         source=source_root("exoplanets"),
@@ -45,5 +45,4 @@ rule plot_exoplanets:
         "../scripts/plot_exoplanets.py"
 
 
-TABLES["exoplanets"] = rules.exoplanet_archive_table.output.table
 FINAL += rules.plot_exoplanets.output

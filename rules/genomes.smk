@@ -8,8 +8,8 @@ rule dirlists_to_master:
     input:
         raw_inputs("genomes_1000g", LISTING_PATTERNS),
     output:
-        table="data/interim/1000g_master.parquet",
-        quarantine="data/interim/1000g_master.quarantine.tsv",
+        table=TABLE_PATHS["1000g_master"],
+        quarantine=QUARANTINE_PATHS["1000g_master"],
         report="results/reports/dirlists_to_master.json",
     params:
         source=source_root("genomes_1000g"),
@@ -28,8 +28,8 @@ rule indices_to_sample_table:
     input:
         raw_inputs("genomes_1000g", INDEX_PATTERNS + POPULATION_PATTERNS),
     output:
-        table="data/processed/1000g_samples.parquet",
-        quarantine="data/processed/1000g_samples.quarantine.tsv",
+        table=TABLE_PATHS["1000g_samples"],
+        quarantine=QUARANTINE_PATHS["1000g_samples"],
         report="results/reports/indices_to_sample_table.json",
     params:
         source=source_root("genomes_1000g"),
@@ -71,6 +71,4 @@ rule summarise_1000g:
         "../scripts/summarise_1000g.py"
 
 
-TABLES["1000g_master"] = rules.dirlists_to_master.output.table
-TABLES["1000g_samples"] = rules.indices_to_sample_table.output.table
 FINAL += rules.summarise_1000g.output

@@ -2,15 +2,16 @@
 KGML_PATTERNS = ["*.xml", "*.kgml"]
 BRITE_PATTERNS = ["*.keg", "br[0-9]*.json", "ko[0-9]*.json"]
 LINK_PATTERNS = ["link_*", "*link*.txt", "*link*.tsv"]
-LIST_PATTERNS = ["list_*", "*_list.txt", "*-list.txt"]
+# The REST lists are optional: their tables are built only where the source has them (the catalogue).
+LIST_PATTERNS = list(CATALOGUE["kegg_pathway_list"].only_with_files)
 
 
 rule kegg_to_edges:
     input:
         raw_inputs("kegg", KGML_PATTERNS),
     output:
-        table="data/interim/kegg_edges.parquet",
-        quarantine="data/interim/kegg_edges.quarantine.tsv",
+        table=TABLE_PATHS["kegg_edges"],
+        quarantine=QUARANTINE_PATHS["kegg_edges"],
         report="results/reports/kegg_to_edges.json",
     params:
         source=source_root("kegg"),
@@ -31,8 +32,8 @@ rule brite_to_env_tags:
     input:
         optional_raw_inputs("kegg", BRITE_PATTERNS),
     output:
-        table="data/interim/kegg_env_tags.parquet",
-        quarantine="data/interim/kegg_env_tags.quarantine.tsv",
+        table=TABLE_PATHS["kegg_env_tags"],
+        quarantine=QUARANTINE_PATHS["kegg_env_tags"],
         report="results/reports/brite_to_env_tags.json",
     params:
         source=source_root("kegg"),
@@ -51,8 +52,8 @@ rule overview_map_members:
     input:
         optional_raw_inputs("kegg", KGML_PATTERNS + LINK_PATTERNS),
     output:
-        table="data/interim/kegg_overview_members.parquet",
-        quarantine="data/interim/kegg_overview_members.quarantine.tsv",
+        table=TABLE_PATHS["kegg_overview_members"],
+        quarantine=QUARANTINE_PATHS["kegg_overview_members"],
         report="results/reports/overview_map_members.json",
     params:
         source=source_root("kegg"),
@@ -73,9 +74,9 @@ rule parse_kegg_lists:
     input:
         optional_raw_inputs("kegg", LIST_PATTERNS),
     output:
-        pathways="data/interim/kegg_pathway_list.parquet",
-        genes="data/interim/kegg_gene_list.parquet",
-        quarantine="data/interim/kegg_lists.quarantine.tsv",
+        pathways=TABLE_PATHS["kegg_pathway_list"],
+        genes=TABLE_PATHS["kegg_gene_list"],
+        quarantine=QUARANTINE_PATHS["kegg_pathway_list"],
         report="results/reports/parse_kegg_lists.json",
     params:
         source=source_root("kegg"),
@@ -100,7 +101,7 @@ rule make_env_vectors:
         tags_ok=validation_report("kegg_env_tags"),
         overview_ok=validation_report("kegg_overview_members"),
     output:
-        table="data/processed/env_vectors.parquet",
+        table=TABLE_PATHS["env_vectors"],
         report="results/reports/make_env_vectors.json",
     log:
         "logs/make_env_vectors.log",
@@ -153,11 +154,4 @@ rule check_kegg_graphs:
 
 
 
-TABLES["kegg_edges"] = rules.kegg_to_edges.output.table
-TABLES["kegg_env_tags"] = rules.brite_to_env_tags.output.table
-TABLES["kegg_overview_members"] = rules.overview_map_members.output.table
-TABLES["env_vectors"] = rules.make_env_vectors.output.table
-if source_has_files("kegg", LIST_PATTERNS):
-    TABLES["kegg_pathway_list"] = rules.parse_kegg_lists.output.pathways
-    TABLES["kegg_gene_list"] = rules.parse_kegg_lists.output.genes
 FINAL += rules.check_kegg_graphs.output

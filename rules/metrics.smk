@@ -2,20 +2,14 @@
 # `metrics:` in dvc.yaml) and small tables `dvc plots diff` draws across versions (`plots:`).
 # Logic: src/astrobuild/metrics.py. The detailed reports stay ordinary outputs.
 
-# Every quarantine file of each source, by the rule that writes it.
-QUARANTINE_BY_SOURCE = {
-    "genomes_1000g": [rules.dirlists_to_master.output.quarantine, rules.indices_to_sample_table.output.quarantine],
-    "kegg": [
-        rules.kegg_to_edges.output.quarantine,
-        rules.brite_to_env_tags.output.quarantine,
-        rules.overview_map_members.output.quarantine,
-    ]
-    # The REST lists are parsed only where the source has them (their tables are registered then).
-    + ([rules.parse_kegg_lists.output.quarantine] if "kegg_pathway_list" in TABLES else []),
-    "climate": [rules.index_climate_runs.output.quarantine],
-    "exoplanets": [rules.exoplanet_archive_table.output.quarantine],
-    "spectra": [rules.spectra_table.output.quarantine],
-}
+# Every quarantine file of each source, from the catalogue: those of the tables this config
+# builds (the KEGG REST lists only where the source has them), each file once.
+QUARANTINE_BY_SOURCE = {}
+for _table in CATALOGUE.values():
+    if _table.name in TABLES and _table.quarantine:
+        _files = QUARANTINE_BY_SOURCE.setdefault(_table.chain, [])
+        if _table.quarantine not in _files:
+            _files.append(_table.quarantine)
 
 
 rule write_build_metrics:

@@ -1,8 +1,8 @@
-# Quality report: grades every table of TABLES and every store of STORES (see
-# src/astrobuild/quality). Inputs are functions so that tables and stores
+# Quality report: grades every table of TABLES (the catalogue's tables this config builds) and
+# every store of STORES (see src/astrobuild/quality). Inputs are functions so that stores
 # registered by .smk files included after this one are picked up too.
 # A store's validation report has the same path as a table's: results/validation/<name>.json.
-# Cross-table consistency rules (astrobuild.quality.registry.RULES) read only the tables and
+# Cross-table consistency rules (astrobuild.quality.table_rules.RULES) read only the tables and
 # stores below, all of them inputs; the exoplanet albedo is the one the T_eq was derived with.
 
 

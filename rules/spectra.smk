@@ -6,8 +6,8 @@ rule spectra_table:
     input:
         raw_inputs("spectra", SPECTRA_PATTERNS),
     output:
-        table="data/processed/spectra.parquet",
-        quarantine="data/processed/spectra.quarantine.tsv",
+        table=TABLE_PATHS["spectra"],
+        quarantine=QUARANTINE_PATHS["spectra"],
         report="results/reports/spectra_table.json",
     params:
         source=source_root("spectra"),
@@ -42,5 +42,4 @@ rule plot_spectra:
         "../scripts/plot_spectra.py"
 
 
-TABLES["spectra"] = rules.spectra_table.output.table
 FINAL += rules.plot_spectra.output

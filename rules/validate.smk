@@ -3,7 +3,7 @@ import re
 
 rule validate_table:
     input:
-        table=lambda wc: TABLES[wc.table],
+        table=lambda wc: TABLE_PATHS[wc.table],
     output:
         "results/validation/{table}.json",
     log:
@@ -11,9 +11,9 @@ rule validate_table:
     benchmark:
         "results/benchmarks/validate_table/{table}.tsv"
     wildcard_constraints:
-        # Exactly the registered tables (this file is included after every chain), so the
-        # store reports beside them (results/validation/climate_<stem>.json) never match here.
-        table="|".join(re.escape(t) for t in sorted(TABLES)),
+        # Exactly the tables of the catalogue, so the store reports beside them
+        # (results/validation/climate_<stem>.json) never match here.
+        table="|".join(re.escape(t) for t in sorted(CATALOGUE)),
     conda:
         "../envs/astrobuild.yaml"
     script:

@@ -8,7 +8,6 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # this checkout's package, whatever runs Snakemake
 from astrobuild.versioning.manifest import (
     ignore_patterns,
     outside,

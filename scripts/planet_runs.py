@@ -1,6 +1,6 @@
 """Rule planet_runs: climate runs x planets x spectra x pathways -> the planet-run registry."""
 
-from astrobuild.registry import planet_runs
+from astrobuild.planet_runs import planet_runs
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):

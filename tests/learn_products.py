@@ -20,7 +20,7 @@ from snakemake.utils import validate
 from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.io import write_parquet
 from astrobuild.kegg.graphs import write_graph_store
-from astrobuild.registry import REGISTRY_SCHEMA
+from astrobuild.planet_runs import REGISTRY_SCHEMA
 from astrobuild.sample.climate import write_cube
 from astrobuild.sample.universe import Run
 from tests.climate_options import zarr_options

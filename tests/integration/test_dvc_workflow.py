@@ -152,14 +152,14 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
 
     # 4. ...but a real change is not hidden: a product that differs from the recorded build
     #    keeps its new time and its consumers are rerun.
-    master = b / "data/interim/1000g_master.parquet"
+    master = b / "data/processed/1000g_master.parquet"
     original = master.read_bytes()
     master.write_bytes(original + b"\0")
     out = run(b, str(BIN / "snakemake"), "--cores", "1", "-n")
     assert "Nothing to be done" not in out
     assert "validate_table" in out and "summarise_1000g" in out
     out = run_failing(b, str(BIN / "snakemake"), "--cores", "1", "verify")
-    assert "data/interim/1000g_master.parquet: " in out
+    assert "data/processed/1000g_master.parquet: " in out
     master.write_bytes(original)
 
     # 5. Determinism (a full rebuild in another directory gives the same bytes, so DVC sees no
@@ -197,8 +197,8 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     git(tmp_path, "clone", "-q", str(a), str(c))
     dvc(c, "remote", "modify", "--local", "localstore", "url", str(remote))
     out = run_failing(c, str(BIN / "dvc"), "pull")
-    assert "data/interim" in out, out[-3000:]
-    pulled = c / "data/interim/1000g_master.parquet"
+    assert "data/processed" in out, out[-3000:]
+    pulled = c / "data/processed/1000g_master.parquet"
     assert not pulled.exists() or pulled.read_bytes() == original, "damaged bytes were checked out"
     out = run_failing(c, str(BIN / "snakemake"), "--cores", "1", "verify")
-    assert "data/interim/1000g_master.parquet: missing" in out
+    assert "data/processed/1000g_master.parquet: missing" in out

@@ -25,7 +25,7 @@ def test_kegg_targets_on_the_sample(sample_build):
         assert validate_table(table, repo / report["file"])["valid"], table  # re-checked here, not trusted
     graphs = json.loads((repo / TARGETS[0]).read_text())
     edges = pq.read_table(repo / "data/interim/kegg_edges.parquet").to_pandas()
-    env = pq.read_table(repo / "data/processed/env_vectors.parquet").to_pandas()
+    env = pq.read_table(repo / "data/interim/env_vectors.parquet").to_pandas()
     assert graphs["valid"] and graphs["graphs"] == edges["pathway"].nunique() == len(env)
     assert not env.isna().any().any()
     assert env.set_index("pathway").loc["map00680", "O2"] == 0.0  # the methanogenesis row of the mapping

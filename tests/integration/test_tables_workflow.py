@@ -7,8 +7,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from astrobuild.contracts import CONTRACTS
 from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.contracts.validate import validate_table
 from astrobuild.sample.universe import build_universe, runs_csv_text
 from tests.workflow import copy_workflow, snakemake

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.contracts.validate import validate_table
 from tests.workflow import copy_workflow, snakemake
 
@@ -50,7 +50,7 @@ def test_genomes_outputs(built):
     quarantine = (built / "data/processed/1000g_samples.quarantine.tsv").read_text().splitlines()
     reasons = {line.split("\t")[2] for line in quarantine[1:]}
     assert {"not UTF-8 text", "truncated last line"} <= reasons
-    master = pq.read_table(built / "data/interim/1000g_master.parquet")
+    master = pq.read_table(built / "data/processed/1000g_master.parquet")
     assert master.num_rows > 100 and (built / "results/genomes/samples_per_population.png").stat().st_size > 0
     for rule in ("dirlists_to_master", "indices_to_sample_table", "summarise_1000g"):
         assert (built / "logs" / f"{rule}.log").exists()
@@ -98,7 +98,7 @@ def test_planet_run_registry_links_every_modality(built):
     climate = pq.read_table(built / "data/interim/climate_runs.parquet").to_pandas()
     planets = set(pq.read_table(built / "data/processed/exoplanets.parquet").column("planet").to_pylist())
     spectra = set(pq.read_table(built / "data/processed/spectra.parquet").column("spectrum").to_pylist())
-    graphs = set(pq.read_table(built / "data/processed/env_vectors.parquet").column("pathway").to_pylist())
+    graphs = set(pq.read_table(built / "data/interim/env_vectors.parquet").column("pathway").to_pylist())
     assert len(runs) == len(climate) == 12 and runs["run_id"].is_unique  # 4 planets x 3 scenarios at scale 1
     for run in runs.itertuples():
         assert (built / run.climate_store / "zarr.json").is_file()

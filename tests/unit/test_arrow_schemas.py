@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from pandera.typing import Series
 
-from astrobuild.contracts import CONTRACTS
 from astrobuild.contracts.arrow import arrow_schema, arrow_type
+from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.io import ParquetWriteError, read_parquet, write_parquet
 from astrobuild.kegg.pipeline import GENE_LIST, rows_table
 

@@ -23,7 +23,7 @@ from astrobuild.climate.source import read_header
 from astrobuild.climate.stems import find_cubes, safe_stem
 from astrobuild.climate.store import chunk_plan, open_store
 from astrobuild.climate.verify import VerificationError, verify_store
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import generate
 from astrobuild.sample.climate import write_big_cube

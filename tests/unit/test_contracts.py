@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.contracts.export import render
 from astrobuild.contracts.validate import ContractError, check_and_report, validate_table
 from astrobuild.genomes.listings import MASTER_SCHEMA

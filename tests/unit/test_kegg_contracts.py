@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.contracts.kegg import KeggEdges, KeggEnvVectors, KeggGeneList, KeggOverviewMembers
 
 

@@ -23,7 +23,7 @@ from astrobuild.quality import (
     score_store,
 )
 from astrobuild.quality.grades import min_grade_for
-from astrobuild.quality.registry import Rule
+from astrobuild.quality.table_rules import Rule
 from astrobuild.quality.tables import score_table
 
 
@@ -120,8 +120,8 @@ def test_consistency_rules_cross_table_and_skipped():
     assert skipped["consistency"]["skipped"][0]["name"] == "ids_in_ref"
 
 
-def test_registry_rules_of_the_1000g_samples():
-    from astrobuild.contracts import CONTRACTS
+def test_table_rules_of_the_1000g_samples():
+    from astrobuild.contracts.catalogue import CONTRACTS
 
     samples = pd.DataFrame({
         "sample_id": ["HG1", "HG1", "HG2", "HG3"], "population": ["CHB", "CHB", "YRI", "YRI"],
@@ -204,7 +204,7 @@ def _build(tmp_path, frame, config=None):
 
 
 def test_report_bars_and_message(tmp_path, monkeypatch):
-    monkeypatch.setattr("astrobuild.contracts.CONTRACTS", {"toy": Toy})
+    monkeypatch.setattr("astrobuild.contracts.catalogue.CONTRACTS", {"toy": Toy})
     frame = _toy(20)
     frame.loc[[0, 1, 2, 3], "value"] = -1.0  # validity 0.8: F
     args = _build(tmp_path, frame)
@@ -223,7 +223,7 @@ def test_report_bars_and_message(tmp_path, monkeypatch):
 
 
 def test_quality_report_files_are_deterministic_and_complete(tmp_path, monkeypatch):
-    monkeypatch.setattr("astrobuild.contracts.CONTRACTS", {"toy": Toy})
+    monkeypatch.setattr("astrobuild.contracts.catalogue.CONTRACTS", {"toy": Toy})
     args = _build(tmp_path, _toy(20))
     outputs = []
     for run in ("a", "b"):

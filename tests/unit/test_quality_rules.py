@@ -12,13 +12,13 @@ import pytest
 import xarray as xr
 
 from astrobuild.climate.stems import STORE_PATTERN
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import CATALOGUE, CONTRACTS
 from astrobuild.exoplanets.derive import equilibrium_temperature, semi_major_axis
 from astrobuild.io import write_json, write_parquet
+from astrobuild.planet_runs import build_registry
 from astrobuild.quality import QualityError, build_report, check_bars, quality_report, score_store
-from astrobuild.quality.registry import KEYS, RULES
+from astrobuild.quality.table_rules import RULES
 from astrobuild.quality.tables import consistency, score_table, table_key, uniqueness
-from astrobuild.registry import build_registry
 
 ALBEDO = 0.3
 SHA = {"cube_a": "a" * 64, "cube_b": "b" * 64}
@@ -223,14 +223,14 @@ def test_real_keys_catch_two_rows_for_one_thing(table, key, column, value):
     frames, _ = universe()
     frame = _with_duplicate(frames[table], column, value)
     result = uniqueness(frame, *table_key(table, CONTRACTS[table], list(frame.columns)))
-    assert result["key"] == key and result["key_source"] == "registry"
+    assert result["key"] == key and result["key_source"] == "catalogue"
     assert result["duplicate_rows"] == 1 and result["score"] < 1.0
 
 
 def test_every_table_has_a_key_and_rules():
-    assert set(CONTRACTS) <= set(KEYS) and set(CONTRACTS) <= set(RULES)
-    for name, contract in CONTRACTS.items():
-        assert set(KEYS[name]) <= set(contract.to_schema().columns), name
+    assert set(CATALOGUE) <= set(RULES)
+    for name, table in CATALOGUE.items():
+        assert table.key and set(table.key) <= set(table.contract.to_schema().columns), name
 
 
 def _report_args(tmp_path, frame: pd.DataFrame, config=None) -> dict:
@@ -244,7 +244,7 @@ def _report_args(tmp_path, frame: pd.DataFrame, config=None) -> dict:
 def test_a_table_without_rules_is_not_assessed_and_graded_on_the_rest(tmp_path, monkeypatch):
     from tests.unit.test_quality import Toy, _toy
 
-    monkeypatch.setattr("astrobuild.contracts.CONTRACTS", {"toy": Toy})
+    monkeypatch.setattr("astrobuild.contracts.catalogue.CONTRACTS", {"toy": Toy})
     frame = _toy(20)
     frame.loc[[0, 1], "value"] = np.nan  # completeness (1 + 0.9) / 2 = 0.95; validity 0.9
     args = _report_args(tmp_path, frame)
@@ -268,7 +268,7 @@ def test_without_a_contract_validity_is_not_assessed():
 def test_an_empty_table_is_graded_f_and_stops_the_build(tmp_path, monkeypatch):
     from tests.unit.test_quality import Toy, _toy
 
-    monkeypatch.setattr("astrobuild.contracts.CONTRACTS", {"toy": Toy})
+    monkeypatch.setattr("astrobuild.contracts.catalogue.CONTRACTS", {"toy": Toy})
     args = _report_args(tmp_path, _toy(0))
     report = build_report(**args)
     entry = report["tables"]["toy"]

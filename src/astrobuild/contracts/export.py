@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import CONTRACTS
 
 HEADER = "# Generated from astrobuild.contracts ({model}) by `make schemas`: edit the model, not this file.\n"
 

@@ -13,7 +13,7 @@ NO_PARENT_SEGMENT = r"^(?!.*(?:^|/)\.\.(?:/|$))[^\x00-\x1f\x7f]+$"
 
 
 class Genomes1000gMaster(pa.DataFrameModel):
-    """Every file named by the 1000 Genomes directory listings (``data/interim/1000g_master.parquet``)."""
+    """Every file named by the 1000 Genomes directory listings (``data/processed/1000g_master.parquet``)."""
 
     sample_id: Series[str] = pa.Field(nullable=True, str_matches=SAMPLE_ID,
                                       description="sample read from the path; null for files of no sample")

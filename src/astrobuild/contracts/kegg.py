@@ -62,7 +62,7 @@ class KeggOverviewMembers(pa.DataFrameModel):
 
 
 class KeggEnvVectors(pa.DataFrameModel):
-    """Environment vector of every pathway with edges (``data/processed/env_vectors.parquet``)."""
+    """Environment vector of every pathway with edges (``data/interim/env_vectors.parquet``)."""
 
     pathway: Series[str] = pa.Field(str_matches=PATHWAY, unique=True)
     pH: Series[float] = pa.Field(ge=0.0, le=14.0, nullable=False, description="pH units")
@@ -79,7 +79,7 @@ class KeggEnvVectors(pa.DataFrameModel):
 
 
 class KeggPathwayList(pa.DataFrameModel):
-    """KEGG ``list/pathway`` and ``list/pathway/<org>`` (``data/interim/kegg_pathway_list.parquet``)."""
+    """KEGG ``list/pathway`` and ``list/pathway/<org>`` (``data/processed/kegg_pathway_list.parquet``)."""
 
     pathway: Series[str] = pa.Field(str_matches=PATHWAY)
     org: Series[str] = pa.Field(str_matches=rf"^{ids.PREFIX}$", description="map, ko or an organism code")
@@ -94,7 +94,7 @@ class KeggPathwayList(pa.DataFrameModel):
 
 
 class KeggGeneList(pa.DataFrameModel):
-    """KEGG ``list/<org>`` gene lists, 2- or 4-column (``data/interim/kegg_gene_list.parquet``)."""
+    """KEGG ``list/<org>`` gene lists, 2- or 4-column (``data/processed/kegg_gene_list.parquet``)."""
 
     gene: Series[str] = pa.Field(str_matches=GENE, unique=True)
     org: Series[str] = pa.Field(str_matches=r"^(?:[a-z]{3,5}|T\d{5})$")

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pandera.errors
 
-from astrobuild.contracts import CONTRACTS
+from astrobuild.contracts.catalogue import contract_of
 from astrobuild.io import read_parquet
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,7 @@ class ContractError(ValueError):
 
 def validate_table(name: str, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Validate the Parquet file at ``path`` against contract ``name`` (lazily: all failures)."""
-    if name not in CONTRACTS:
-        raise KeyError(f"no contract named {name!r}; known: {sorted(CONTRACTS)}")
-    model = CONTRACTS[name]
+    model = contract_of(name)
     frame = read_parquet(path).to_pandas()
     report: dict[str, Any] = {
         "table": name,

@@ -13,11 +13,11 @@ How the scores are computed (all rounded to 6 decimals, then graded):
   missing column, counts every row as failing); a table without a contract is not
   assessed. For a store, the share of the checks of its validation report that passed.
 * **uniqueness**: for a table, distinct keys / rows, the key (what one row stands
-  for) coming from :data:`~astrobuild.quality.registry.KEYS`, else the contract's
+  for) coming from the catalogue (:mod:`~astrobuild.contracts.catalogue`), else the contract's
   ``Config.unique``, else the whole row. For a store, the share of its dimension
   coordinates that are unique and strictly monotonic.
 * **consistency**: for a table, the lowest score of its cross-field / cross-table
-  rules (:data:`~astrobuild.quality.registry.RULES`) that checked something. For a
+  rules (:data:`~astrobuild.quality.table_rules.RULES`) that checked something. For a
   store, the share of its consistency checks passed (units on every variable, one
   dimension order, the validation report's dims match the store, lat/lon in range).
 * **not assessed**: a dimension with nothing to measure (no rule, no contract, no

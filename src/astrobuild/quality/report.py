@@ -47,7 +47,7 @@ def build_report(tables: dict[str, PathLike], stores: dict[str, PathLike], valid
     name to its ``results/validation/<name>.json``; ``albedo`` is config ``exoplanets.albedo``
     (without it the rules comparing T_eq are skipped). Returns the report (JSON-ready, deterministic)."""
     if contracts is None:
-        from astrobuild.contracts import CONTRACTS as contracts
+        from astrobuild.contracts.catalogue import CONTRACTS as contracts
     config = config or {}
     frames = load_tables(tables) if frames is None else frames
     settings = rule_settings(config, stores, albedo)

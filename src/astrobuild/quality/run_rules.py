@@ -18,8 +18,8 @@ import pandas as pd
 
 from astrobuild.climate.stems import STORE_PATTERN, safe_stem
 from astrobuild.exoplanets.derive import equilibrium_temperature, semi_major_axis
+from astrobuild.planet_runs import run_id
 from astrobuild.quality.rule import Frames, Rule, expected_per_group, present
-from astrobuild.registry import run_id
 
 # Derived T_eq is written rounded to 0.1 K (astrobuild.exoplanets.derive.fill_derived).
 TEQ_ROUNDING_K = 0.05 + 1e-9

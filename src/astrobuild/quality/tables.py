@@ -8,8 +8,9 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
+from astrobuild.contracts.catalogue import CATALOGUE
 from astrobuild.quality.grades import GRADES, grade, overall_of, pulled_down_by, score
-from astrobuild.quality.registry import KEYS, RULES, Frames, Rule
+from astrobuild.quality.table_rules import RULES, Frames, Rule
 
 MAX_LISTED = 10  # failing checks / columns named per dimension in pulled_down_by
 
@@ -62,8 +63,8 @@ def validity(frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None) -> d
 
 
 def table_key(name: str, contract: type[pa.DataFrameModel] | None, columns: list[str]) -> tuple[list[str], str]:
-    if name in KEYS:
-        return list(KEYS[name]), "registry"
+    if name in CATALOGUE:
+        return list(CATALOGUE[name].key), "catalogue"
     unique = getattr(getattr(contract, "Config", None), "unique", None) if contract is not None else None
     if unique:
         return ([unique] if isinstance(unique, str) else list(unique)), "contract"

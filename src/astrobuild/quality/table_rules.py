@@ -1,8 +1,7 @@
-"""Per-table keys and consistency rules used by the quality report.
+"""Per-table consistency rules used by the quality report.
 
-Every table of the build has its key in :data:`KEYS` (what one row stands for);
-a table missing from it (a new one) is keyed by its contract's ``Config.unique``,
-or else by the whole row. Every table has rules in :data:`RULES`; a table without
+Every table has rules in :data:`RULES` (its key, what one row stands for, is in the
+catalogue, :mod:`astrobuild.contracts.catalogue`); a table without
 any is shown as "not assessed" for consistency (null in the JSON), never as 1.0.
 
 A rule returns ``(passed, checked)`` row counts (see
@@ -20,26 +19,7 @@ from astrobuild.quality.rule import Frames, Rule
 from astrobuild.quality.rule import majority_agrees as _majority_agrees
 from astrobuild.quality.run_rules import RUN_RULES
 
-__all__ = ["KEYS", "RULES", "Frames", "Rule"]
-
-KEYS: dict[str, list[str]] = {
-    # A file may be named by two listings (an ls-lR and an md5 manifest): one row per file and listing.
-    "1000g_master": ["ftp_path", "listing"],
-    # One row per indexed file and index; the same run can be listed by two indices.
-    "1000g_samples": ["file_path", "index_file"],
-    # Not the reversibility: a reaction given both ways is two rows for one edge.
-    "kegg_edges": ["pathway", "reaction", "substrate", "product"],
-    "kegg_env_tags": ["pathway", "tag"],
-    # The same membership read from a KGML and a REST link file is two rows, one per source.
-    "kegg_overview_members": ["overview", "pathway", "source"],
-    "env_vectors": ["pathway"],
-    "kegg_pathway_list": ["pathway"],  # one name per pathway id
-    "kegg_gene_list": ["gene"],
-    "climate_runs": ["store"],
-    "planet_runs": ["run_id"],
-    "exoplanets": ["planet"],
-    "spectra": ["spectrum", "order", "wavelength_um"],
-}
+__all__ = ["RULES", "Frames", "Rule"]
 
 
 def _super_population(frame: pd.DataFrame, _: Frames) -> tuple[int, int]:

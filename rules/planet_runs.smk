@@ -13,7 +13,7 @@ rule planet_runs:
         env_ok=validation_report("env_vectors"),
         graphs_ok=rules.check_kegg_graphs.output,
     output:
-        table="data/processed/planet_runs.parquet",
+        table=TABLE_PATHS["planet_runs"],
         report="results/reports/planet_runs.json",
     params:
         planet_column="planet",
@@ -27,4 +27,3 @@ rule planet_runs:
         "../scripts/planet_runs.py"
 
 
-TABLES["planet_runs"] = rules.planet_runs.output.table

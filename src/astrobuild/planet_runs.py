@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from astrobuild.contracts.arrow import arrow_schema
-from astrobuild.contracts.registry import PlanetRuns
+from astrobuild.contracts.planet_runs import PlanetRuns
 from astrobuild.io import read_parquet, write_json, write_parquet
 
 log = logging.getLogger(__name__)

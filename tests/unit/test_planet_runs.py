@@ -10,7 +10,7 @@ import pytest
 
 from astrobuild.contracts.validate import validate_table
 from astrobuild.io import write_parquet
-from astrobuild.registry import RegistryError, build_registry, run_id
+from astrobuild.planet_runs import RegistryError, build_registry, run_id
 
 SHA = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(4)]
 

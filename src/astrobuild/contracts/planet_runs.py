@@ -2,7 +2,7 @@
 
 That references resolve (store on disk, planet in the archive table, pathways
 in the graph store) is checked when the registry is built
-(:func:`astrobuild.registry.build_registry`); the contract checks the shape.
+(:func:`astrobuild.planet_runs.build_registry`); the contract checks the shape.
 """
 
 from __future__ import annotations
