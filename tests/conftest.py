@@ -18,6 +18,16 @@ def realdata() -> Path:
     return REALDATA
 
 
+@pytest.fixture(scope="module")
+def climate_sample(tmp_path_factory) -> Path:
+    """The built-in climate sample (scale 1, seed 0), generated once per test module that reads it."""
+    from astrobuild.sample import generate
+
+    out = tmp_path_factory.mktemp("climate_sample")
+    generate("climate", out, scale=1, seed=0)
+    return out
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Path:
     """One full build of the workflow on the built-in sample, shared by the integration tests.
