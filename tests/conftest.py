@@ -18,14 +18,25 @@ def realdata() -> Path:
     return REALDATA
 
 
-@pytest.fixture(scope="module")
-def climate_sample(tmp_path_factory) -> Path:
-    """The built-in climate sample (scale 1, seed 0), generated once per test module that reads it."""
+def _generated(tmp_path_factory, source: str) -> Path:
+    """The built-in sample of ``source`` at scale 1, seed 0, in a fresh temporary folder."""
     from astrobuild.sample import generate
 
-    out = tmp_path_factory.mktemp("climate_sample")
-    generate("climate", out, scale=1, seed=0)
+    out = tmp_path_factory.mktemp(f"{source}_sample")
+    generate(source, out, scale=1, seed=0)
     return out
+
+
+@pytest.fixture(scope="module")
+def climate_sample(tmp_path_factory) -> Path:
+    """The climate sample, generated once per test module that reads it."""
+    return _generated(tmp_path_factory, "climate")
+
+
+@pytest.fixture(scope="module")
+def kegg_sample(tmp_path_factory) -> Path:
+    """The KEGG sample, generated once per test module that reads it."""
+    return _generated(tmp_path_factory, "kegg")
 
 
 @pytest.fixture(scope="session")
