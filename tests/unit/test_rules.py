@@ -98,3 +98,18 @@ def test_profiles_leave_job_sizes_to_the_config():
         assert "set-resources" not in profile and "set-threads" not in profile, path
         defaults = profile.get("default-resources", {})
         assert not {"mem_mb", "runtime", "cpus_per_task", "gpu"} & set(defaults), path
+
+
+def test_a_resources_key_naming_no_rule_stops_the_run(tmp_path: Path):
+    work = copy_workflow(tmp_path / "work")
+    (work / "config" / "typo.yaml").write_text(yaml.safe_dump({"resources": {"kegg_to_edgs": {"mem_mb": 9000}}}))
+    proc = snakemake(work, "-n", "--configfile", "config/typo.yaml", check=False)
+    assert proc.returncode != 0 and "resources: kegg_to_edgs: no rule" in proc.stdout + proc.stderr
+
+
+def test_wildcard_constraints_are_global():
+    # validate_table's `table` is the one exception: exactly the registered tables, set beside its rule.
+    per_rule = [path.name for path in RULE_FILES
+                if re.search(r"^ +wildcard_constraints:", path.read_text(), re.M) and path.name != "validate.smk"]
+    assert per_rule == []
+    assert re.search(r"^wildcard_constraints:\n +source=", (REPO / "Snakefile").read_text(), re.M)
