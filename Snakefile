@@ -27,10 +27,19 @@ include: "rules/train.smk"
 include: "rules/versioning.smk"
 
 
+# The workflow's wildcard constraints, in one place (validate_table's `table` is its own: exactly
+# the registered tables).
+wildcard_constraints:
+    source="|".join(SOURCES),
+
+
 rule all:
     input:
         final_targets(),
         TRAIN_TARGETS,
+    threads: rule_threads("all")
+    resources:
+        **rule_resources("all"),
     default_target: True
 
 
@@ -38,3 +47,10 @@ rule all:
 rule build:
     input:
         final_targets(),
+    threads: rule_threads("build")
+    resources:
+        **rule_resources("build"),
+
+
+# Every key of config `resources` names a rule defined above (or a group of them).
+check_resource_names(config["resources"], [r.name for r in workflow.rules])

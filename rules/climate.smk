@@ -45,6 +45,7 @@ CLIMATE_STORES = {stem: STORE_PATTERN.format(stem=stem) for stem in CLIMATE_CUBE
 for _index, _stems in enumerate(conversion_batches(CLIMATE_CUBES, CLIMATE["batch_size"], CLIMATE_BIG), 1):
     _alone = _stems[0] in CLIMATE_BIG
     _kept = (lambda path: path) if _alone else update  # batches keep their stores for convert_batch
+    _group = "nc_to_zarr_alone" if _alone else "nc_to_zarr"  # their key of config `resources`
 
     rule:
         name:
@@ -63,9 +64,9 @@ for _index, _stems in enumerate(conversion_batches(CLIMATE_CUBES, CLIMATE["batch
             cubes=[CLIMATE_CUBES[s] for s in _stems],
             options=CLIMATE,
             keep_unchanged=not _alone,
-        threads: CLIMATE["threads"] if _alone else 1
+        threads: rule_threads(_group)
         resources:
-            mem_mb=CLIMATE["mem_mb"],
+            **rule_resources(_group),
         log:
             batch=f"logs/nc_to_zarr/batch_{_index}.log",
             cubes=[f"logs/nc_to_zarr/{s}.log" for s in _stems],
@@ -91,6 +92,9 @@ rule index_climate_runs:
         cubes=CLIMATE_CUBES,
         stores=CLIMATE_STORES,
         roots=[CLIMATE_ROOT],
+    threads: rule_threads("index_climate_runs")
+    resources:
+        **rule_resources("index_climate_runs"),
     log:
         "logs/index_climate_runs.log",
     benchmark:

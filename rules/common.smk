@@ -22,6 +22,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("P
 if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
 from astrobuild.contracts.catalogue import CATALOGUE
+from astrobuild.resources import check_resource_names, job_resources, job_threads
 from astrobuild.sources import check_config_paths, find_source_files
 
 check_config_paths(config)
@@ -109,3 +110,16 @@ def validation_report(table):
 
 def final_targets():
     return FINAL + [validation_report(t) for t in sorted(TABLES)]
+
+
+def rule_threads(name):
+    """Threads of the jobs of `name` (a rule, or a group of generated rules), from config
+    `resources` (schemas/config.schema.yaml)."""
+    return job_threads(config["resources"], name)
+
+
+def rule_resources(name):
+    """Resources of the jobs of `name` as keywords, `resources` being followed by
+    `**rule_resources("x")`: mem_mb, runtime in minutes, gpu where configured. From config
+    `resources`, so that no number lives in the .smk files."""
+    return job_resources(config["resources"], name)

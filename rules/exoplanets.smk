@@ -15,6 +15,9 @@ rule exoplanet_archive_table:
         table_kind=config["exoplanets"]["table"],
         albedo=config["exoplanets"]["albedo"],
         outlier_sigma=config["exoplanets"]["outlier_sigma"],
+    threads: rule_threads("exoplanet_archive_table")
+    resources:
+        **rule_resources("exoplanet_archive_table"),
     log:
         "logs/exoplanet_archive_table.log",
     benchmark:
@@ -35,6 +38,9 @@ rule plot_exoplanets:
             caption="../report/radius_vs_teq.rst",
             category="Exoplanets & spectra",
         ),
+    threads: rule_threads("plot_exoplanets")
+    resources:
+        **rule_resources("plot_exoplanets"),
     log:
         "logs/plot_exoplanets.log",
     benchmark:

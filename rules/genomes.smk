@@ -14,6 +14,9 @@ rule dirlists_to_master:
     params:
         source=source_root("genomes_1000g"),
         patterns=LISTING_PATTERNS,
+    threads: rule_threads("dirlists_to_master")
+    resources:
+        **rule_resources("dirlists_to_master"),
     log:
         "logs/dirlists_to_master.log",
     benchmark:
@@ -35,9 +38,9 @@ rule indices_to_sample_table:
         source=source_root("genomes_1000g"),
         index_patterns=INDEX_PATTERNS,
         population_patterns=POPULATION_PATTERNS,
-    threads: config["genomes_1000g"]["threads"]
+    threads: rule_threads("indices_to_sample_table")
     resources:
-        mem_mb=4000,
+        **rule_resources("indices_to_sample_table"),
     log:
         "logs/indices_to_sample_table.log",
     benchmark:
@@ -61,6 +64,9 @@ rule summarise_1000g:
             caption="../report/samples_per_population.rst",
             category="Genomes",
         ),
+    threads: rule_threads("summarise_1000g")
+    resources:
+        **rule_resources("summarise_1000g"),
     log:
         "logs/summarise_1000g.log",
     benchmark:

@@ -16,8 +16,9 @@ rule kegg_to_edges:
     params:
         source=source_root("kegg"),
         patterns=KGML_PATTERNS,
+    threads: rule_threads("kegg_to_edges")
     resources:
-        mem_mb=4000,
+        **rule_resources("kegg_to_edges"),
     log:
         "logs/kegg_to_edges.log",
     benchmark:
@@ -38,6 +39,9 @@ rule brite_to_env_tags:
     params:
         source=source_root("kegg"),
         patterns=BRITE_PATTERNS,
+    threads: rule_threads("brite_to_env_tags")
+    resources:
+        **rule_resources("brite_to_env_tags"),
     log:
         "logs/brite_to_env_tags.log",
     benchmark:
@@ -60,6 +64,9 @@ rule overview_map_members:
         kgml_patterns=KGML_PATTERNS,
         link_patterns=LINK_PATTERNS,
         overview_pattern=config["kegg"]["overview_pattern"],
+    threads: rule_threads("overview_map_members")
+    resources:
+        **rule_resources("overview_map_members"),
     log:
         "logs/overview_map_members.log",
     benchmark:
@@ -81,6 +88,9 @@ rule parse_kegg_lists:
     params:
         source=source_root("kegg"),
         patterns=LIST_PATTERNS,
+    threads: rule_threads("parse_kegg_lists")
+    resources:
+        **rule_resources("parse_kegg_lists"),
     log:
         "logs/parse_kegg_lists.log",
     benchmark:
@@ -103,6 +113,9 @@ rule make_env_vectors:
     output:
         table=TABLE_PATHS["env_vectors"],
         report="results/reports/make_env_vectors.json",
+    threads: rule_threads("make_env_vectors")
+    resources:
+        **rule_resources("make_env_vectors"),
     log:
         "logs/make_env_vectors.log",
     benchmark:
@@ -122,8 +135,9 @@ rule edges_to_graphs:
         store=directory("data/processed/kegg_graphs"),
     params:
         graphml=config["kegg"]["graphml"],
+    threads: rule_threads("edges_to_graphs")
     resources:
-        mem_mb=4000,
+        **rule_resources("edges_to_graphs"),
     log:
         "logs/edges_to_graphs.log",
     benchmark:
@@ -143,6 +157,9 @@ rule check_kegg_graphs:
         env=rules.make_env_vectors.output.table,
     output:
         "results/validation/graphs/kegg_graphs.json",
+    threads: rule_threads("check_kegg_graphs")
+    resources:
+        **rule_resources("check_kegg_graphs"),
     log:
         "logs/check_kegg_graphs.log",
     benchmark:

@@ -23,6 +23,9 @@ rule write_build_metrics:
         quarantine="results/metrics/quarantine.csv",
     params:
         quarantine={source: [str(p) for p in paths] for source, paths in QUARANTINE_BY_SOURCE.items()},
+    threads: rule_threads("write_build_metrics")
+    resources:
+        **rule_resources("write_build_metrics"),
     log:
         "logs/write_build_metrics.log",
     benchmark:

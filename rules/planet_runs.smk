@@ -17,6 +17,9 @@ rule planet_runs:
         report="results/reports/planet_runs.json",
     params:
         planet_column="planet",
+    threads: rule_threads("planet_runs")
+    resources:
+        **rule_resources("planet_runs"),
     log:
         "logs/planet_runs.log",
     benchmark:

@@ -26,6 +26,9 @@ rule plot_climate_map:
     params:
         stem=MAPPED_STEM,
         variable=FIGURES["climate_variable"],
+    threads: rule_threads("plot_climate_map")
+    resources:
+        **rule_resources("plot_climate_map"),
     log:
         "logs/plot_climate_map.log",
     benchmark:
@@ -45,6 +48,9 @@ rule plot_pathway_graph:
     params:
         pathway=FIGURES["pathway"],
         max_nodes=FIGURES["max_graph_nodes"],
+    threads: rule_threads("plot_pathway_graph")
+    resources:
+        **rule_resources("plot_pathway_graph"),
     log:
         "logs/plot_pathway_graph.log",
     benchmark:
@@ -62,6 +68,9 @@ rule plot_planet_runs:
     output:
         plot=report("results/planet_runs/runs_per_planet.png", caption="../report/planet_runs.rst",
                     category="Registry"),
+    threads: rule_threads("plot_planet_runs")
+    resources:
+        **rule_resources("plot_planet_runs"),
     log:
         "logs/plot_planet_runs.log",
     benchmark:

@@ -24,8 +24,9 @@ rule quality_report:
             **{t: validation_report(t) for t in sorted(TABLES)},
             **{s: validation_report(s) for s in sorted(STORES)},
         },
+    threads: rule_threads("quality_report")
     resources:
-        mem_mb=4000,
+        **rule_resources("quality_report"),
     log:
         "logs/quality_report.log",
     benchmark:

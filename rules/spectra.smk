@@ -12,6 +12,9 @@ rule spectra_table:
     params:
         source=source_root("spectra"),
         patterns=SPECTRA_PATTERNS,
+    threads: rule_threads("spectra_table")
+    resources:
+        **rule_resources("spectra_table"),
     log:
         "logs/spectra_table.log",
     benchmark:
@@ -32,6 +35,9 @@ rule plot_spectra:
             caption="../report/spectra_overlay.rst",
             category="Exoplanets & spectra",
         ),
+    threads: rule_threads("plot_spectra")
+    resources:
+        **rule_resources("plot_spectra"),
     log:
         "logs/plot_spectra.log",
     benchmark:

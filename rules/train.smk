@@ -42,10 +42,9 @@ rule train:
     params:
         train=TRAIN,
         paths=TRAIN_PATHS,
-    threads: TRAIN["threads"]
+    threads: rule_threads("train")
     resources:
-        mem_mb=TRAIN["mem_mb"],
-        gpu=TRAIN["gpu"],
+        **rule_resources("train"),
     log:
         "logs/train.log",
     benchmark:

@@ -6,6 +6,9 @@ rule validate_table:
         table=lambda wc: TABLE_PATHS[wc.table],
     output:
         "results/validation/{table}.json",
+    threads: rule_threads("validate_table")
+    resources:
+        **rule_resources("validate_table"),
     log:
         "logs/validate_table/{table}.log",
     benchmark:

@@ -38,8 +38,17 @@ LOCAL_INPUT_DIRS = sorted(
     if src.get("mode") == "local" and not Path(src["path"]).is_absolute()
 )
 
-# Only the main Snakemake process touches timestamps (not cluster/job subprocesses),
-# and only files whose bytes match the manifest (a real change keeps its time).
+# A side effect while the workflow is read, on purpose: Snakemake decides what is outdated
+# from modification times when it builds the DAG, right after reading this file, and no rule
+# can run before that. After a `dvc pull`/`dvc checkout` (files stamped in checkout order, an
+# input newer than its output) the times must be put back first, or Snakemake would plan to
+# rebuild products byte-identical to what it would make. A dry run (-n) does it too, so that
+# it shows what a real run would do. Only the main Snakemake process touches timestamps (not
+# cluster/job subprocesses), only files whose bytes match the manifest (a real change keeps
+# its time), and only backwards; the state of checked files is kept in MANIFEST_STATE, inside
+# Snakemake's own .snakemake/. When nothing is stale (a clean checkout, no manifest yet; or a
+# finished build) no file outside .snakemake/ is touched: tests/unit/test_rules.py and
+# tests/integration/test_workflow.py check it for --lint and -n.
 if workflow.is_main_process and not workflow.touch:
     _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
     # Then the train stage's files (a model pulled with the data it was trained on): see
@@ -65,6 +74,9 @@ rule write_manifest:
         ignore=VERSIONED_IGNORE,
         input_roots=LOCAL_INPUT_DIRS,
         state=MANIFEST_STATE,
+    threads: rule_threads("write_manifest")
+    resources:
+        **rule_resources("write_manifest"),
     log:
         "logs/write_manifest.log",
     benchmark:
@@ -87,6 +99,9 @@ rule verify:
         roots=VERSIONED,
         ignore=VERSIONED_IGNORE,
     localrule: True
+    threads: rule_threads("verify")
+    resources:
+        **rule_resources("verify"),
     log:
         "logs/verify.log",
     conda:

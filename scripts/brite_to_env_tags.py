@@ -5,6 +5,6 @@ from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    brite_to_env_tags(list(snakemake.input), snakemake.params.patterns, snakemake.output.table,
-                      snakemake.output.quarantine, snakemake.output.report,
-                      source=SourceRoot(**snakemake.params.source))
+    brite_to_env_tags(inputs=list(snakemake.input), patterns=snakemake.params.patterns,
+                      table=snakemake.output.table, quarantine_path=snakemake.output.quarantine,
+                      report_path=snakemake.output.report, source=SourceRoot(**snakemake.params.source))

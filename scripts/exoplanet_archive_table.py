@@ -5,7 +5,8 @@ from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    exoplanet_archive_table(list(snakemake.input), snakemake.params.patterns, snakemake.params.table_kind,
-                            float(snakemake.params.albedo), float(snakemake.params.outlier_sigma),
-                            snakemake.output.table, snakemake.output.quarantine, snakemake.output.report,
+    exoplanet_archive_table(inputs=list(snakemake.input), patterns=snakemake.params.patterns,
+                            table_kind=snakemake.params.table_kind, albedo=float(snakemake.params.albedo),
+                            sigma=float(snakemake.params.outlier_sigma), table_path=snakemake.output.table,
+                            quarantine_path=snakemake.output.quarantine, report_path=snakemake.output.report,
                             source=SourceRoot(**snakemake.params.source))

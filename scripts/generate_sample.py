@@ -3,8 +3,6 @@
 from astrobuild.rulelog import rule_logging
 from astrobuild.sample import generate
 
-with rule_logging(snakemake.log[0]) as log:
-    files = generate(snakemake.wildcards.source, snakemake.output[0],
-                     scale=snakemake.params.scale, seed=snakemake.params.seed,
-                     time_steps=snakemake.params.time_steps)
-    log.info("wrote %d sample file(s) for %s", len(files), snakemake.wildcards.source)
+with rule_logging(snakemake.log[0]):
+    generate(source=snakemake.wildcards.source, outdir=snakemake.output[0], scale=snakemake.params.scale,
+             seed=snakemake.params.seed, time_steps=snakemake.params.time_steps)

@@ -5,6 +5,7 @@ from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    index_climate_runs(dict(snakemake.params.cubes), dict(snakemake.params.stores), list(snakemake.params.roots),
-                       snakemake.output.table, snakemake.output.quarantine, snakemake.output.report,
+    index_climate_runs(cubes=dict(snakemake.params.cubes), stores=dict(snakemake.params.stores),
+                       roots=list(snakemake.params.roots), table=snakemake.output.table,
+                       quarantine_path=snakemake.output.quarantine, report_path=snakemake.output.report,
                        source=SourceRoot(**snakemake.params.source))

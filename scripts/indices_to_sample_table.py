@@ -5,7 +5,8 @@ from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    indices_to_sample_table(list(snakemake.input), snakemake.params.index_patterns,
-                            snakemake.params.population_patterns, snakemake.output.table,
-                            snakemake.output.quarantine, snakemake.output.report, threads=snakemake.threads,
+    indices_to_sample_table(inputs=list(snakemake.input), index_patterns=snakemake.params.index_patterns,
+                            population_patterns=snakemake.params.population_patterns,
+                            table_path=snakemake.output.table, quarantine_path=snakemake.output.quarantine,
+                            report_path=snakemake.output.report, threads=snakemake.threads,
                             source=SourceRoot(**snakemake.params.source))

@@ -5,5 +5,6 @@ from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    kegg_to_edges(list(snakemake.input), snakemake.params.patterns, snakemake.output.table,
-                  snakemake.output.quarantine, snakemake.output.report, source=SourceRoot(**snakemake.params.source))
+    kegg_to_edges(inputs=list(snakemake.input), patterns=snakemake.params.patterns, table=snakemake.output.table,
+                  quarantine_path=snakemake.output.quarantine, report_path=snakemake.output.report,
+                  source=SourceRoot(**snakemake.params.source))

@@ -4,5 +4,6 @@ from astrobuild.kegg.pipeline import make_env_vectors
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    make_env_vectors(snakemake.input.edges, snakemake.input.tags, snakemake.input.overview,
-                     snakemake.input.mapping, snakemake.output.table, snakemake.output.report)
+    make_env_vectors(edges_path=snakemake.input.edges, tags_path=snakemake.input.tags,
+                     overview_path=snakemake.input.overview, mapping_path=snakemake.input.mapping,
+                     table=snakemake.output.table, report_path=snakemake.output.report)

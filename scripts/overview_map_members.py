@@ -5,6 +5,8 @@ from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    overview_map_members(list(snakemake.input), snakemake.params.kgml_patterns, snakemake.params.link_patterns,
-                         snakemake.params.overview_pattern, snakemake.output.table, snakemake.output.quarantine,
-                         snakemake.output.report, source=SourceRoot(**snakemake.params.source))
+    overview_map_members(inputs=list(snakemake.input), kgml_patterns=snakemake.params.kgml_patterns,
+                         link_patterns=snakemake.params.link_patterns,
+                         overview_pattern=snakemake.params.overview_pattern, table=snakemake.output.table,
+                         quarantine_path=snakemake.output.quarantine, report_path=snakemake.output.report,
+                         source=SourceRoot(**snakemake.params.source))

@@ -5,6 +5,7 @@ from astrobuild.paths import SourceRoot
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    parse_kegg_lists(list(snakemake.input), snakemake.params.patterns, snakemake.output.pathways,
-                     snakemake.output.genes, snakemake.output.quarantine, snakemake.output.report,
+    parse_kegg_lists(inputs=list(snakemake.input), patterns=snakemake.params.patterns,
+                     pathway_table=snakemake.output.pathways, gene_table=snakemake.output.genes,
+                     quarantine_path=snakemake.output.quarantine, report_path=snakemake.output.report,
                      source=SourceRoot(**snakemake.params.source))

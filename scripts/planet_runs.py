@@ -4,6 +4,7 @@ from astrobuild.planet_runs import planet_runs
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    planet_runs(snakemake.input.climate_runs, snakemake.input.exoplanets, snakemake.params.planet_column,
-                snakemake.input.spectra, snakemake.input.env_vectors, snakemake.output.table,
-                snakemake.output.report)
+    planet_runs(climate_runs_path=snakemake.input.climate_runs, exoplanets_path=snakemake.input.exoplanets,
+                planet_column=snakemake.params.planet_column, spectra_path=snakemake.input.spectra,
+                env_vectors_path=snakemake.input.env_vectors, table_path=snakemake.output.table,
+                report_path=snakemake.output.report)

@@ -4,4 +4,4 @@ from astrobuild.exoplanets.pipeline import plot_exoplanets
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    plot_exoplanets(snakemake.input.table, snakemake.output.plot)
+    plot_exoplanets(table_path=snakemake.input.table, plot_path=snakemake.output.plot)

@@ -4,6 +4,7 @@ from astrobuild.quality import quality_report
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    quality_report(snakemake.params.tables, snakemake.params.stores, snakemake.params.validations,
-                   snakemake.params.quality, snakemake.output.json, snakemake.output.html,
+    quality_report(tables=snakemake.params.tables, stores=snakemake.params.stores,
+                   validations=snakemake.params.validations, config=snakemake.params.quality,
+                   json_path=snakemake.output.json, html_path=snakemake.output.html,
                    albedo=snakemake.params.albedo)

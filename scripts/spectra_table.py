@@ -5,5 +5,6 @@ from astrobuild.rulelog import rule_logging
 from astrobuild.spectra.pipeline import spectra_table
 
 with rule_logging(snakemake.log[0]):
-    spectra_table(list(snakemake.input), snakemake.params.patterns, snakemake.output.table,
-                  snakemake.output.quarantine, snakemake.output.report, source=SourceRoot(**snakemake.params.source))
+    spectra_table(inputs=list(snakemake.input), patterns=snakemake.params.patterns,
+                  table_path=snakemake.output.table, quarantine_path=snakemake.output.quarantine,
+                  report_path=snakemake.output.report, source=SourceRoot(**snakemake.params.source))

@@ -4,5 +4,6 @@ from astrobuild.rulelog import rule_logging
 from astrobuild.versioning.manifest import write_manifest
 
 with rule_logging(snakemake.log[0]):
-    write_manifest(snakemake.params.roots, snakemake.params.ignore, snakemake.output[0],
-                   input_roots=snakemake.params.input_roots, state_path=snakemake.params.state)
+    write_manifest(roots=snakemake.params.roots, patterns=snakemake.params.ignore,
+                   manifest_path=snakemake.output[0], input_roots=snakemake.params.input_roots,
+                   state_path=snakemake.params.state)

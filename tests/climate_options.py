@@ -8,5 +8,7 @@ from astrobuild.climate.store import ZarrOptions
 from astrobuild.configschema import defaults
 
 
-def zarr_options(**overrides: Any) -> ZarrOptions:
-    return ZarrOptions.from_config({**defaults("climate"), **overrides})
+def zarr_options(threads: int = 2, **overrides: Any) -> ZarrOptions:
+    """Two threads by default, as a cube's own job gets (config resources.nc_to_zarr_alone), so that
+    the tests run the parallel paths."""
+    return ZarrOptions.from_config({**defaults("climate"), **overrides}, threads=threads)

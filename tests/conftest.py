@@ -18,6 +18,27 @@ def realdata() -> Path:
     return REALDATA
 
 
+def _generated(tmp_path_factory, source: str) -> Path:
+    """The built-in sample of ``source`` at scale 1, seed 0, in a fresh temporary folder."""
+    from astrobuild.sample import generate
+
+    out = tmp_path_factory.mktemp(f"{source}_sample")
+    generate(source, out, scale=1, seed=0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def climate_sample(tmp_path_factory) -> Path:
+    """The climate sample, generated once per test module that reads it."""
+    return _generated(tmp_path_factory, "climate")
+
+
+@pytest.fixture(scope="module")
+def kegg_sample(tmp_path_factory) -> Path:
+    """The KEGG sample, generated once per test module that reads it."""
+    return _generated(tmp_path_factory, "kegg")
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Path:
     """One full build of the workflow on the built-in sample, shared by the integration tests.

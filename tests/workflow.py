@@ -63,6 +63,20 @@ def apply_test_config(checkout: Path) -> None:
     config_path.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
 
 
+def write_files(files: dict[str, str], root: Path = Path(".")) -> None:
+    """Write each text file of ``files`` (path relative to ``root`` -> text), folders included."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def file_states(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Size, inode and mtime (ns) of every file under ``root`` outside Snakemake's own .snakemake/:
+    equal before and after a command, it touched no file."""
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file() and ".snakemake" not in p.relative_to(root).parts}
+
+
 def clone_build(build: Path, dest: Path) -> Path:
     """A copy of a finished build, timestamps kept, so Snakemake sees it as up to date."""
     shutil.copytree(build, dest, symlinks=True)

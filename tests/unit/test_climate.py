@@ -29,15 +29,9 @@ from astrobuild.sample import generate
 from astrobuild.sample.climate import write_big_cube
 from astrobuild.sample.universe import build_universe
 from tests.climate_options import zarr_options
+from tests.workflow import write_files
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("climate_sample")
-    generate("climate", out, scale=1, seed=0)
-    return out
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -57,13 +51,13 @@ def _netcdf_decoded(path: Path, name: str) -> np.ndarray:
 # --- the sample -------------------------------------------------------------------------------
 
 
-def test_sample_is_one_cube_per_run_in_mixed_formats(sample):
+def test_sample_is_one_cube_per_run_in_mixed_formats(climate_sample):
     universe = build_universe(1, 0)
-    cubes = sorted(sample.glob("*.nc"))
+    cubes = sorted(climate_sample.glob("*.nc"))
     assert [p.stem for p in cubes] == sorted(r.run_name for r in universe.runs)
     formats = set()
     for run in universe.runs:
-        with netCDF4.Dataset(sample / f"{run.run_name}.nc") as nc:
+        with netCDF4.Dataset(climate_sample / f"{run.run_name}.nc") as nc:
             formats.add(nc.file_format)
             assert nc.planet == run.planet and nc.scenario == run.scenario and nc.co2_ppmv == run.co2_ppmv
             assert nc["time"].calendar in ("noleap", "360_day") and nc["lev"].positive == "down"
@@ -77,16 +71,16 @@ def test_sample_is_one_cube_per_run_in_mixed_formats(sample):
         # the cube carries the label's climate condition: its share of liquid-water temperatures
         assert abs(habitable - run.habitable_fraction) < 0.03, run.run_name
     assert formats == {"NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET"}
-    rows = (sample / "runs.csv").read_text().splitlines()
+    rows = (climate_sample / "runs.csv").read_text().splitlines()
     assert rows[0] == "file,planet,scenario,label,biosphere" and len(rows) == 1 + len(universe.runs)
     assert sum(p.stat().st_size for p in cubes) < 5 * MIB
 
 
-def test_sample_bytes_are_deterministic(sample, tmp_path):
+def test_sample_bytes_are_deterministic(climate_sample, tmp_path):
     generate("climate", tmp_path / "again", scale=1, seed=0)
-    assert _digests(tmp_path / "again") == _digests(sample)
+    assert _digests(tmp_path / "again") == _digests(climate_sample)
     generate("climate", tmp_path / "other", scale=1, seed=1)
-    assert _digests(tmp_path / "other") != _digests(sample)
+    assert _digests(tmp_path / "other") != _digests(climate_sample)
 
 
 def test_big_cube_reaches_its_size(tmp_path):
@@ -99,8 +93,8 @@ def test_big_cube_reaches_its_size(tmp_path):
 # --- conversion --------------------------------------------------------------------------------
 
 
-def test_every_sample_cube_round_trips_exactly(sample, tmp_path):
-    for cube in sorted(sample.glob("*.nc")):
+def test_every_sample_cube_round_trips_exactly(climate_sample, tmp_path):
+    for cube in sorted(climate_sample.glob("*.nc")):
         store = tmp_path / f"{cube.stem}.zarr"
         report = nc_to_zarr(cube, store, zarr_options())
         assert report["verified_variables"] == ["OLR", "PS", "Q", "T", "TS", "lat", "lev", "lon", "time"]
@@ -119,8 +113,8 @@ def test_every_sample_cube_round_trips_exactly(sample, tmp_path):
         assert verify_store_checksums(store) == []  # every chunk carries its crc32c
 
 
-def test_store_layout_is_sharded_by_time(sample, tmp_path):
-    cube = sorted(sample.glob("*.nc"))[0]
+def test_store_layout_is_sharded_by_time(climate_sample, tmp_path):
+    cube = sorted(climate_sample.glob("*.nc"))[0]
     nc_to_zarr(cube, tmp_path / "s.zarr", zarr_options(shard_mb=0.02))  # tiny shards: several per variable
     arr = zarr.open_array(tmp_path / "s.zarr" / "T")
     assert arr.chunks == (1, 4, 16, 32) and arr.shards[0] > 1 and arr.shards[1:] == (4, 16, 32)
@@ -141,23 +135,23 @@ def test_chunk_plan_one_step_per_chunk_and_few_shards():
     assert chunk_plan(("x",), (10,), 4, None, opts) == ((10,), None)
 
 
-def test_store_bytes_are_deterministic(sample, tmp_path):
-    cube = sorted(sample.glob("*.nc"))[1]
+def test_store_bytes_are_deterministic(climate_sample, tmp_path):
+    cube = sorted(climate_sample.glob("*.nc"))[1]
     nc_to_zarr(cube, tmp_path / "a.zarr", zarr_options())
     nc_to_zarr(cube, tmp_path / "b.zarr", zarr_options())
     assert _digests(tmp_path / "a.zarr") == _digests(tmp_path / "b.zarr")
 
 
-def test_dask_path_gives_the_same_store(sample, tmp_path):
-    cube = sorted(sample.glob("*.nc"))[2]
+def test_dask_path_gives_the_same_store(climate_sample, tmp_path):
+    cube = sorted(climate_sample.glob("*.nc"))[2]
     eager = nc_to_zarr(cube, tmp_path / "eager.zarr", zarr_options(shard_mb=0.05))
     lazy = nc_to_zarr(cube, tmp_path / "lazy.zarr", zarr_options(shard_mb=0.05, dask_threshold_mb=0))
     assert not eager["dask"] and lazy["dask"]
     assert _digests(tmp_path / "eager.zarr") == _digests(tmp_path / "lazy.zarr")
 
 
-def test_verification_catches_a_tampered_store(sample, tmp_path):
-    cube = sorted(sample.glob("*.nc"))[0]
+def test_verification_catches_a_tampered_store(climate_sample, tmp_path):
+    cube = sorted(climate_sample.glob("*.nc"))[0]
     store = tmp_path / "t.zarr"
     nc_to_zarr(cube, store, zarr_options())
     arr = zarr.open_array(store / "T", mode="r+")
@@ -248,8 +242,8 @@ def test_file_without_attributes_or_coordinates(tmp_path, caplog):
 # --- store contract ---------------------------------------------------------------------------
 
 
-def test_store_contract_report_and_failure(sample, tmp_path):
-    cube = sorted(sample.glob("*.nc"))[0]
+def test_store_contract_report_and_failure(climate_sample, tmp_path):
+    cube = sorted(climate_sample.glob("*.nc"))[0]
     store = tmp_path / "c.zarr"
     nc_to_zarr(cube, store, zarr_options())
     out = tmp_path / "climate_c.json"
@@ -268,8 +262,8 @@ def test_store_contract_report_and_failure(sample, tmp_path):
     assert json.loads(out.read_text())["valid"] is False
 
 
-def test_step_reader_matches_xarray(sample, tmp_path):
-    cube = sorted(sample.glob("*.nc"))[0]
+def test_step_reader_matches_xarray(climate_sample, tmp_path):
+    cube = sorted(climate_sample.glob("*.nc"))[0]
     nc_to_zarr(cube, tmp_path / "r.zarr", zarr_options(shard_mb=0.05))
     nc_to_zarr(cube, tmp_path / "r2.zarr", zarr_options(time_steps_per_chunk=2))  # not the fast layout
     for store in ("r.zarr", "r2.zarr"):
@@ -313,19 +307,17 @@ def test_real_tiny_file(realdata, tmp_path):
 
 
 def test_stems_are_safe_and_unique(tmp_path):
-    for rel in ("a b.nc", "sub/a b.nc", "a_b.nc4", "x.cdf", "notes.txt", ".hidden.nc"):
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_bytes(b"")
+    write_files(dict.fromkeys(("a b.nc", "sub/a b.nc", "a_b.nc4", "x.cdf", "notes.txt", ".hidden.nc"), ""), tmp_path)
     cubes = find_cubes(tmp_path)
     assert sorted(cubes) == ["a_b", "a_b-2", "a_b-3", "x"]
     assert cubes["a_b"].endswith("a b.nc") and cubes["a_b-2"].endswith("a_b.nc4")
     assert safe_stem("../../etc/passwd.nc") == "passwd"
 
 
-def test_runs_table_with_quarantine(sample, tmp_path):
+def test_runs_table_with_quarantine(climate_sample, tmp_path):
     root = tmp_path / "cubes"
     root.mkdir()
-    for cube in sorted(sample.glob("*.nc"))[:3]:
+    for cube in sorted(climate_sample.glob("*.nc"))[:3]:
         (root / cube.name).write_bytes(cube.read_bytes())
     names = sorted(p.name for p in root.glob("*.nc"))
     (root / "runs.csv").write_text(
@@ -353,18 +345,18 @@ def test_runs_table_with_quarantine(sample, tmp_path):
     CONTRACTS["climate_runs"].validate(frame)
 
 
-def test_runs_table_without_runs_csv(sample):
-    cubes = {p.stem: str(p) for p in sorted(sample.glob("*.nc"))[:2]}
+def test_runs_table_without_runs_csv(climate_sample):
+    cubes = {p.stem: str(p) for p in sorted(climate_sample.glob("*.nc"))[:2]}
     stores = {s: f"data/processed/climate/{s}.zarr" for s in cubes}
     frame, report = climate_runs_frame(cubes, stores, [], Quarantine())
     assert report["cubes_without_run"] == 2 and frame["planet"].isna().all()
     CONTRACTS["climate_runs"].validate(frame)
 
 
-def test_streamed_write_verifies_each_block(sample, tmp_path, monkeypatch):
+def test_streamed_write_verifies_each_block(climate_sample, tmp_path, monkeypatch):
     from astrobuild.climate import convert
 
-    cube = sorted(sample.glob("*.nc"))[0]
+    cube = sorted(climate_sample.glob("*.nc"))[0]
     real_encode = convert.encode_zarr_variable
 
     def faulty(var, name=None):  # a writer bug: one value of the first block of T is off by one kelvin
@@ -405,8 +397,8 @@ def test_other_valid_netcdf_shapes_do_not_crash(tmp_path):
 
 
 @pytest.mark.parametrize("threshold", [0, 1e9], ids=["streamed", "in-memory"])
-def test_flipped_byte_in_a_shard_file_is_caught(sample, tmp_path, monkeypatch, threshold):
-    cube = sorted(sample.glob("*.nc"))[0]
+def test_flipped_byte_in_a_shard_file_is_caught(climate_sample, tmp_path, monkeypatch, threshold):
+    cube = sorted(climate_sample.glob("*.nc"))[0]
     real_read_back = ShardIO.read_back
     flipped = []
 

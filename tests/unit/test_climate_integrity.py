@@ -29,13 +29,6 @@ from tests.climate_options import zarr_options
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("climate_sample")
-    generate("climate", out, scale=1, seed=0)
-    return out
-
-
 def _cut(src: Path, dest: Path, nbytes: int) -> Path:
     """``head -c nbytes src > dest``, as a user's interrupted copy would leave it."""
     with open(dest, "wb") as out:
@@ -43,8 +36,8 @@ def _cut(src: Path, dest: Path, nbytes: int) -> Path:
     return dest
 
 
-def _cube_of_format(sample: Path, fmt: str) -> Path:
-    for cube in sorted(sample.glob("*.nc")):
+def _cube_of_format(climate_sample: Path, fmt: str) -> Path:
+    for cube in sorted(climate_sample.glob("*.nc")):
         with netCDF4.Dataset(cube) as nc:
             if nc.file_format == fmt:
                 return cube
@@ -70,8 +63,8 @@ def test_real_netcdf3_cut_in_half_is_refused_naming_sizes(realdata, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET"])
-def test_generated_netcdf3_with_records_cut_is_refused(sample, tmp_path, fmt):
-    cube = _cube_of_format(sample, fmt)  # time is the record dimension: 12 records of 5 variables
+def test_generated_netcdf3_with_records_cut_is_refused(climate_sample, tmp_path, fmt):
+    cube = _cube_of_format(climate_sample, fmt)  # time is the record dimension: 12 records of 5 variables
     size = cube.stat().st_size
     check_file_size(cube)
     for keep in (size - 2000, size - 1):
@@ -114,8 +107,8 @@ def test_streaming_record_count_is_taken_from_the_size(tmp_path):
         check_file_size(_cut(streaming, tmp_path / "cut.nc", len(data) - 5))
 
 
-def test_truncated_netcdf4_file_is_refused(sample, tmp_path, monkeypatch):
-    cube = _cube_of_format(sample, "NETCDF4")
+def test_truncated_netcdf4_file_is_refused(climate_sample, tmp_path, monkeypatch):
+    cube = _cube_of_format(climate_sample, "NETCDF4")
     size = cube.stat().st_size
     cut = _cut(cube, tmp_path / "cut4.nc", size // 2)
     with pytest.raises(TruncatedFileError, match=rf"{cut}: truncated NetCDF4/HDF5 file: .* at least {size} bytes, "
@@ -141,8 +134,8 @@ def _flip_in_chunk(store: Path, name: str, shard_key: str, slot: int, slots: int
 
 
 @pytest.fixture
-def built(sample, tmp_path) -> tuple[Path, Path]:
-    cube = _cube_of_format(sample, "NETCDF4")
+def built(climate_sample, tmp_path) -> tuple[Path, Path]:
+    cube = _cube_of_format(climate_sample, "NETCDF4")
     store = tmp_path / "store.zarr"
     nc_to_zarr(cube, store, zarr_options(shard_mb=4 * 4 * 16 * 32 * 4 / MIB))  # T: 3 shards of 4 steps
     return cube, store
@@ -206,8 +199,8 @@ def test_damaged_shard_index_and_unsharded_chunk_are_reported(built):
     assert any("variable 'TS': chunk (0, 0, 0)" in p and "file missing" in p for p in verify_store_checksums(store))
 
 
-def test_streamed_write_has_the_same_checksummed_bytes(sample, tmp_path):
-    cube = _cube_of_format(sample, "NETCDF3_CLASSIC")
+def test_streamed_write_has_the_same_checksummed_bytes(climate_sample, tmp_path):
+    cube = _cube_of_format(climate_sample, "NETCDF3_CLASSIC")
     opts = zarr_options(shard_mb=0.05)
     nc_to_zarr(cube, tmp_path / "eager.zarr", opts)
     nc_to_zarr(cube, tmp_path / "lazy.zarr", zarr_options(shard_mb=0.05, dask_threshold_mb=0))

@@ -27,13 +27,6 @@ def real(name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("kegg_sample")
-    generate("kegg", out, scale=1, seed=0)
-    return out
-
-
 OLD_KGML = b"""<?xml version="1.0"?>
 <!DOCTYPE pathway SYSTEM "http://www.genome.jp/kegg/xml/KGML_v0.6.1_.dtd">
 <pathway name="path:eco00680" org="eco" number="00680" title="Methane metabolism">
@@ -119,9 +112,9 @@ def test_hostile_entities_stay_quarantined(tmp_path, doc, reason):
     assert len(q) == 1 and reason in q.records[0].reason and Path(q.records[0].file).name == "evil.xml"
 
 
-def test_generated_sample_covers_every_edge_case(sample):
+def test_generated_sample_covers_every_edge_case(kegg_sample):
     q = Quarantine()
-    frame, report = edges_frame(collect_files([sample], ["*.xml"]), q, show_progress=False)
+    frame, report = edges_frame(collect_files([kegg_sample], ["*.xml"]), q, show_progress=False)
     assert {"0.6.1", "0.7.1", "0.7.2"} <= set(report["kgml_versions"])
     assert {Path(r.file).name for r in q.records} == {"map00590.xml", "map00591.xml"}
     assert "map03070.xml" in {Path(f).name for f in report["files_without_reactions_list"]}
@@ -135,22 +128,22 @@ def test_generated_sample_covers_every_edge_case(sample):
     assert frame["reversible"].any() and not frame["reversible"].all()
 
 
-def test_every_catalogue_map_has_a_kgml_file(sample):
+def test_every_catalogue_map_has_a_kgml_file(kegg_sample):
     from astrobuild.sample.universe import PATHWAY_CATALOGUE, build_universe
 
-    names = {p.name for p in sample.glob("*.xml")}
+    names = {p.name for p in kegg_sample.glob("*.xml")}
     assert {f"{p}.xml" for p, _, _ in PATHWAY_CATALOGUE} <= names
     assert {p for run in build_universe(1, 0).runs for p in run.biosphere} <= {n[:-4] for n in names}
 
 
-def test_sample_is_deterministic_and_grows_with_scale(tmp_path, sample):
+def test_sample_is_deterministic_and_grows_with_scale(tmp_path, kegg_sample):
     again = tmp_path / "again"
     generate("kegg", again, scale=1, seed=0)
-    for path in sample.iterdir():
+    for path in kegg_sample.iterdir():
         assert (again / path.name).read_bytes() == path.read_bytes(), path.name
     bigger = tmp_path / "bigger"
     generate("kegg", bigger, scale=4, seed=0)
-    assert len(list(bigger.glob("*.xml"))) > len(list(sample.glob("*.xml"))) + 40
+    assert len(list(bigger.glob("*.xml"))) > len(list(kegg_sample.glob("*.xml"))) + 40
 
 
 def test_real_ko00010_61_reactions_30_reversible():
@@ -183,10 +176,10 @@ def test_real_ko03070_has_no_reactions_and_hsa00020_is_v071():
 
 # ---- BRITE -----------------------------------------------------------------------------------------
 
-def test_generated_brite_htext_and_json_agree(sample):
+def test_generated_brite_htext_and_json_agree(kegg_sample):
     q = Quarantine()
-    keg = parse_htext(sample / "br08901.keg", q)
-    js = parse_brite_json(sample / "br08901.json", q)
+    keg = parse_htext(kegg_sample / "br08901.keg", q)
+    js = parse_brite_json(kegg_sample / "br08901.json", q)
     assert set(keg) == set(js) and not q.records
     assert ("map00680", "Metabolism/Energy metabolism") in keg
     assert ("map01100", "Metabolism/Global and overview maps") in keg
@@ -218,16 +211,16 @@ def test_numbered_categories_are_not_pathways(tmp_path):
 
 # ---- lists and links ---------------------------------------------------------------------------------
 
-def test_generated_lists(sample):
+def test_generated_lists(kegg_sample):
     q = Quarantine()
-    assert list_kind(sample / "list_pathway.txt") == "pathway" and list_kind(sample / "list_hsa.txt") == "gene"
-    maps = parse_pathway_list(sample / "list_pathway.txt", q)
+    assert list_kind(kegg_sample / "list_pathway.txt") == "pathway" and list_kind(kegg_sample / "list_hsa.txt") == "gene"
+    maps = parse_pathway_list(kegg_sample / "list_pathway.txt", q)
     assert ("map00680", "map", "00680", "Methane metabolism", None) in maps
-    hsa = parse_pathway_list(sample / "list_pathway_hsa.txt", q)
+    hsa = parse_pathway_list(kegg_sample / "list_pathway_hsa.txt", q)
     assert ("hsa00010", "hsa", "00010", "Glycolysis / Gluconeogenesis", "Homo sapiens (human)") in hsa
-    genes4 = parse_gene_list(sample / "list_hsa.txt", q)
+    genes4 = parse_gene_list(kegg_sample / "list_hsa.txt", q)
     assert genes4 and all(g[2] == "CDS" and g[3] for g in genes4)
-    genes2 = parse_gene_list(sample / "list_mja.txt", q)
+    genes2 = parse_gene_list(kegg_sample / "list_mja.txt", q)
     assert genes2[0][2:] == (None, None, "mcrA", "methyl-coenzyme M reductase subunit 0")
     assert not q.records
 
@@ -248,8 +241,8 @@ def test_real_module_pathway_link_is_read_but_is_not_membership(tmp_path):
     assert report["members"] == 0 and report["links_not_membership"] == {"path->md": 1346}
 
 
-def test_overview_members_from_kgml_and_link(sample, tmp_path):
-    report = overview_map_members([str(sample)], ["*.xml"], ["link_*"], r"^01[1-9]\d\d$",
+def test_overview_members_from_kgml_and_link(kegg_sample, tmp_path):
+    report = overview_map_members([str(kegg_sample)], ["*.xml"], ["link_*"], r"^01[1-9]\d\d$",
                                   str(tmp_path / "o.parquet"), str(tmp_path / "o.tsv"), str(tmp_path / "o.json"))
     frame = pd.read_parquet(tmp_path / "o.parquet")
     assert report["overview_maps"] == ["map01100", "map01120", "map01220"]

@@ -9,6 +9,7 @@ import pytest
 
 from astrobuild.versioning.manifest import write_manifest
 from astrobuild.versioning.verify import BuildVerificationError, load_manifest, store_dirs, verify_build
+from tests.workflow import write_files
 
 ROOTS = ["data/interim", "data/processed", "results"]
 IGNORE = ["/results/benchmarks/"]
@@ -18,7 +19,7 @@ MANIFEST = "results/manifest.json"
 @pytest.fixture
 def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    for rel, text in {
+    write_files({
         "data/raw/local/in.csv": "a,b\n",
         "data/interim/a.parquet": "interim",
         "data/processed/b.parquet": "processed",
@@ -26,9 +27,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "data/processed/climate/x.zarr/t/c/0/0": "chunk",
         "results/validation/b.json": "{}",
         "results/benchmarks/x.tsv": "s\n0.1\n",
-    }.items():
-        Path(rel).parent.mkdir(parents=True, exist_ok=True)
-        Path(rel).write_text(text)
+    })
     write_manifest(ROOTS, IGNORE, MANIFEST, input_roots=["data/raw/local"])
     return tmp_path
 

@@ -23,6 +23,7 @@ from astrobuild.versioning.manifest import (
     write_manifest,
     write_stage_manifest,
 )
+from tests.workflow import write_files
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,16 +32,14 @@ REPO = Path(__file__).resolve().parents[2]
 def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A small finished build: raw -> interim -> processed -> results, with a manifest and state."""
     monkeypatch.chdir(tmp_path)
-    for rel, text in {
+    write_files({
         "data/interim/a.parquet": "interim",
         "data/processed/b.parquet": "processed",
         "results/validation/b.json": "{}",
         "results/benchmarks/x.tsv": "s\n0.1\n",
         "results/store.zarr/.snakemake_timestamp": "",
         "results/store.zarr/c/0": "chunk",
-    }.items():
-        Path(rel).parent.mkdir(parents=True, exist_ok=True)
-        Path(rel).write_text(text)
+    })
     write_manifest(["data/interim", "data/processed", "results"], ["/results/benchmarks/"],
                    "results/manifest.json", state_path=".snakemake/state.json")
     return tmp_path
@@ -181,9 +180,7 @@ def test_manifest_ignores_exactly_what_dvc_ignores(tmp_path: Path) -> None:
     patterns = ignore_patterns(REPO / ".dvcignore")
     candidates = ["results/benchmarks/a.tsv", "results/benchmarks/generate_sample/k.tsv", "results/reports/a.json",
                   "src/astrobuild/__pycache__/io.pyc", "data/processed/x.parquet", "data/processed/c.zarr/0.0"]
-    for rel in candidates:
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text("x")
+    write_files(dict.fromkeys(candidates, "x"), tmp_path)
     shutil.copy(REPO / ".dvcignore", tmp_path / ".dvcignore")
     env = dict(os.environ, DVC_NO_ANALYTICS="1")
     subprocess.run([str(dvc), "init", "-q", "--no-scm"], cwd=tmp_path, check=True, env=env)

@@ -45,23 +45,21 @@ class ZarrOptions:
     shard_mb: float
     chunk_mb: float  # chunk size of variables without a time dimension
     dask_threshold_mb: float
-    threads: int
-    # Not a config key: the rule always verifies; the benchmark turns it off to time the write alone.
+    # Not config keys of the section: the job's threads (config `resources`); the rule always
+    # verifies, the benchmark turns it off to time the write alone.
+    threads: int = 1
     check_values: bool = True
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any], threads: int | None = None) -> ZarrOptions:
-        """The options of a validated ``climate:`` section (other keys of the section are ignored);
-        ``threads`` (the job's) overrides ``climate.threads``."""
-        cfg = dict(cfg)
-        if threads is not None:
-            cfg["threads"] = threads
-        names = [f.name for f in fields(cls) if f.name != "check_values"]
+    def from_config(cls, cfg: dict[str, Any], threads: int = 1) -> ZarrOptions:
+        """The options of a validated ``climate:`` section (other keys of the section are ignored),
+        run on ``threads`` threads (the job's)."""
+        names = [f.name for f in fields(cls) if f.name not in ("threads", "check_values")]
         missing = [n for n in names if n not in cfg]
         if missing:
             raise ValueError(f"climate options: missing {', '.join(f'climate.{n}' for n in missing)}: pass the "
                              "config validated against schemas/config.schema.yaml (it holds the defaults)")
-        return cls(**{n: cfg[n] for n in names}, check_values=cfg.get("check_values", True))
+        return cls(**{n: cfg[n] for n in names}, threads=threads, check_values=cfg.get("check_values", True))
 
     def compressor(self) -> BloscCodec | ZstdCodec:
         if self.codec == "blosc-zstd":

@@ -66,7 +66,6 @@ class TrainConfig:
     hidden: int = 32
     graph_layers: int = 2
     device: str = "auto"
-    threads: int = 2
     num_workers: int = 0
 
     def uses(self, modality: str) -> bool:
@@ -109,7 +108,7 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
         split=fractions, epochs=int(section["epochs"]), patience=int(section["patience"]),
         batch_size=int(section["batch_size"]), lr=float(section["lr"]), weight_decay=float(section["weight_decay"]),
         hidden=int(section["hidden"]), graph_layers=int(section["graph_layers"]), device=section["device"],
-        threads=int(section["threads"]), num_workers=int(section["num_workers"]),
+        num_workers=int(section["num_workers"]),
     )
 
 

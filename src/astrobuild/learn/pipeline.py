@@ -98,16 +98,17 @@ def _baseline_values(runs: pd.DataFrame, params: PlanetParams) -> np.ndarray:
 
 
 def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: TrainOutputs | None = None,
-                root: str | os.PathLike[str] = ".", threads: int | None = None,
+                root: str | os.PathLike[str] = ".", threads: int = 1,
                 manifest_inputs: Sequence[str] = ()) -> dict[str, Any]:
     """Everything rule ``train`` does; returns the metrics written to ``outputs.metrics``.
 
     ``section`` is the validated ``config["train"]``; paths are relative to ``root``.
     ``manifest_inputs`` are the job's input files and folders, recorded in ``outputs.manifest``.
+    ``threads`` (the job's, config ``resources.train``) are torch's intra-op threads.
     """
     config = train_config(section)
     inputs, outputs = inputs or Inputs(), outputs or TrainOutputs()
-    torch.set_num_threads(threads or config.threads)
+    torch.set_num_threads(threads)
     root = Path(root)
     started = time.perf_counter()
     runs, unlabelled = labelled_runs(root / inputs.registry)

@@ -12,8 +12,11 @@ workflow's DAG needs the climate cubes before the sample exists).
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # source name (as in config `sources:`) -> module that writes it
 GENERATORS = {
@@ -42,7 +45,9 @@ def generate(source: str, outdir: str | os.PathLike[str], scale: int = 1, seed: 
     knobs = {} if time_steps is None else {"time_steps": time_steps}
     if knobs and source != "climate":
         raise ValueError(f"time_steps is a knob of the climate sample only, not of {source!r}")
-    return sorted(module.write(outdir, scale=scale, seed=seed, **knobs))
+    files = sorted(module.write(outdir, scale=scale, seed=seed, **knobs))
+    log.info("wrote %d sample file(s) for %s", len(files), source)
+    return files
 
 
 def planned_files(source: str, outdir: str | os.PathLike[str], scale: int = 1, seed: int = 0) -> list[Path]:
