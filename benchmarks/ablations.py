@@ -11,8 +11,10 @@ experiment commit per training: 15 trainings in one interpreter, not 15
 Snakemake + DVC start-ups. The seed sets the planet split too, so the seed-to-seed
 spread includes which planets are tested.
 
-Printed: one row per variant, mean ± sd (sample sd, n - 1) of test AUROC over the
-seeds, the drop from "all", and the two yardsticks every training reports
+Printed: one row per variant (``-x``: modality x left out), mean ± sd (sample sd,
+n - 1) of test AUROC over the seeds, the drop from "all", the paired drop (per seed,
+"all" minus the variant on the same split; its sd leaves out the split's own
+spread), and the two yardsticks every training reports
 (majority class, logistic regression on planet_params; their values depend only on
 the seed's split, so they are the same in every variant). Then the verdict of the
 issue's goal: every leave-one-out variant's mean is lower than "all" by more
@@ -75,12 +77,17 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
         mean, sd = _mean_sd([b.get(name) for b in per_seed.values()])
         baselines[name] = {"mean": mean, "sd": sd, "n": len(per_seed)}
     all_mean = rows.get(ALL, {}).get("mean")
+    all_by_seed = {r["seed"]: r["auroc"] for r in records if r["variant"] == ALL}
     checks = []
     for name, row in rows.items():
         if name == ALL:
             continue
         drop = None if all_mean is None or row["mean"] is None else all_mean - row["mean"]
         row["drop"] = drop
+        # the same seed is the same split: the per-seed difference leaves out which planets were tested
+        paired = [all_by_seed[r["seed"]] - r["auroc"] for r in records if r["variant"] == name
+                  and all_by_seed.get(r["seed"]) is not None and r["auroc"] is not None]
+        row["paired_drop"], row["paired_sd"] = _mean_sd(paired)
         checks.append({"what": f"{name}: drop {_f(drop)} > its sd {_f(row['sd'])}",
                        "ok": drop is not None and drop > row["sd"]})
     for name, base in baselines.items():
@@ -96,15 +103,15 @@ def _f(value: float | None, digits: int = 3) -> str:
 
 def format_table(summary: dict[str, Any]) -> str:
     """The Markdown table (as in the README) and the verdict lines."""
-    lines = ["| variant | modalities | test AUROC (mean ± sd) | drop from all | per seed |",
+    lines = ["| variant | test AUROC (mean ± sd) | drop from all | paired drop (mean ± sd) | per seed |",
              "|---|---|---|---|---|"]
     for name, row in summary["variants"].items():
-        kept = "+".join(variants().get(name, [name])) if name in variants() else name
         per_seed = ", ".join(_f(v) for v in row["values"])
         drop = "" if name == ALL else _f(row.get("drop"))
-        lines.append(f"| {name} | {kept} | {_f(row['mean'])} ± {_f(row['sd'])} | {drop} | {per_seed} |")
+        paired = "" if name == ALL else f"{_f(row.get('paired_drop'))} ± {_f(row.get('paired_sd'))}"
+        lines.append(f"| {name} | {_f(row['mean'])} ± {_f(row['sd'])} | {drop} | {paired} | {per_seed} |")
     for name, base in summary["baselines"].items():
-        lines.append(f"| baseline: {name} | | {_f(base['mean'])} ± {_f(base['sd'])} | | |")
+        lines.append(f"| baseline: {name} | {_f(base['mean'])} ± {_f(base['sd'])} | | | |")
     lines.append("")
     for check in summary["checks"]:
         lines.append(f"{'ok  ' if check['ok'] else 'FAIL'} {check['what']}")
