@@ -184,7 +184,7 @@ def test_collate_shapes_and_batched_graph(products):
     dataset = PlanetRunDataset(runs, sources, norm, cache)
     batch = collate([dataset[i] for i in range(3)])
     assert batch["climate_cube"].shape == (3, 2, 4, 8, 16, 1) and batch["climate_cube"].dtype == torch.float32
-    assert batch["spectrum"].shape == (3, 48, 2) and batch["spectrum_mask"].shape == (3, 48)
+    assert batch["spectrum"].shape == (3, 48, 3) and batch["spectrum_mask"].shape == (3, 48)
     assert batch["planet_params"].shape == (3, 9) and batch["planet_params_mask"].shape == (3, 9)
     assert batch["label"].shape == (3,) and batch["present"].shape == (3, 4)
     assert [m["run_id"] for m in batch["run_metadata"]] == list(runs["run_id"][:3])

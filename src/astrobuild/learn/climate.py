@@ -178,6 +178,8 @@ class CubeReader:
         step_dims = [d for d in var.dims if kinds[d] != "time"]
         order = [step_dims.index(dim_of[k]) if k in dim_of else None for k in ("lev", "lat", "lon")]
 
+        paths: dict[tuple[int, ...], list] = {}  # einsum's contraction order, found once per step shape
+
         def pool(step: np.ndarray) -> np.ndarray:
             x = np.asarray(step, dtype=np.float64)
             x = x.transpose([i for i in order if i is not None])
@@ -188,8 +190,11 @@ class CubeReader:
                 x = x + 273.15
             valid = np.isfinite(x)
             x = np.where(valid, x, 0.0)
-            num = np.einsum("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, x, optimize=True)
-            den = np.einsum("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, valid.astype(np.float64), optimize=True)
+            if x.shape not in paths:
+                paths[x.shape] = np.einsum_path("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, x, optimize="greedy")[0]
+            path = paths[x.shape]
+            num = np.einsum("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, x, optimize=path)
+            den = np.einsum("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, valid.astype(np.float64), optimize=path)
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)  # [lev, lat, lon]
 

@@ -4,7 +4,7 @@ One item is one run::
 
     climate_cube        float32 [vars, time, lat, lon, lev]   (see learn.climate)
     bio_graph           {x: int64 [N] compound ids, edge_index: int64 [2, E], features: float32 [5]}
-    spectrum            float32 [bins, 2], spectrum_mask bool [bins]   (see learn.spectra)
+    spectrum            float32 [bins, 3], spectrum_mask bool [bins]   (see learn.spectra)
     planet_params       float32 [n_params], planet_params_mask bool [n_params]
     present             bool [n_modalities]: which selected modalities the run has
     label               float32 scalar (0/1)
@@ -14,7 +14,16 @@ A modality not in ``train.modalities`` has no key at all, and its source is
 never opened (:class:`Sources` builds readers only for the selected ones). A
 missing one (no spectrum, no pathways, no planet) is zeros with ``present``
 False. Raw inputs are read once per run and kept (``cache``); items are
-normalised with the training split's statistics on the way out.
+normalised with the training split's statistics once and kept too.
+
+What a DataLoader worker opens: each worker holds its own copy of the dataset
+(and of its :class:`Sources`), so the shared tables (graph store, spectra,
+planets) are loaded at most once per worker, on first use, and a run's climate
+store at most once per worker (its pooled cube is kept in ``cache``); later
+epochs open nothing. When the raw cache is filled before the loader starts (as
+rule ``train`` does, :func:`astrobuild.learn.pipeline.read_inputs`), forked
+workers inherit it and open nothing at all (``tests/unit/test_learn_loader.py``
+counts the opens).
 
 :func:`collate` stacks items; graphs become one batched graph: node ids
 concatenated, each graph's ``edge_index`` offset by the nodes before it, and a
@@ -84,21 +93,31 @@ class PlanetRunDataset(Dataset):
     def __init__(self, runs: pd.DataFrame, sources: Sources, norm: NormStats,
                  cache: dict[str, dict[str, Any]] | None = None):
         self.runs = runs[[c for c in RUN_COLUMNS if c in runs.columns]].reset_index(drop=True)
+        # plain dicts: a pandas row lookup per item costs more than the item itself
+        self._records = self.runs.to_dict("records")
         self.sources, self.norm = sources, norm
         self.cache = {} if cache is None else cache
         self.modalities = sources.config.modalities
+        self._items: dict[int, dict[str, Any]] = {}  # normalised items, per process (each worker its own)
 
     def __len__(self) -> int:
-        return len(self.runs)
+        return len(self._records)
 
     def raw(self, i: int) -> dict[str, Any]:
-        run = self.runs.iloc[i].to_dict()
+        run = self._records[i]
         if run["run_id"] not in self.cache:
             self.cache[run["run_id"]] = self.sources.read(run)
         return self.cache[run["run_id"]]
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        run = self.runs.iloc[i]
+        item = self._items.get(i)
+        if item is None:
+            item = self._items[i] = self._make(i)
+        # a fresh dict: collate may not mutate the kept one (its tensors are only read)
+        return dict(item)
+
+    def _make(self, i: int) -> dict[str, Any]:
+        run = self._records[i]
         raw = self.raw(i)
         config = self.sources.config
         item: dict[str, Any] = {}

@@ -1,7 +1,8 @@
 """The multi-modal classifier: one encoder per modality, fused with missing-modality masking.
 
-* climate: a small 3-D CNN over (time, lat, lon) with variables x layers as
-  channels (two 3x3x3 convolutions, then mean and max over the cube);
+* climate: per-cell layers (1x1x1 convolutions, variables x layers as channels),
+  then the area-weighted mean (each latitude band by its area) and the max over
+  time, lat and lon (see :class:`ClimateEncoder` for why);
 * bio_graph: message passing over ``edge_index`` in plain PyTorch: node
   embeddings of the compound vocabulary, then ``graph_layers`` rounds of
   h <- GELU(W_self h + W_in mean(in-neighbours) + W_out mean(out-neighbours)),
@@ -11,8 +12,8 @@
 * planet_params: an MLP over the standardised values and their present mask.
 
 Why plain PyTorch for the graph, not PyTorch Geometric: the needed operations are
-two scatter-means and a scatter-max (``index_add_``, ``scatter_reduce``), a few
-lines; PyG and its compiled extensions are pinned to exact torch/CUDA builds and
+mean aggregations (sparse mean operators built once per batch, one sparse-dense
+product each) and a scatter-max (``scatter_reduce``), a few lines; PyG and its compiled extensions are pinned to exact torch/CUDA builds and
 not installed here, and the same code now runs on every device torch supports.
 
 Fusion: each encoder gives a ``hidden`` vector; where a run lacks the modality it
@@ -34,29 +35,58 @@ def _mlp(n_in: int, hidden: int) -> nn.Sequential:
 
 
 class ClimateEncoder(nn.Module):
+    """Per-cell features, then their area-weighted mean and their max over the cube.
+
+    The cell layers are pointwise (1x1x1 convolutions over variables x layers): what
+    a climate decides about a planet is mostly a share of its surface in some state
+    (temperatures between freezing and boiling, say), which is a per-cell test
+    averaged by *area*. Equal-angle cells near a pole are a fraction of those at the
+    equator (sin(lat) between their edges), so the mean weighs each latitude band by
+    its area; an unweighted mean over cells would count the poles several times over.
+    """
+
     def __init__(self, n_vars: int, n_lev: int, hidden: int):
         super().__init__()
-        channels = max(8, hidden // 2)
-        self.conv = nn.Sequential(
-            nn.Conv3d(n_vars * n_lev, channels, 3, padding=1), nn.GELU(),
-            nn.Conv3d(channels, channels, 3, padding=1), nn.GELU())
+        channels = max(16, hidden)
+        self.cells = nn.Sequential(
+            nn.Conv3d(n_vars * n_lev, channels, 1), nn.GELU(),
+            nn.Conv3d(channels, channels, 1), nn.GELU())
         self.out = nn.Linear(2 * channels, hidden)
+
+    @staticmethod
+    def band_areas(n_lat: int, device: torch.device) -> torch.Tensor:
+        """[n_lat] area share of each equal-angle band of -90..90 (the learn.climate target grid)."""
+        edges = torch.sin(torch.deg2rad(torch.linspace(-90.0, 90.0, n_lat + 1, device=device)))
+        return (edges[1:] - edges[:-1]) / 2.0
 
     def forward(self, cube: torch.Tensor) -> torch.Tensor:
         b, v, t, la, lo, lev = cube.shape
         x = cube.permute(0, 1, 5, 2, 3, 4).reshape(b, v * lev, t, la, lo)  # layers become channels
-        h = self.conv(x).flatten(2)
-        return self.out(torch.cat([h.mean(-1), h.amax(-1)], dim=1))
+        h = self.cells(x)  # [b, c, t, la, lo]
+        area = self.band_areas(la, h.device).to(h.dtype).view(1, 1, 1, la, 1)
+        mean = (h * area).sum(dim=(2, 3, 4)) / (t * lo)
+        return self.out(torch.cat([mean, h.flatten(2).amax(-1)], dim=1))
 
 
-def _scatter_mean(values: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
-    """Mean of ``values`` rows per ``index`` (0 where none), summed in float32 whatever the autocast
-    dtype: bf16 counts are exact only up to 256 and hub compounds have more neighbours."""
-    out = torch.zeros(size, values.shape[1], dtype=torch.float32, device=values.device)
-    out.index_add_(0, index, values.float())
-    count = torch.zeros(size, dtype=torch.float32, device=values.device)
-    count.index_add_(0, index, torch.ones_like(index, dtype=torch.float32))
-    return (out / count.clamp(min=1).unsqueeze(1)).to(values.dtype)
+def _mean_operator(rows: torch.Tensor, cols: torch.Tensor, n_rows: int, n_cols: int) -> torch.Tensor:
+    """Sparse (coalesced COO) [n_rows, n_cols] whose product with ``h`` [n_cols, d] is, per row r, the mean of
+    ``h[cols[k]]`` over the pairs k with ``rows[k] == r`` (0 where there is none).
+
+    Built once per batch and reused by every layer: one sparse-dense product per aggregation
+    instead of two ``index_add_`` calls (a sorted, slow path when deterministic algorithms are on),
+    and float32 whatever the autocast dtype: bf16 counts are exact only up to 256 and hub
+    compounds have more neighbours.
+    """
+    count = torch.zeros(n_rows, dtype=torch.float32, device=rows.device)
+    count.index_add_(0, rows, torch.ones_like(rows, dtype=torch.float32))
+    values = 1.0 / count.clamp(min=1)[rows]
+    coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), values, (n_rows, n_cols), check_invariants=False)
+    return coo.coalesce()
+
+
+def _apply(operator: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    with torch.autocast(h.device.type, enabled=False):
+        return (operator @ h.float()).to(h.dtype)
 
 
 class GraphEncoder(nn.Module):
@@ -71,12 +101,13 @@ class GraphEncoder(nn.Module):
         x, edge_index, owner = graph["x"], graph["edge_index"], graph["batch"]
         n_graphs = graph["features"].shape[0]
         h = self.embed(x)
+        n = h.shape[0]
         src, dst = edge_index[0], edge_index[1]
+        into = _mean_operator(dst, src, n, n)  # what flows into a node
+        out_of = _mean_operator(src, dst, n, n)  # what a node flows to
         for w_self, w_in, w_out in self.layers:
-            from_in = _scatter_mean(h[src], dst, h.shape[0])  # what flows into a node
-            from_out = _scatter_mean(h[dst], src, h.shape[0])  # what a node flows to
-            h = nn.functional.gelu(w_self(h) + w_in(from_in) + w_out(from_out))
-        mean = _scatter_mean(h, owner, n_graphs)
+            h = nn.functional.gelu(w_self(h) + w_in(_apply(into, h)) + w_out(_apply(out_of, h)))
+        mean = _apply(_mean_operator(owner, torch.arange(n, device=h.device), n_graphs, n), h)
         # max over an empty graph would be -inf: start at 0 (h after GELU is >= -0.17 anyway)
         peak = torch.zeros(n_graphs, h.shape[1], dtype=h.dtype, device=h.device)
         peak = peak.scatter_reduce(0, owner.unsqueeze(1).expand_as(h), h, reduce="amax", include_self=True)

@@ -63,12 +63,24 @@ def labelled_runs(registry_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, 
     return runs, unlabelled
 
 
-def read_inputs(runs: pd.DataFrame, sources: Sources) -> dict[str, dict[str, Any]]:
-    """Raw inputs of every run (selected modalities only), read once; progress in the log."""
+def read_inputs(runs: pd.DataFrame, sources: Sources, known: dict[str, dict[str, Any]] | None = None
+                ) -> dict[str, dict[str, Any]]:
+    """Raw inputs of every run (selected modalities only), read once; progress in the log.
+
+    ``known``: raw inputs already read with the same ``train`` settings (but possibly more
+    modalities), reused for the runs that have every selected modality in it, and updated with
+    what is read here (the ablation script shares one across its trainings).
+    """
     cache: dict[str, dict[str, Any]] = {}
     start = time.perf_counter()
     for i, run in enumerate(runs.to_dict("records"), 1):
-        cache[run["run_id"]] = sources.read(run)
+        kept = None if known is None else known.get(run["run_id"])
+        if kept is not None and all(m in kept for m in sources.config.modalities):
+            cache[run["run_id"]] = {m: kept[m] for m in sources.config.modalities}
+        else:
+            cache[run["run_id"]] = sources.read(run)
+            if known is not None:
+                known[run["run_id"]] = {**(kept or {}), **cache[run["run_id"]]}
         if i % 200 == 0 or i == len(runs):
             log.info("read inputs of %d/%d run(s) (%.1f s)", i, len(runs), time.perf_counter() - start)
     return cache
@@ -99,12 +111,15 @@ def _baseline_values(runs: pd.DataFrame, params: PlanetParams) -> np.ndarray:
 
 def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: TrainOutputs | None = None,
                 root: str | os.PathLike[str] = ".", threads: int = 1,
-                manifest_inputs: Sequence[str] = ()) -> dict[str, Any]:
+                manifest_inputs: Sequence[str] = (), known_inputs: dict[str, dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
     """Everything rule ``train`` does; returns the metrics written to ``outputs.metrics``.
 
     ``section`` is the validated ``config["train"]``; paths are relative to ``root``.
     ``manifest_inputs`` are the job's input files and folders, recorded in ``outputs.manifest``.
     ``threads`` (the job's, config ``resources.train``) are torch's intra-op threads.
+    ``known_inputs``: see :func:`read_inputs` (only for callers that train several times on one
+    build with the same settings but the modalities; the rule passes none).
     """
     config = train_config(section)
     inputs, outputs = inputs or Inputs(), outputs or TrainOutputs()
@@ -114,7 +129,7 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     runs, unlabelled = labelled_runs(root / inputs.registry)
     runs["split"] = assign_splits(runs, config.split, config.seed).to_numpy()
     sources = Sources(config, inputs, root)
-    cache = read_inputs(runs, sources)
+    cache = read_inputs(runs, sources, known_inputs)
     runs, missing = handle_missing(runs, cache, config)
     parts = {s: runs[runs["split"] == s].reset_index(drop=True) for s in SPLITS}
     empty = [s for s, part in parts.items() if part.empty]

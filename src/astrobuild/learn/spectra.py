@@ -1,4 +1,4 @@
-"""One run's spectrum on the common wavelength grid: features [bins, 2] and a coverage mask [bins].
+"""One run's spectrum on the common wavelength grid: features [bins, 3] and a coverage mask [bins].
 
 Why flux-conserving binning and not interpolation: a transit depth in a
 published spectrum is already an average over a wavelength bin (its
@@ -22,7 +22,11 @@ missing. Points with a non-zero ``quality`` flag are left out
 
 Features per bin: the depth relative to the spectrum's own median depth
 (depth / median - 1: the band shapes, whatever the planet's size, which the
-planet parameters carry) and the propagated error on the same scale.
+planet parameters carry), the propagated error on the same scale, and their
+ratio, (depth - median) / error: how many sigma the bin stands above the
+continuum. A band of 40 ppm is plain in one spectrum and noise in the next; a
+convolution over the first two channels cannot divide one by the other, so
+the significance is given, not left to be learned.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import pyarrow.parquet as pq
 
 from astrobuild.learn.config import SpectrumConfig
 
-SPECTRUM_FEATURES = ("relative_depth", "relative_error")
+SPECTRUM_FEATURES = ("relative_depth", "relative_error", "excess_sigma")
 COLUMNS = ["spectrum", "order", "wavelength_um", "wavelength_err_um", "depth_ppm", "depth_err_ppm", "quality"]
 
 
@@ -98,7 +102,7 @@ def bin_spectrum(wavelength, half_width, depth, error, order, edges: np.ndarray,
 
 
 class Spectra:
-    """``features(spectrum_id)`` -> (features [bins, 2] float32, mask [bins] bool) or None (no coverage)."""
+    """``features(spectrum_id)`` -> (features [bins, 3] float32, mask [bins] bool) or None (no coverage)."""
 
     def __init__(self, table_path: str | os.PathLike[str], config: SpectrumConfig):
         self.table_path, self.config = table_path, config
@@ -136,4 +140,5 @@ class Spectra:
         features = np.zeros((len(mask), len(SPECTRUM_FEATURES)), dtype=np.float32)
         features[mask, 0] = depth[mask] / scale - 1.0
         features[mask, 1] = error[mask] / scale
+        features[mask, 2] = (depth[mask] - scale) / np.where(error[mask] > 0, error[mask], np.inf)
         return features, mask

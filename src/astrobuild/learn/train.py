@@ -113,7 +113,8 @@ def fit(model: torch.nn.Module, train_set: Dataset, val_set: Dataset, config: Tr
         device: torch.device) -> FitResult:
     """Train ``model`` (already seeded and built) on ``train_set``; keep the epoch with the lowest val loss."""
     model.to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # foreach: one fused update over all parameters, not ~40 small kernels per step (the CPU default)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="sum")
     train_loader = make_loader(train_set, config, device, shuffle=True)
     val_loader = make_loader(val_set, config, device, shuffle=False)

@@ -1,0 +1,193 @@
+"""Ablations: leave-one-modality-out and "all modalities", each over several seeds; prints the table.
+
+Trains by calling the train rule's own function
+(:func:`astrobuild.learn.pipeline.train_model`) on an already built sample, once
+per variant and seed, each writing its results under
+``<root>/results/ablations/<variant>/seed<k>/`` (the build's own files are only
+read). Every training uses the same settings but the modalities, so the raw inputs (pooled
+cubes, binned spectra, union graphs) are read once and shared. This is the same code ``dvc exp run -S 'config/config.yaml:train.modalities=[...]'``
+runs for one variant (``rule train`` calls ``train_model``), without one DVC
+experiment commit per training: 15 trainings in one interpreter, not 15
+Snakemake + DVC start-ups. The seed sets the planet split too, so the seed-to-seed
+spread includes which planets are tested.
+
+Printed: one row per variant (``-x``: modality x left out), mean ± sd (sample sd,
+n - 1) of test AUROC over the seeds, the drop from "all", the paired drop (per seed,
+"all" minus the variant on the same split; its sd leaves out the split's own
+spread), and the two yardsticks every training reports
+(majority class, logistic regression on planet_params; their values depend only on
+the seed's split, so they are the same in every variant). Then the verdict of the
+issue's goal: every leave-one-out variant's mean is lower than "all" by more
+than that variant's seed-to-seed sd, and "all" beats every baseline.
+
+    # build the default sample (scale 25, 300 runs) once, in a scratch copy of the checkout
+    PYTHONPATH=src .venv/bin/python benchmarks/ablations.py --build /tmp/ablations
+    # or reuse a built checkout (data/processed/... present)
+    PYTHONPATH=src .venv/bin/python benchmarks/ablations.py --root /tmp/ablations --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
+ALL = "all"
+BASELINES = ("majority", "logistic_planet_params")
+
+
+def variants(modalities: tuple[str, ...] = MODALITIES) -> dict[str, list[str]]:
+    """``all`` and one ``-<modality>`` per modality (that modality left out)."""
+    out = {ALL: list(modalities)}
+    for left_out in modalities:
+        out[f"-{left_out}"] = [m for m in modalities if m != left_out]
+    return out
+
+
+def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per variant (and per baseline) mean and sd of test AUROC over seeds, and the goal's verdict.
+
+    ``records``: ``{"variant", "seed", "auroc", "baselines": {name: auroc}}`` per training.
+    Baselines are averaged over one record per seed (they do not depend on the variant).
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(r["variant"] for r in records):
+        mine = [r for r in records if r["variant"] == name]
+        mean, sd = _mean_sd([r["auroc"] for r in mine])
+        rows[name] = {"mean": mean, "sd": sd, "n": len(mine), "seeds": sorted(r["seed"] for r in mine),
+                      "values": [r["auroc"] for r in sorted(mine, key=lambda r: r["seed"])]}
+    per_seed = {r["seed"]: r["baselines"] for r in records}
+    baselines = {}
+    for name in BASELINES:
+        mean, sd = _mean_sd([b.get(name) for b in per_seed.values()])
+        baselines[name] = {"mean": mean, "sd": sd, "n": len(per_seed)}
+    all_mean = rows.get(ALL, {}).get("mean")
+    all_by_seed = {r["seed"]: r["auroc"] for r in records if r["variant"] == ALL}
+    checks = []
+    for name, row in rows.items():
+        if name == ALL:
+            continue
+        drop = None if all_mean is None or row["mean"] is None else all_mean - row["mean"]
+        row["drop"] = drop
+        # the same seed is the same split: the per-seed difference leaves out which planets were tested
+        paired = [all_by_seed[r["seed"]] - r["auroc"] for r in records if r["variant"] == name
+                  and all_by_seed.get(r["seed"]) is not None and r["auroc"] is not None]
+        row["paired_drop"], row["paired_sd"] = _mean_sd(paired)
+        checks.append({"what": f"{name}: drop {_f(drop)} > its sd {_f(row['sd'])}",
+                       "ok": drop is not None and drop > row["sd"]})
+    for name, base in baselines.items():
+        checks.append({"what": f"all {_f(all_mean)} > {name} {_f(base['mean'])}",
+                       "ok": all_mean is not None and base["mean"] is not None and all_mean > base["mean"]})
+    return {"variants": rows, "baselines": baselines, "checks": checks,
+            "goal_met": bool(checks) and all(c["ok"] for c in checks)}
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """The Markdown table (as in the README) and the verdict lines."""
+    lines = ["| variant | test AUROC (mean ± sd) | drop from all | paired drop (mean ± sd) | per seed |",
+             "|---|---|---|---|---|"]
+    for name, row in summary["variants"].items():
+        per_seed = ", ".join(_f(v) for v in row["values"])
+        drop = "" if name == ALL else _f(row.get("drop"))
+        paired = "" if name == ALL else f"{_f(row.get('paired_drop'))} ± {_f(row.get('paired_sd'))}"
+        lines.append(f"| {name} | {_f(row['mean'])} ± {_f(row['sd'])} | {drop} | {paired} | {per_seed} |")
+    for name, base in summary["baselines"].items():
+        lines.append(f"| baseline: {name} | {_f(base['mean'])} ± {_f(base['sd'])} | | | |")
+    lines.append("")
+    for check in summary["checks"]:
+        lines.append(f"{'ok  ' if check['ok'] else 'FAIL'} {check['what']}")
+    lines.append(f"goal met: {'yes' if summary['goal_met'] else 'no'}")
+    return "\n".join(lines)
+
+
+def build_sample(dest: Path) -> None:
+    """The default sample (config/config.yaml, scale 25) built in a scratch copy of this checkout."""
+    sys.path.insert(0, str(REPO))
+    from tests.workflow import SNAKEMAKE, copy_workflow
+
+    copy_workflow(dest)
+    start = time.perf_counter()
+    proc = subprocess.run([SNAKEMAKE, "--cores", "2", "build"], cwd=dest, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"snakemake build failed in {dest}:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    print(f"built the sample in {dest} in {time.perf_counter() - start:.0f} s")
+
+
+def train_one(root: Path, modalities: list[str], seed: int, out: Path, threads: int,
+              overrides: dict[str, Any], known_inputs: dict | None = None) -> dict[str, Any]:
+    import yaml
+    from snakemake.utils import validate
+
+    from astrobuild.learn.outputs import TrainOutputs
+    from astrobuild.learn.pipeline import train_model
+
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))
+    section = {**config.get("train", {}), **overrides, "modalities": modalities, "seed": seed}
+    wrapped = {"train": section}
+    validate(wrapped, str(REPO / "schemas" / "config.schema.yaml"))  # fills in the schema's defaults
+    rel = out.relative_to(root)
+    outputs = TrainOutputs(**{name: str(rel / Path(getattr(TrainOutputs, name)).name)
+                              for name in TrainOutputs.__dataclass_fields__})
+    return train_model(wrapped["train"], outputs=outputs, root=root, threads=threads, known_inputs=known_inputs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--root", type=Path, help="a checkout where the sample is built (data/processed/...)")
+    where.add_argument("--build", type=Path, help="build the default sample here first (scratch folder)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=YAML",
+                        help="override a train: key for every training (e.g. --set epochs=30)")
+    parser.add_argument("--json", type=Path, help="also write the records and summary here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    import yaml
+
+    root = args.build or args.root
+    if args.build:
+        build_sample(args.build)
+    root = root.resolve()
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = yaml.safe_load(value)
+    records = []
+    known_inputs: dict = {}  # raw inputs read once (by the first, all-modality, training) and shared
+    for seed in args.seeds:
+        for name, kept in variants().items():
+            start = time.perf_counter()
+            metrics = train_one(root, kept, seed, root / "results" / "ablations" / name.replace("-", "without_") / f"seed{seed}",
+                                args.threads, overrides, known_inputs)
+            records.append({"variant": name, "seed": seed, "auroc": metrics["test"]["auroc"],
+                            "baselines": {b: metrics["baselines"][b]["auroc"] for b in BASELINES}})
+            print(f"  seed {seed} {name:<15s} test AUROC {_f(metrics['test']['auroc'])} "
+                  f"(best epoch {metrics['best_epoch']}, {time.perf_counter() - start:.1f} s)", flush=True)
+    summary = aggregate(records)
+    print(format_table(summary))
+    if args.json:
+        args.json.write_text(json.dumps({"records": records, "summary": summary}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
