@@ -53,7 +53,14 @@ if workflow.is_main_process and not workflow.touch:
     _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
     # Then the train stage's files (a model pulled with the data it was trained on): see
     # astrobuild.versioning.manifest.restore_stage_times.
-    restore_stage_times(rules.train.output.manifest, state_path=MANIFEST_STATE)
+    _train_restored = restore_stage_times(rules.train.output.manifest, state_path=MANIFEST_STATE)
+    if _train_restored["retimed"] or _train_restored["changed"] or _train_restored["missing"]:
+        print(
+            f"astrobuild: training outputs: {_train_restored['retimed']} file(s) aligned to their inputs' "
+            f"time; {_train_restored['changed']} changed and {_train_restored['missing']} missing since "
+            f"{rules.train.output.manifest} was written (any: the model is retrained)",
+            file=sys.stderr,
+        )
     if _restored["retimed"]:
         print(
             f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "
