@@ -36,8 +36,9 @@ rule train:
         predictions="results/train/predictions.parquet",
         norm_stats="results/train/norm_stats.json",
         report="results/train/report.json",
-        curves_plot=report("results/train/curves.png", category="Training"),
-        confusion_plot=report("results/train/confusion.png", category="Training"),
+        curves_plot=report("results/train/curves.png", caption="../report/train_curves.rst", category="Training"),
+        confusion_plot=report("results/train/confusion.png", caption="../report/train_confusion.rst",
+                            category="Training"),
         manifest="results/train/manifest.json",
     params:
         train=TRAIN,

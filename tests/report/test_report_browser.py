@@ -27,7 +27,7 @@ from tests.workflow import clone_build, snakemake
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PROBE = Path(__file__).with_name("report_probe.js")
-CATEGORIES = {"Genomes", "KEGG", "Climate", "Exoplanets & spectra", "Registry", "Quality"}
+CATEGORIES = {"Genomes", "KEGG", "Climate", "Exoplanets & spectra", "Registry", "Quality", "Training"}
 FIGURES = {  # figure -> its category
     "results/genomes/samples_per_population.png": "Genomes",
     "results/exoplanets/radius_vs_teq.png": "Exoplanets & spectra",
@@ -35,6 +35,8 @@ FIGURES = {  # figure -> its category
     "results/climate/climate_map.png": "Climate",
     "results/kegg/pathway_graph.png": "KEGG",
     "results/planet_runs/runs_per_planet.png": "Registry",
+    "results/train/curves.png": "Training",
+    "results/train/confusion.png": "Training",
 }
 WINDOW = (1400, 900)
 # Headless, offline, no first-run or background traffic; --no-sandbox because CI runs as root.
