@@ -8,8 +8,10 @@ read). Every training uses the same settings but the modalities, so the raw inpu
 cubes, binned spectra, union graphs) are read once and shared. This is the same code ``dvc exp run -S 'config/config.yaml:train.modalities=[...]'``
 runs for one variant (``rule train`` calls ``train_model``), without one DVC
 experiment commit per training: 15 trainings in one interpreter, not 15
-Snakemake + DVC start-ups. The seed sets the planet split too, so the seed-to-seed
-spread includes which planets are tested.
+Snakemake + DVC start-ups. By default each seed also draws its own planet split, so
+the seed-to-seed spread includes which planets are tested (the paired drop leaves that
+out); ``--split-seed N`` holds one split (``train.split_seed``) for every training, so
+the spread is the training's alone.
 
 Printed: one row per variant (``-x``: modality x left out), mean ± sd (sample sd,
 n - 1) of test AUROC over the seeds, the drop from "all", the paired drop (per seed,
@@ -156,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     where.add_argument("--root", type=Path, help="a checkout where the sample is built (data/processed/...)")
     where.add_argument("--build", type=Path, help="build the default sample here first (scratch folder)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--split-seed", default="seed", metavar="N|seed",
+                        help="seed of the planet split: 'seed' (default) lets each seed draw its own split, so the "
+                             "sd spans held-out planets too; N holds one split for every training, so the sd is "
+                             "the training's alone (weights, batch order)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=YAML",
                         help="override a train: key for every training (e.g. --set epochs=30)")
@@ -168,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.build:
         build_sample(args.build)
     root = root.resolve()
-    overrides = {}
+    overrides: dict[str, Any] = {"split_seed": None if args.split_seed == "seed" else int(args.split_seed)}
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = yaml.safe_load(value)

@@ -111,6 +111,20 @@ def test_two_cpu_runs_give_the_same_metrics_and_bytes(products, tmp_path):
     assert outputs[0] == outputs[1]
 
 
+def test_split_seed_holds_the_planets_of_each_split_whatever_the_seed(products, tmp_path):
+    def splits(**settings) -> dict[str, str]:
+        root = tmp_path / "_".join(f"{k}{v}" for k, v in settings.items())
+        shutil.copytree(products, root)
+        train_model(train_section(epochs=1, batch_size=4, **settings), root=root, threads=1)
+        table = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
+        return dict(zip(table["run_id"], table["split"], strict=True))
+
+    held = [splits(seed=seed, split_seed=5) for seed in (0, 1, 2)]
+    assert held[0] == held[1] == held[2], "the split must follow split_seed alone"
+    drawn = [splits(seed=seed) for seed in (0, 1, 2)]  # without it, the split follows the seed
+    assert len({tuple(sorted(d.items())) for d in drawn}) > 1
+
+
 def test_without_labels_training_refuses_saying_so(tmp_path):
     make_products(tmp_path, n_planets=3, runs_per_planet=1, labels=False)
     with pytest.raises(TrainError, match=r"none of the 3 run\(s\) .* has a label.*runs.csv.*`label` column"):

@@ -58,6 +58,7 @@ class TrainConfig:
     missing: str = "mask"
     seed: int = 0
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    split_seed: int | None = None  # None: the planet split follows ``seed``
     epochs: int = 40
     patience: int = 8
     batch_size: int = 16
@@ -105,7 +106,8 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
     return TrainConfig(
         modalities=modalities, climate=climate, spectrum=spectrum,
         planet_columns=tuple(section["planet_columns"]), missing=section["missing"], seed=int(section["seed"]),
-        split=fractions, epochs=int(section["epochs"]), patience=int(section["patience"]),
+        split=fractions, split_seed=None if section.get("split_seed") is None else int(section["split_seed"]),
+        epochs=int(section["epochs"]), patience=int(section["patience"]),
         batch_size=int(section["batch_size"]), lr=float(section["lr"]), weight_decay=float(section["weight_decay"]),
         hidden=int(section["hidden"]), graph_layers=int(section["graph_layers"]), device=section["device"],
         num_workers=int(section["num_workers"]),
