@@ -181,6 +181,19 @@ def _safe_relpath(path: str) -> bool:
     return not pure.is_absolute() and ".." not in pure.parts and bool(pure.parts)
 
 
+def _manifest_or_none(manifest_file: Path, kind: str) -> dict[str, dict[str, Any]] | None:
+    """A manifest's ``files`` and ``inputs`` (empty when it has none); None, with a warning, when it is
+    absent or unreadable: timestamps are then left as they are, which only costs a rebuild."""
+    if not manifest_file.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        return {"files": dict(manifest["files"]), "inputs": dict(manifest.get("inputs", {}))}
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:
+        log.warning("%s is not a %s manifest (%s): timestamps left as they are", manifest_file, kind, exc)
+        return None
+
+
 def restore_build_times(manifest_path: PathLike, state_path: PathLike | None = None) -> dict[str, int]:
     """Give files that are byte-identical to the manifest, but not as the build left them, a common older time.
 
@@ -195,14 +208,10 @@ def restore_build_times(manifest_path: PathLike, state_path: PathLike | None = N
     """
     counts = {"verified": 0, "changed": 0, "missing": 0, "retimed": 0}
     manifest_file = Path(manifest_path)
-    if not manifest_file.is_file():
+    manifest = _manifest_or_none(manifest_file, "build")
+    if manifest is None:
         return counts
-    try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        entries = {**manifest.get("inputs", {}), **manifest["files"]}
-    except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        log.warning("%s is not a build manifest (%s): timestamps left as they are", manifest_file, exc)
-        return counts
+    entries = {**manifest["inputs"], **manifest["files"]}
 
     state = _load_state(state_path)
     known: list[tuple[str, os.stat_result]] = []  # verified, in a recorded consistent state
@@ -281,14 +290,10 @@ def restore_stage_times(manifest_path: PathLike, state_path: PathLike | None = N
     """
     counts = {"verified": 0, "changed": 0, "missing": 0, "retimed": 0}
     manifest_file = Path(manifest_path)
-    if not manifest_file.is_file():
+    manifest = _manifest_or_none(manifest_file, "stage")
+    if manifest is None:
         return counts
-    try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        inputs, files = dict(manifest["inputs"]), dict(manifest["files"])
-    except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        log.warning("%s is not a stage manifest (%s): timestamps left as they are", manifest_file, exc)
-        return counts
+    inputs, files = manifest["inputs"], manifest["files"]
     state = _load_state(state_path)
     checked = {path: _verified(path, entry, state) for path, entry in sorted({**inputs, **files}.items())
                if _safe_relpath(path)}
