@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from astrobuild.contracts.catalogue import CATALOGUE
+
 MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
 
 
@@ -118,7 +120,7 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
 class Inputs:
     """Where the products the training reads are (paths relative to the working directory)."""
 
-    registry: str = "data/processed/planet_runs.parquet"
-    exoplanets: str = "data/processed/exoplanets.parquet"
-    spectra: str = "data/processed/spectra.parquet"
+    registry: str = CATALOGUE["planet_runs"].path
+    exoplanets: str = CATALOGUE["exoplanets"].path
+    spectra: str = CATALOGUE["spectra"].path
     graphs: str = "data/processed/kegg_graphs"

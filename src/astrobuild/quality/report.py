@@ -10,15 +10,13 @@ from typing import Any
 
 import pandas as pd
 
+from astrobuild.configschema import defaults
 from astrobuild.io import dumps_json, read_parquet, write_json, write_text
 from astrobuild.quality.grades import DEFAULT_MIN_GRADE, GRADES, min_grade_for, passes
 from astrobuild.quality.stores import score_store
 from astrobuild.quality.tables import score_table
 
 log = logging.getLogger(__name__)
-# Relative tolerance of an archive T_eq against the one derived from T_eff, R_star and a
-# (rule exoplanets.eqt_agrees_with_derived); the schema holds the documented default.
-DEFAULT_TEQ_TOLERANCE = 0.25
 PathLike = str | os.PathLike[str]
 
 
@@ -34,9 +32,15 @@ def load_tables(tables: dict[str, PathLike]) -> dict[str, pd.DataFrame]:
     return {name: read_parquet(path).to_pandas() for name, path in sorted(tables.items())}
 
 
+def with_defaults(config: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``quality`` config over the schema's defaults (the workflow's config already has them;
+    direct calls, tests and benchmarks get the same values, with no second copy here)."""
+    return {**defaults("quality"), **(config or {})}
+
+
 def rule_settings(config: dict[str, Any], stores: dict[str, PathLike], albedo: float | None) -> dict[str, Any]:
     """What rules need besides the tables: the build's albedo, the T_eq tolerance, the stores graded."""
-    return {"albedo": albedo, "teq_tolerance": config.get("teq_tolerance", DEFAULT_TEQ_TOLERANCE),
+    return {"albedo": albedo, "teq_tolerance": config["teq_tolerance"],
             "stores": sorted(os.fspath(p) for p in stores.values())}
 
 
@@ -48,7 +52,7 @@ def build_report(tables: dict[str, PathLike], stores: dict[str, PathLike], valid
     (without it the rules comparing T_eq are skipped). Returns the report (JSON-ready, deterministic)."""
     if contracts is None:
         from astrobuild.contracts.catalogue import CONTRACTS as contracts
-    config = config or {}
+    config = with_defaults(config)
     frames = load_tables(tables) if frames is None else frames
     settings = rule_settings(config, stores, albedo)
     report: dict[str, Any] = {"tables": {}, "stores": {}}
@@ -119,12 +123,12 @@ def quality_report(tables: dict[str, PathLike], stores: dict[str, PathLike], val
     """Rule quality_report: score, write the JSON and the HTML page, log it, then hold the bars."""
     from astrobuild.quality.html import render_html
 
-    config = config or {}
+    config = with_defaults(config)
     frames = load_tables(tables)
     report = build_report(tables, stores, validations, config, frames=frames, albedo=albedo)
     write_json(report, json_path)
-    write_text(render_html(report, frames, stores, max_histograms=config.get("max_histograms", 6),
-                           max_store_figures=config.get("max_store_figures", 6)), html_path)
+    write_text(render_html(report, frames, stores, max_histograms=config["max_histograms"],
+                           max_store_figures=config["max_store_figures"]), html_path)
     for name, grade in report["summary"]["grades"].items():
         log.info("%s: %s", name, grade)
     # The whole report goes to the log first: when a bar stops the build, Snakemake
