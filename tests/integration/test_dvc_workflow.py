@@ -139,8 +139,10 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert f"{len(built) - 1} file(s)" in (b / "logs/verify.log").read_text()
 
     # 3. Snakemake has nothing to do, even with the worst order DVC could have written the files in
-    #    (every input newer than the outputs made from it), all after the git checkout of the code.
-    base = min((b / f).stat().st_mtime_ns for f in built)
+    #    (every input newer than the outputs made from it, and all of the build newer than the
+    #    model, which `verify` above already recorded as aligned), all after the git checkout of the code.
+    trained = [p for p in (b / "results/train").rglob("*") if p.is_file()]
+    base = max(p.stat().st_mtime_ns for p in [*trained, *(b / f for f in built)])
     order = sorted(built, key=lambda f: (not f.startswith("data/interim"), not f.startswith("data/"), f))
     for rank, rel in enumerate(order):
         stamp = base + (len(order) - rank) * 10_000_000

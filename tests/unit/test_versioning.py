@@ -219,3 +219,17 @@ def test_a_pulled_model_gets_the_time_of_its_inputs_only_when_they_are_its_input
     before = mtime("results/train/model.pt")
     assert restore_stage_times("results/train/manifest.json", ".snakemake/state.json")["changed"] == 1
     assert mtime("results/train/model.pt") == before < mtime("data/processed/b.parquet")
+
+
+def test_a_known_model_is_aligned_again_when_its_inputs_come_back_newer(build: Path) -> None:
+    """As in CI: the model was aligned once (recorded as known), then the same input bytes were restored
+    with a newer time. The model was trained on exactly those bytes, so it must not look out of date."""
+    Path("results/train").mkdir(parents=True)
+    Path("results/train/model.pt").write_text("weights")
+    write_stage_manifest(["results/train/model.pt"], ["data/processed"], "results/train/manifest.json")
+    for path in ("results/train/model.pt", "results/train/manifest.json", "data/processed/b.parquet"):
+        stamp(path, 1_000)
+    restore_stage_times("results/train/manifest.json", ".snakemake/state.json")  # model now known
+    stamp("data/processed/b.parquet", 2_000)
+    assert restore_stage_times("results/train/manifest.json", ".snakemake/state.json")["retimed"] == 2
+    assert mtime("results/train/model.pt") == mtime("data/processed/b.parquet")

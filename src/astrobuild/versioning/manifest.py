@@ -286,7 +286,8 @@ def restore_stage_times(manifest_path: PathLike, state_path: PathLike | None = N
     Only when every input and every file of the stage is byte-identical to its
     manifest, i.e. the pulled model was trained on exactly the data now here; a
     changed or missing input leaves every time alone, so Snakemake reruns the
-    stage as it should. Times only move forward to the newest input's, never past it.
+    stage as it should. Times only move forward to the newest input's, never past it, so a stage
+    output already newer than its inputs (a finished run) is never touched.
     """
     counts = {"verified": 0, "changed": 0, "missing": 0, "retimed": 0}
     manifest_file = Path(manifest_path)
@@ -304,10 +305,10 @@ def restore_stage_times(manifest_path: PathLike, state_path: PathLike | None = N
     if counts["changed"] or counts["missing"] or not inputs:
         return counts
     newest_input = max(checked[p][1].st_mtime_ns for p in inputs if p in checked)
+    # Files in a known state are aligned too: an input restored after them (same bytes, newer time)
+    # would otherwise make a model trained on exactly these bytes look out of date.
     for path in [*files, manifest_file.as_posix()]:
         st = os.stat(path)
-        if path in checked and checked[path][0] == "known":
-            continue
         if st.st_mtime_ns < newest_input:
             os.utime(path, ns=(st.st_atime_ns, newest_input))
             counts["retimed"] += 1
