@@ -27,7 +27,7 @@ from astrobuild.sources import check_config_paths, find_source_files
 
 check_config_paths(config)
 
-SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra")
+SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms")
 SAMPLE_DIR = "data/raw/sample/{source}"
 
 # Every table is declared once, in astrobuild.contracts.catalogue (path, contract, key, stage):
@@ -88,8 +88,8 @@ def source_has_files(source, patterns):
 
 def is_built(table):
     """Whether this config builds a table of the catalogue: an optional one only where its
-    source has the files it is parsed from."""
-    return not table.optional or source_has_files(table.chain, table.only_with_files)
+    source (table.files_source) has the files it is parsed from."""
+    return not table.optional or source_has_files(table.files_source, table.only_with_files)
 
 
 # The tables this config builds (name -> Parquet file); the `all` rule asks for every report.
@@ -123,3 +123,11 @@ def rule_resources(name):
     `**rule_resources("x")`: mem_mb, runtime in minutes, gpu where configured. From config
     `resources`, so that no number lives in the .smk files."""
     return job_resources(config["resources"], name)
+
+
+def organism_pathways_inputs(wildcards):
+    """The pathways of the organisms, where this config builds them (the planet-run registry's input)."""
+    if "organism_pathways" not in TABLES:
+        return {}
+    return {"organism_pathways": TABLE_PATHS["organism_pathways"],
+            "organism_pathways_ok": validation_report("organism_pathways")}

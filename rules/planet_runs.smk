@@ -1,8 +1,10 @@
 # The planet-run registry: one row per planet x climate-scenario run, the key of every modality.
+# A run's biosphere: its runs.csv pathway ids and the present pathways of its organisms.
 
 
 rule planet_runs:
     input:
+        unpack(organism_pathways_inputs),
         climate_runs=rules.index_climate_runs.output.table,
         exoplanets=rules.exoplanet_archive_table.output.table,
         spectra=rules.spectra_table.output.table,
@@ -12,6 +14,8 @@ rule planet_runs:
         spectra_ok=validation_report("spectra"),
         env_ok=validation_report("env_vectors"),
         graphs_ok=rules.check_kegg_graphs.output,
+        organisms=rules.genomes_table.output.table,
+        organisms_ok=validation_report("organisms"),
     output:
         table=TABLE_PATHS["planet_runs"],
         report="results/reports/planet_runs.json",

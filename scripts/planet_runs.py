@@ -1,4 +1,4 @@
-"""Rule planet_runs: climate runs x planets x spectra x pathways -> the planet-run registry."""
+"""Rule planet_runs: climate runs x planets x spectra x pathways (x organisms) -> the planet-run registry."""
 
 from astrobuild.planet_runs import planet_runs
 from astrobuild.rulelog import rule_logging
@@ -7,4 +7,5 @@ with rule_logging(snakemake.log[0]):
     planet_runs(climate_runs_path=snakemake.input.climate_runs, exoplanets_path=snakemake.input.exoplanets,
                 planet_column=snakemake.params.planet_column, spectra_path=snakemake.input.spectra,
                 env_vectors_path=snakemake.input.env_vectors, table_path=snakemake.output.table,
-                report_path=snakemake.output.report)
+                report_path=snakemake.output.report, organisms_path=snakemake.input.organisms,
+                organism_pathways_path=snakemake.input.get("organism_pathways"))

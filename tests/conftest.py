@@ -39,6 +39,12 @@ def kegg_sample(tmp_path_factory) -> Path:
     return _generated(tmp_path_factory, "kegg")
 
 
+@pytest.fixture(scope="module")
+def organisms_sample(tmp_path_factory) -> Path:
+    """The organisms sample (GenBank genomes, GTDB and annotation tables), generated once per module."""
+    return _generated(tmp_path_factory, "organisms")
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Path:
     """One full build of the workflow on the built-in sample, shared by the integration tests.

@@ -6,6 +6,12 @@ of 2-5 letters such as ``hsa``, ``eco``) followed by the five-digit map number
 ``path:`` in front. Parsers, contracts and the climate ``runs.csv`` reader all
 build their expressions from these pieces, so a change of the id grammar is
 made here once.
+
+The organisms chain adds KEGG orthology (``K00001``) and EC numbers
+(``1.1.1.1``, partial ``1.1.1.-``, preliminary ``1.1.1.n2``), and the
+sequence accessions a ``runs.csv`` names organisms by: a GenBank/RefSeq
+record (``NC_000932``, ``NC_000932.1``, ``AB070938``) or an assembly
+(``GCF_000005845.2``).
 """
 
 from __future__ import annotations
@@ -23,3 +29,16 @@ PATHWAY_LIST_ANCHORED = rf"^{PATHWAY}(?: {PATHWAY})*$"
 UPSTREAM_PATHWAY = rf"(?:path:)?({PREFIX})({NUMBER})"
 
 PATHWAY_RE = re.compile(PATHWAY_ANCHORED)
+
+# KEGG orthology id, bare (``K00001``); upstream files may write ``ko:K00001``.
+KO = r"K\d{5}"
+KO_RE = re.compile(rf"^(?:ko:)?({KO})$")
+# EC number: four fields, the last ones may be ``-`` (partial) and the last ``n<digits>`` (preliminary).
+EC = r"\d+\.(?:\d+|-)\.(?:\d+|-)\.(?:n?\d+|-)"
+EC_RE = re.compile(rf"^(?:ec:)?({EC})$")
+# A record or assembly accession, with or without ``.version`` (local annotation tools name records
+# ``contig_1`` or ``k141-7``: letters, digits, ``_`` and ``-``).
+BARE_ACCESSION = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+ACCESSION = rf"{BARE_ACCESSION}(?:\.\d+)?"
+ACCESSION_RE = re.compile(rf"^{ACCESSION}$")
+ACCESSION_LIST_ANCHORED = rf"^{ACCESSION}(?: {ACCESSION})*$"

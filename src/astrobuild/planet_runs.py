@@ -16,12 +16,19 @@ such runs apart.) The other columns are the keys of the modalities:
   is the run's planet; the lowest id when there are several), else null;
 * ``planet``: the key of the planet parameters in the exoplanet table (null
   when the run has no planet; a planet missing from the table is an error);
-* ``pathways``: the run's biosphere (space-separated KEGG map ids), each of
-  which must have a graph in the KEGG graph store.
+* ``pathways``: the run's biosphere (space-separated KEGG map ids): the
+  ``biosphere`` ids of its ``runs.csv`` row, each of which must have a graph
+  in the KEGG graph store, and the present pathways (``organism_pathways``)
+  of the genomes its ``organisms`` name (:func:`resolve_organisms`), the
+  union of both; ``organisms`` holds those genomes and ``biosphere_source``
+  says where the set came from (``biosphere``, ``organisms`` or ``both``).
+  A pathway an organism has but the graph store lacks (a local KEGG folder
+  without that map's KGML) cannot be a graph of the run: it is left out and
+  counted, per run and pathway, in the report.
 
-A reference that does not resolve is not silently nulled: unknown planets and
-pathways stop the build with the run and the missing key named; runs with no
-planet or no spectrum are counted in the report.
+A reference that does not resolve is not silently nulled: unknown planets,
+pathways and organisms stop the build with the run and the missing key named;
+runs with no planet or no spectrum are counted in the report.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,14 +72,70 @@ def _none(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else value
 
 
+class OrganismIndex:
+    """Resolves the accessions a ``runs.csv`` names to genomes of the organisms table, and gives
+    each genome's present pathways.
+
+    A name is a genome (an assembly accession, or a record's accession.version for a record
+    without one), a record's ``accession.version``, or a bare accession when one genome has it.
+    """
+
+    def __init__(self, organisms: pd.DataFrame, organism_pathways: pd.DataFrame | None):
+        self.genome_of: dict[str, set[str]] = defaultdict(set)
+        for accession, version, genome in zip(organisms["accession"], organisms["version"], organisms["genome"],
+                                              strict=True):
+            self.genome_of[genome].add(genome)
+            self.genome_of[accession].add(genome)
+            if _none(version) is not None:
+                self.genome_of[f"{accession}.{int(version)}"].add(genome)
+        self.mapped = organism_pathways is not None
+        self.present: dict[str, set[str]] = defaultdict(set)
+        if organism_pathways is not None:
+            rows = organism_pathways[organism_pathways["present"].astype(bool)]
+            for genome, pathway in zip(rows["genome"], rows["pathway"], strict=True):
+                self.present[genome].add(pathway)
+
+    def resolve(self, names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
+        """(genomes, names in no record, names of several genomes)."""
+        genomes, unknown, ambiguous = set(), [], []
+        for name in names:
+            found = self.genome_of.get(name, set())
+            if not found:
+                unknown.append(name)
+            elif len(found) > 1:
+                ambiguous.append(f"{name} ({', '.join(sorted(found))})")
+            else:
+                genomes |= found
+        return sorted(genomes), unknown, ambiguous
+
+
+def resolve_organisms(stem: str, names: list[str], index: OrganismIndex | None,
+                      errors: list[str]) -> tuple[list[str], set[str]]:
+    """A run's genomes and the union of their present pathways; unresolved names go to ``errors``."""
+    if index is None:
+        errors.append(f"run {stem!r}: organisms {names} given, but the registry has no organisms table")
+        return [], set()
+    genomes, unknown, ambiguous = index.resolve(names)
+    if unknown:
+        errors.append(f"run {stem!r}: organism(s) {', '.join(unknown)} are not in the organisms table")
+    if ambiguous:
+        errors.append(f"run {stem!r}: organism(s) {'; '.join(ambiguous)} name several genomes: give the version")
+    if not index.mapped:
+        errors.append(f"run {stem!r}: organisms given, but this build maps no organism to pathways (the kegg "
+                      "source has no KEGG link/pathway/ko or link/pathway/ec output)")
+    return genomes, set().union(*(index.present.get(g, set()) for g in genomes))
+
+
 def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: pd.DataFrame,
-                   graph_pathways: Iterable[str], store_exists=os.path.isdir) -> tuple[pa.Table, dict[str, Any]]:
+                   graph_pathways: Iterable[str], store_exists=os.path.isdir,
+                   organisms: OrganismIndex | None = None) -> tuple[pa.Table, dict[str, Any]]:
     """Join the modalities' keys into the registry table; returns it and the facts for the report.
 
     ``climate_runs`` has one row per cube (file, stem, source_sha256, store,
-    planet, scenario, label, biosphere); ``planets`` are the planet names of
-    the exoplanet table; ``spectra`` has at least ``spectrum`` and ``planet``;
-    ``graph_pathways`` are the pathways of the KEGG graph store.
+    planet, scenario, label, biosphere and optionally organisms); ``planets``
+    are the planet names of the exoplanet table; ``spectra`` has at least
+    ``spectrum`` and ``planet``; ``graph_pathways`` are the pathways of the
+    KEGG graph store; ``organisms`` resolves the runs' organisms.
     """
     known_planets = set(planets)
     graphs = set(graph_pathways)
@@ -89,6 +153,7 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
 
     rows, errors = [], []
     matches = {"run": 0, "planet": 0, "none": 0}
+    without_graph: Counter = Counter()  # pathways of a run's organisms that the graph store lacks
     for r in climate_runs.sort_values(["stem", "file"]).itertuples(index=False):
         planet, scenario = _none(r.planet), _none(r.scenario)
         store = r.store
@@ -96,10 +161,16 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
             errors.append(f"run {r.stem!r}: climate store {store} does not exist")
         if planet is not None and planet not in known_planets:
             errors.append(f"run {r.stem!r}: planet {planet!r} is not in the exoplanet table")
-        pathways = sorted(set(str(_none(r.biosphere) or "").split()))
-        missing = [p for p in pathways if p not in graphs]
+        given = set(str(_none(r.biosphere) or "").split())
+        missing = sorted(p for p in given if p not in graphs)
         if missing:
             errors.append(f"run {r.stem!r}: pathway(s) {', '.join(missing)} have no graph in the KEGG graph store")
+        names = str(_none(getattr(r, "organisms", None)) or "").split()
+        genomes, derived = resolve_organisms(r.stem, names, organisms, errors) if names else ([], set())
+        for pathway in sorted(derived - graphs - given):
+            without_graph[pathway] += 1
+        pathways = sorted(given | (derived & graphs))
+        source = "both" if given and names else ("biosphere" if given else ("organisms" if names else None))
         if r.stem in spectrum_ids:
             spectrum, match = r.stem, "run"
         elif planet is not None and planet in by_planet:
@@ -113,6 +184,7 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
             "label": None if label is None else bool(label), "climate_file": r.file, "climate_store": store,
             "source_sha256": r.source_sha256, "spectrum": spectrum, "spectrum_match": match,
             "pathways": " ".join(pathways) if pathways else None, "n_pathways": len(pathways),
+            "organisms": " ".join(genomes) if genomes else None, "biosphere_source": source,
         })
     if errors:
         raise RegistryError(f"{len(errors)} unresolved reference(s) in the planet-run registry:\n  "
@@ -130,21 +202,37 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
         "runs_without_pathways": sum(r["n_pathways"] == 0 for r in rows),
         "spectrum_match": matches,
         "planets_in_archive_without_runs": len(known_planets - {r["planet"] for r in rows}),
+        "biosphere_source": dict(sorted(Counter(r["biosphere_source"] or "none" for r in rows).items())),
+        # pathway -> runs whose organisms have it although the KEGG graph store has no graph of it
+        "organism_pathways_without_graph": dict(sorted(without_graph.items())),
     }
+    if without_graph:
+        log.warning("%d pathway(s) of the runs' organisms have no graph and are left out of their biospheres: %s",
+                    len(without_graph), sorted(without_graph)[:20])
     return table, report
 
 
 def planet_runs(climate_runs_path: str, exoplanets_path: str, planet_column: str, spectra_path: str,
-                env_vectors_path: str, table_path: str, report_path: str) -> dict[str, Any]:
-    """Rule planet_runs: read the modalities' tables, write the registry and its report."""
+                env_vectors_path: str, table_path: str, report_path: str, organisms_path: str | None = None,
+                organism_pathways_path: str | None = None) -> dict[str, Any]:
+    """Rule planet_runs: read the modalities' tables, write the registry and its report.
+
+    ``organism_pathways_path`` is None where the build maps no organism to pathways."""
     climate = read_parquet(climate_runs_path).to_pandas()
     planets = read_parquet(exoplanets_path, columns=[planet_column]).column(planet_column).to_pylist()
     spectra = read_parquet(spectra_path, columns=["spectrum", "planet"]).to_pandas().drop_duplicates()
     pathways = read_parquet(env_vectors_path, columns=["pathway"]).column("pathway").to_pylist()
-    table, report = build_registry(climate, planets, spectra, pathways)
-    write_parquet(table, table_path, dictionary=["planet", "scenario", "spectrum_match"])
+    index = None
+    if organisms_path:
+        present = (read_parquet(organism_pathways_path, columns=["genome", "pathway", "present"]).to_pandas()
+                   if organism_pathways_path else None)
+        index = OrganismIndex(read_parquet(organisms_path, columns=["accession", "version", "genome"]).to_pandas(),
+                              present)
+    table, report = build_registry(climate, planets, spectra, pathways, organisms=index)
+    write_parquet(table, table_path, dictionary=["planet", "scenario", "spectrum_match", "biosphere_source"])
     report["inputs"] = {"climate_runs": climate_runs_path, "exoplanets": exoplanets_path,
-                        "spectra": spectra_path, "env_vectors": env_vectors_path}
+                        "spectra": spectra_path, "env_vectors": env_vectors_path, "organisms": organisms_path,
+                        "organism_pathways": organism_pathways_path}
     write_json(report, report_path)
     log.info("%d planet-run(s) of %d planet(s); %d without planet; spectra matched: %s", report["runs"],
              report["planets"], report["runs_without_planet"], report["spectrum_match"])

@@ -11,6 +11,7 @@ import pytest
 from astrobuild.climate.shards import verify_store_checksums
 from astrobuild.climate.store import open_store
 from astrobuild.contracts.validate import validate_table
+from astrobuild.sample.community import run_organisms
 from astrobuild.sample.universe import build_universe
 from tests.workflow import copy_workflow, snakemake
 
@@ -31,7 +32,7 @@ def test_climate_targets_on_the_sample(sample_build):
         report = json.loads((repo / f"results/validation/climate_{run.run_name}.json").read_text())
         assert report["valid"] and report["store"] == f"data/processed/climate/{run.run_name}.zarr"
         assert by_stem.loc[run.run_name, "label"] == run.label
-        assert by_stem.loc[run.run_name, "biosphere"] == " ".join(run.biosphere)
+        assert by_stem.loc[run.run_name, "organisms"] == " ".join(run_organisms(run))
     conversion = json.loads((repo / f"results/reports/nc_to_zarr/{runs[0].run_name}.json").read_text())
     assert conversion["verified_variables"] and conversion["files_in_store"] > 0
     with open_store(repo / by_stem.loc[runs[0].run_name, "store"]) as ds:

@@ -110,3 +110,9 @@ def test_planet_run_registry_links_every_modality(built):
         assert run.planet in planets and run.spectrum in spectra and run.spectrum_match == "run"
         assert set(run.pathways.split()) <= graphs
     assert runs["label"].notna().all() and 0 < runs["label"].sum() < len(runs)
+    # The sample's biospheres come from its organisms' GenBank genomes, and are the universe's own.
+    from astrobuild.sample.universe import build_universe
+
+    biosphere = {f"{r.run_name}.nc": " ".join(r.biosphere) for r in build_universe(1, 0).runs}
+    assert (runs["biosphere_source"] == "organisms").all() and runs["organisms"].notna().all()
+    assert dict(zip(runs["climate_file"], runs["pathways"], strict=True)) == biosphere

@@ -111,7 +111,7 @@ def test_climate_runs_csv(realdata, tmp_path):
     rows = read_runs_csv(runs, q)
     assert len(q) == 0
     assert rows == {(tmp_path / "tiny.nc").resolve(): {"planet": "Earth", "scenario": "present day", "label": True,
-                                                       "biosphere": None}}
+                                                       "biosphere": None, "organisms": None}}
 
 
 def test_kegg_env_mapping_config(tmp_path):

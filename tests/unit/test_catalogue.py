@@ -25,8 +25,11 @@ def test_contracts_and_keys_come_from_the_catalogue():
         contract_of("nope")
 
 
-def test_only_the_kegg_lists_are_optional():
-    assert sorted(n for n, t in CATALOGUE.items() if t.optional) == ["kegg_gene_list", "kegg_pathway_list"]
+def test_only_the_kegg_lists_and_the_organisms_pathways_are_optional():
+    assert sorted(n for n, t in CATALOGUE.items() if t.optional) == ["kegg_gene_list", "kegg_pathway_list",
+                                                                      "organism_pathways"]
+    # organism_pathways is the organisms chain's, built where the kegg source has KO/EC -> pathway links
+    assert CATALOGUE["organism_pathways"].files_source == "kegg" and CATALOGUE["kegg_gene_list"].files_source == "kegg"
 
 
 def test_a_table_of_an_unknown_stage_is_refused():
@@ -38,7 +41,7 @@ def test_processed_is_what_the_learning_stage_or_a_user_reads_interim_the_rest()
     # processed: model inputs and reference tables; interim: made only to build other tables.
     processed = {n for n, t in CATALOGUE.items() if t.stage == "processed"}
     assert processed == {"1000g_master", "1000g_samples", "kegg_pathway_list", "kegg_gene_list", "exoplanets",
-                         "spectra", "planet_runs"}
+                         "spectra", "planet_runs", "organisms", "organism_pathways"}
     assert set(CATALOGUE) - processed == {"kegg_edges", "kegg_env_tags", "kegg_overview_members", "env_vectors",
                                           "climate_runs"}
 

@@ -10,7 +10,7 @@ import pytest
 
 from astrobuild.contracts.validate import validate_table
 from astrobuild.io import write_parquet
-from astrobuild.planet_runs import RegistryError, build_registry, run_id
+from astrobuild.planet_runs import OrganismIndex, RegistryError, build_registry, run_id
 
 SHA = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(4)]
 
@@ -100,3 +100,54 @@ def test_registry_satisfies_its_contract(tmp_path):
     write_parquet(__import__("pyarrow").Table.from_pandas(broken, preserve_index=False), path)
     report = validate_table("planet_runs", path)
     assert not report["valid"] and {f["column"] for f in report["failures"]} == {"run_id"}
+
+
+def _organisms(present=True):
+    organisms = pd.DataFrame({"accession": ["NC_1", "NC_2", "NC_3", "NC_3"], "version": [1, 1, 1, 2],
+                              "genome": ["GCF_1.1", "GCF_1.1", "NC_3.1", "NC_3.2"]})
+    pathways = pd.DataFrame({"genome": ["GCF_1.1", "GCF_1.1", "NC_3.1", "NC_3.2", "GCF_1.1"],
+                             "pathway": ["map00010", "map00680", "map00020", "map00030", "map00999"],
+                             "present": [True, True, True, True, False]})
+    return OrganismIndex(organisms, pathways if present else None)
+
+
+def _with_organisms(hot=None, cold=None, **kwargs):
+    climate = _climate().assign(organisms=[hot, cold, None])
+    return build_registry(climate, ["A b"], SPECTRA, ["map00010", "map00020", "map00030"],
+                          store_exists=lambda p: True, **kwargs)
+
+
+def test_a_runs_organisms_give_the_union_of_their_present_pathways():
+    # hot: biosphere map00010 map00020 + the assembly GCF_1.1 (map00010; map00680, which has no graph);
+    # cold: biosphere map00010 + NC_3.2 (map00030), named by a record's accession.version
+    table, report = _with_organisms(hot="GCF_1.1", cold="NC_3.2", organisms=_organisms())
+    rows = {r["climate_file"]: r for r in table.to_pylist()}
+    hot, cold, loose = rows["a_b__hot.nc"], rows["a_b__cold.nc"], rows["loose.nc"]
+    assert hot["pathways"] == "map00010 map00020" and hot["organisms"] == "GCF_1.1"
+    assert hot["biosphere_source"] == "both"
+    assert cold["pathways"] == "map00010 map00030" and cold["organisms"] == "NC_3.2"
+    assert loose["biosphere_source"] is None and loose["organisms"] is None
+    # map00680 is present in GCF_1.1 but the graph store has no graph of it: left out, counted
+    assert report["organism_pathways_without_graph"] == {"map00680": 1}
+    assert report["biosphere_source"] == {"both": 2, "none": 1}
+
+
+def test_organisms_alone_make_the_biosphere():
+    climate = _climate().assign(biosphere=None, organisms=["NC_1.1 NC_2", None, None])
+    table, report = build_registry(climate, ["A b"], SPECTRA, ["map00010", "map00680"],
+                                   store_exists=lambda p: True, organisms=_organisms())
+    hot = {r["climate_file"]: r for r in table.to_pylist()}["a_b__hot.nc"]
+    assert hot["pathways"] == "map00010 map00680" and hot["biosphere_source"] == "organisms"
+    assert report["organism_pathways_without_graph"] == {}
+
+
+@pytest.mark.parametrize(("hot", "kwargs", "message"), [
+    ("GCF_1.1 NZ_404", {"organisms": "index"}, "run 'a_b__hot': organism\\(s\\) NZ_404 are not in the organisms table"),
+    ("NC_3", {"organisms": "index"}, "run 'a_b__hot': organism\\(s\\) NC_3 \\(NC_3.1, NC_3.2\\) name several genomes"),
+    ("GCF_1.1", {"organisms": "unmapped"}, "run 'a_b__hot': organisms given, but this build maps no organism"),
+    ("GCF_1.1", {}, "run 'a_b__hot': organisms \\['GCF_1.1'\\] given, but the registry has no organisms table"),
+])
+def test_unresolved_organisms_stop_the_build_naming_the_run(hot, kwargs, message):
+    index = {"index": _organisms(), "unmapped": _organisms(present=False)}.get(kwargs.get("organisms"))
+    with pytest.raises(RegistryError, match=message):
+        _with_organisms(hot=hot, organisms=index)

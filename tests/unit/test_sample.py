@@ -64,7 +64,7 @@ def test_unknown_source_and_bad_scale(tmp_path):
         generate("nope", tmp_path)
     with pytest.raises(ValueError, match="scale"):
         generate("genomes_1000g", tmp_path, scale=0)
-    assert set(GENERATORS) == {"genomes_1000g", "kegg", "climate", "exoplanets", "spectra"}
+    assert set(GENERATORS) == {"genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms"}
 
 
 def test_universe_label_follows_its_rule():
@@ -93,7 +93,7 @@ def test_universe_label_follows_its_rule():
     assert any(r.ch4_band and not r.methanogenic for r in universe.runs)
     assert any(r.methanogenic and r.active and not r.ch4_band for r in universe.runs)
     lines = runs_csv_text(universe).splitlines()
-    assert lines[0] == "file,planet,scenario,label,biosphere" and len(lines) == 121
+    assert lines[0] == "file,planet,scenario,label,organisms" and len(lines) == 121
 
 
 def test_universe_climate_stays_inside_the_cube_packing():

@@ -1,11 +1,13 @@
 """The table of cubes with their runs (``climate_runs.parquet``), from the cubes and their ``runs.csv``.
 
 A ``runs.csv`` beside the cubes maps files to runs: columns ``file``,
-``planet``, ``scenario`` and optionally ``label`` (0/1/true/false) and
-``biosphere`` (space-separated KEGG map ids). ``file`` is relative to the
+``planet``, ``scenario`` and optionally ``label`` (0/1/true/false),
+``biosphere`` (space-separated KEGG map ids) and ``organisms``
+(space-separated GenBank record or assembly accessions, whose pathways the
+registry adds to the biosphere). ``file`` is relative to the
 folder of the ``runs.csv``; a path leaving that folder, a file that does not
-exist, a row with the wrong number of fields or an unreadable label or
-biosphere goes to quarantine with the reason. A cube no row names is its own
+exist, a row with the wrong number of fields or an unreadable label, biosphere or
+organisms goes to quarantine with the reason. A cube no row names is its own
 run (null planet and scenario); the report says how many. The cubes and their
 stems come from :mod:`astrobuild.climate.stems`.
 """
@@ -47,13 +49,23 @@ def _label(text: str) -> bool | None:
 
 
 def _biosphere(text: str) -> str | None:
-    ids = text.split()
-    if not ids:
+    maps = text.split()
+    if not maps:
         return None
-    bad = [i for i in ids if not _MAP_ID.match(i)]
+    bad = [i for i in maps if not _MAP_ID.match(i)]
     if bad:
         raise ValueError(f"biosphere ids {bad} are not KEGG map ids")
-    return " ".join(ids)
+    return " ".join(maps)
+
+
+def _organisms(text: str) -> str | None:
+    names = text.split()
+    if not names:
+        return None
+    bad = [n for n in names if not ids.ACCESSION_RE.match(n)]
+    if bad:
+        raise ValueError(f"organisms {bad} are not sequence accessions (NC_000932.1, GCF_000005845.2)")
+    return " ".join(dict.fromkeys(names))
 
 
 def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[Path, dict[str, Any]]:
@@ -95,7 +107,8 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[
                 continue
             try:
                 run = {"planet": fields["planet"] or None, "scenario": fields["scenario"] or None,
-                       "label": _label(fields.get("label", "")), "biosphere": _biosphere(fields.get("biosphere", ""))}
+                       "label": _label(fields.get("label", "")), "biosphere": _biosphere(fields.get("biosphere", "")),
+                       "organisms": _organisms(fields.get("organisms", ""))}
             except ValueError as exc:
                 quarantine.add(path, line, str(exc), text)
                 continue
@@ -129,7 +142,7 @@ def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: lis
         run = runs.get(resolved)
         if run is None:
             unlisted.append(rel)
-            run = {"planet": None, "scenario": None, "label": None, "biosphere": None}
+            run = {"planet": None, "scenario": None, "label": None, "biosphere": None, "organisms": None}
         rows.append({"file": rel, "stem": stem, "source_sha256": sha256_file(path), "store": stores[stem], **run})
     frame = pd.DataFrame(rows, columns=SCHEMA.names)
     frame["label"] = frame["label"].astype("boolean")

@@ -34,12 +34,19 @@ from astrobuild.contracts.kegg import (
     KeggOverviewMembers,
     KeggPathwayList,
 )
+from astrobuild.contracts.organisms import OrganismPathways, Organisms
 from astrobuild.contracts.planet_runs import PlanetRuns
 from astrobuild.contracts.spectra import Spectra
 
 STAGES = ("interim", "processed")
 # The KEGG REST list files: many KEGG mirrors have none, so their tables are built only where they are.
 KEGG_LIST_FILES = ("list_*", "*_list.txt", "*-list.txt")
+# KEGG REST link/pathway/ko and link/pathway/ec output (either column order) and KEGG FTP's
+# ko_pathway.list, in the kegg source: organism_pathways is built only where it has some. Not every
+# link file: link/pathway/eco (genes) or module links map no KO to a pathway.
+PATHWAY_LINK_FILES = ("*link*pathway[_.-]ko", "*link*pathway[_.-]ko.*", "*link*pathway[_.-]ec",
+                      "*link*pathway[_.-]ec.*", "*link*ko[_.-]pathway*", "*link*ec[_.-]pathway*",
+                      "ko_pathway.list", "ec_pathway.list")
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class Table:
     # Source files it is parsed from when they are optional: the table is built only where the
     # source has such files (sample mode always does). Empty: always built.
     only_with_files: tuple[str, ...] = ()
+    # The source those files are looked for in, when not the chain's own (None: the chain).
+    files_of: str | None = None
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -76,6 +85,11 @@ class Table:
     @property
     def optional(self) -> bool:
         return bool(self.only_with_files)
+
+    @property
+    def files_source(self) -> str:
+        """The source whose files decide whether an optional table is built."""
+        return self.files_of or self.chain
 
 
 _TABLES = (
@@ -102,6 +116,11 @@ _TABLES = (
     Table("exoplanets", "processed", "exoplanets", Exoplanets, ("planet",), quarantine_stem="exoplanets"),
     Table("spectra", "processed", "spectra", Spectra, ("spectrum", "order", "wavelength_um"),
           quarantine_stem="spectra"),
+    # One row per GenBank record; a genome (assembly) may have several (chromosome, plasmids).
+    Table("organisms", "processed", "organisms", Organisms, ("accession", "version"), quarantine_stem="organisms"),
+    # Built from the organisms and the kegg source's KO/EC -> pathway links, where it has them.
+    Table("organism_pathways", "processed", "organisms", OrganismPathways, ("genome", "pathway"),
+          quarantine_stem="organism_pathways", only_with_files=PATHWAY_LINK_FILES, files_of="kegg"),
     Table("planet_runs", "processed", "planet_runs", PlanetRuns, ("run_id",)),
 )
 

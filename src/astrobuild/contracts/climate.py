@@ -25,6 +25,9 @@ class ClimateRuns(pa.DataFrameModel):
     label: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="biosignature label from runs.csv")
     biosphere: Series[str] = pa.Field(str_matches=BIOSPHERE, nullable=True,
                                       description="space-separated KEGG map ids of the run's biosphere")
+    organisms: Series[str] = pa.Field(str_matches=ids.ACCESSION_LIST_ANCHORED, nullable=True,
+                                      description="space-separated record or assembly accessions of the run's "
+                                                  "organisms, whose present pathways join the biosphere")
 
     class Config:
         strict = True

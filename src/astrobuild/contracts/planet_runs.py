@@ -11,6 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from astrobuild import ids
 from astrobuild.contracts.kegg import PATHWAY
 
 RUN_ID = r"^run-[0-9a-f]{16}$"
@@ -34,6 +35,11 @@ class PlanetRuns(pa.DataFrameModel):
     pathways: Series[str] = pa.Field(nullable=True, str_matches=PATHWAY_SET,
                                      description="the run's biosphere: space-separated KEGG pathway ids")
     n_pathways: Series[pa.Int32] = pa.Field(ge=0)
+    organisms: Series[str] = pa.Field(nullable=True, str_matches=ids.ACCESSION_LIST_ANCHORED,
+                                      description="genomes (organisms table) the run's organisms resolve to")
+    biosphere_source: Series[str] = pa.Field(
+        nullable=True, isin=["biosphere", "organisms", "both"],
+        description="where the pathways came from: runs.csv biosphere ids, the organisms' present pathways, both")
 
     class Config:
         strict = True

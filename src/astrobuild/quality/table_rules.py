@@ -7,7 +7,8 @@ any is shown as "not assessed" for consistency (null in the JSON), never as 1.0.
 A rule returns ``(passed, checked)`` row counts (see
 :class:`~astrobuild.quality.rule.Rule`); rules naming another table in ``needs``
 are skipped (and reported as skipped) when that table is not part of the build.
-The rules of the planet-run tables are in :mod:`astrobuild.quality.run_rules`.
+The rules of the planet-run tables are in :mod:`astrobuild.quality.run_rules`, those of
+the organisms chain in :mod:`astrobuild.quality.organism_rules`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from astrobuild.genomes.populations import SUPER_POPULATION
+from astrobuild.quality.organism_rules import ORGANISM_RULES
 from astrobuild.quality.rule import Frames, Rule
 from astrobuild.quality.rule import majority_agrees as _majority_agrees
 from astrobuild.quality.run_rules import RUN_RULES
@@ -101,4 +103,5 @@ RULES: dict[str, list[Rule]] = {
         Rule("gene_prefix_is_org", "the gene id's prefix is its org", _gene_prefix),
     ],
     **RUN_RULES,
+    **ORGANISM_RULES,
 }

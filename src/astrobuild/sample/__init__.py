@@ -25,6 +25,7 @@ GENERATORS = {
     "climate": "astrobuild.sample.climate",
     "exoplanets": "astrobuild.sample.exoplanets",
     "spectra": "astrobuild.sample.spectra",
+    "organisms": "astrobuild.sample.organisms",
 }
 
 

@@ -23,8 +23,9 @@ Written, for every run of :func:`astrobuild.sample.universe.build_universe`:
 
   Formats rotate over runs: NetCDF4 (HDF5, zlib), NetCDF3 classic, NetCDF3
   64-bit offset — the mix a real archive has.
-* ``runs.csv`` — file, planet, scenario, label, biosphere
-  (:func:`astrobuild.sample.universe.runs_csv_text`).
+* ``runs.csv`` — file, planet, scenario, label, organisms (the accessions of
+  the organisms sample whose pathways are the run's biosphere;
+  :func:`astrobuild.sample.universe.runs_csv_text`).
 
 Size knobs: ``scale`` multiplies the number of planets (via the universe), so
 the number of cubes; ``time_steps`` (config ``sample.time_steps``, default

@@ -28,8 +28,10 @@ Written:
   ``br08901.json`` — the pathway hierarchy.
 * ``list_pathway.txt``, ``list_pathway_hsa.txt`` (old ``path:`` ids),
   ``list_hsa.txt`` (4 columns), ``list_mja.txt`` (old 2 columns).
-* ``link_pathway_map01220.txt`` (overview -> member pathways) and
-  ``link_module_pathway.txt`` (pathway -> module), KEGG REST ``link`` output.
+* ``link_pathway_map01220.txt`` (overview -> member pathways),
+  ``link_module_pathway.txt`` (pathway -> module), ``link_pathway_ko.txt`` and
+  ``link_pathway_ec.txt`` (KO / EC number -> map, the organisms chain's
+  membership), KEGG REST ``link`` output.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from astrobuild.sample.community import link_text, reaction_kos
 from astrobuild.sample.universe import METHANOGENESIS, PATHWAY_CATALOGUE, build_universe
 
 # reaction ids | substrates > products | r(eversible) or i(rreversible); ids without prefixes.
@@ -389,12 +392,11 @@ def write(outdir: Path, scale: int = 1, seed: int = 0) -> list[Path]:
         number, title, reactions = pathway[3:], TITLES[pathway], list(REACTIONS[pathway])
         links = NEIGHBOURS.get(pathway, ())
         emit(f"{pathway}.xml", _kgml(pathway, "map", number, title, "0.7.2", reactions, rng,
-                                     lambda i, p=pathway: f"ko:K{(int(p[3:]) * 7 + i * 13) % 99999:05d}",
+                                     lambda i, p=pathway: f"ko:{reaction_kos(p, i)[0]}",
                                      map_links=links))
         ko_version = "0.6.1" if k % 4 == 3 else "0.7.1"
         emit(f"ko{number}.xml", _kgml(f"ko{number}", "ko", number, title, ko_version, reactions, rng,
-                                      lambda i, p=pathway: " ".join(f"ko:K{(int(p[3:]) * 7 + i * 13 + d) % 99999:05d}"
-                                                                    for d in range(1 + i % 3)),
+                                      lambda i, p=pathway: " ".join(f"ko:{k}" for k in reaction_kos(p, i)),
                                       map_links=tuple(f"ko{m[3:]}" for m in links), duplicate_first=True))
     genes: dict[str, set[str]] = {}
     for i in range(scale):
@@ -445,6 +447,9 @@ def write(outdir: Path, scale: int = 1, seed: int = 0) -> list[Path]:
                                  for n, g in enumerate(mja)))
     members = dict((n, m) for n, _, m in OVERVIEWS)["01220"]
     emit("link_pathway_map01220.txt", "".join(f"path:map01220\tpath:{m}\n" for m in members))
+    # KO and EC members of the maps, as the organisms chain reads them (astrobuild.sample.community)
+    emit("link_pathway_ko.txt", link_text("ko", {p: REACTIONS[p] for p in catalogue}))
+    emit("link_pathway_ec.txt", link_text("ec", {p: REACTIONS[p] for p in catalogue}))
     emit("link_module_pathway.txt", "".join(f"path:{p}\tmd:M{(int(p[3:]) + j * 3) % 1000:05d}\n"
                                             for p in catalogue[:8] for j in range(2)))
     return written
