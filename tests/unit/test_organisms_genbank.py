@@ -61,15 +61,13 @@ def test_real_chloroplast_genome_counts(realdata):
     assert "NP_051039.1" in record.proteins and "NP_051039" in record.proteins and "ArthCp001" in record.proteins
 
 
-def test_real_record_without_end_line_is_quarantined_naming_file_and_record(realdata, tmp_path):
+def test_real_record_without_end_line_stops_the_rule_naming_file_and_record(realdata, tmp_path):
+    # DESIGN.md: a file truncated in transit fails the rule that reads it, naming the file.
     source = SourceRoot("organisms", realdata / "genomes")
     q = Quarantine(source=source)
-    records, empty = read_genbank_files(sorted((realdata / "genomes").glob("*.gb")), q, source,
-                                        show_progress=False)
-    assert [k for k in records] == [("NC_000932", 1)] and empty == ["organisms:no_end_marker.gb"]
-    (row,) = q.records
-    assert row.file == "organisms:no_end_marker.gb" and row.reason == genbank.TRUNCATED
-    assert row.text.startswith("AB070938.1: Premature end of file")
+    with pytest.raises(GenomeFileError, match=r"organisms:no_end_marker.gb: record 1 \(AB070938.1\): the file ends "
+                                              r"inside the record \(no '//' end line\).*Premature end of file"):
+        read_genbank_files(sorted((realdata / "genomes").glob("*.gb")), q, source, show_progress=False)
 
 
 def test_ko_ec_and_protein_keys_from_qualifiers(tmp_path):
@@ -109,7 +107,7 @@ def test_record_without_features_and_file_without_records(tmp_path):
     assert _read(html)[0] == [] and [r.reason for r in _read(html)[1].records] == [genbank.NO_RECORD]
 
 
-def test_gzip_is_told_by_its_bytes_and_a_cut_stream_quarantines_its_last_record(tmp_path):
+def test_gzip_is_told_by_its_bytes_and_a_cut_stream_stops_the_rule(tmp_path):
     text = _text(_record("AB000005", [_cds(0)]), _record("AB000006", [_cds(0)], seq="ACGT" * 2000))
     whole = gzip.compress(text.encode())
     (tmp_path / "a.gbff.gz").write_bytes(whole)
@@ -117,10 +115,8 @@ def test_gzip_is_told_by_its_bytes_and_a_cut_stream_quarantines_its_last_record(
     assert [r.accession for r in _read(tmp_path / "a.gbff.gz")[0]] == ["AB000005", "AB000006"]
     assert [r.accession for r in _read(tmp_path / "named_plain.gbk")[0]] == ["AB000005", "AB000006"]
     (tmp_path / "cut.gbff.gz").write_bytes(whole[: len(whole) - 200])
-    records, q = _read(tmp_path / "cut.gbff.gz")
-    assert [r.accession for r in records] == ["AB000005"]
-    (row,) = q.records
-    assert row.reason in (genbank.TRUNCATED, genbank.UNREADABLE_LAST) and "AB000006" in row.text
+    with pytest.raises(GenomeFileError, match=r"cut.gbff.gz: record 2 \(.*AB000006.*\).*truncated in transit"):
+        _read(tmp_path / "cut.gbff.gz")
 
 
 def test_a_record_broken_before_others_stops_naming_file_record_and_what_follows(tmp_path):
@@ -131,11 +127,11 @@ def test_a_record_broken_before_others_stops_naming_file_record_and_what_follows
     with pytest.raises(GenomeFileError, match=r"mixed.gbk: record 2 \(LOCUS AB000008\) cannot be parsed: .*"
                                               r"the 1 record\(s\) after it could not be read"):
         _read(path)
-    # The same damage in the last record: quarantined, the records before it kept.
+    # The same damage in the last record: a download cut short, the rule stops too.
     path.write_text(good + broken)
-    records, q = _read(path)
-    assert [r.accession for r in records] == ["AB000007"] and q.records[0].reason == genbank.UNREADABLE_LAST
-    assert "record 2 (LOCUS AB000008)" in q.records[0].text
+    with pytest.raises(GenomeFileError, match=r"mixed.gbk: record 2 \(LOCUS AB000008\): the last record cannot be "
+                                              r"parsed: truncated in transit"):
+        _read(path)
 
 
 def test_a_record_biopython_warns_about_is_set_aside(tmp_path):

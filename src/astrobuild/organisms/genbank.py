@@ -4,19 +4,21 @@ A file may hold many records (an assembly's ``*_genomic.gbff`` holds every
 chromosome, plasmid or contig), plain or gzipped (told by its first bytes, not
 its name). What cannot be used is never passed over in silence:
 
-* a record Biopython warns about (``BiopythonParserWarning``: the file ends
-  inside the record without its ``//`` line, a sequence shorter than its
-  LOCUS line says, ...) is quarantined whole, naming file and record: its
-  counts would be wrong;
+* a file truncated in transit (it ends inside a record, without the record's
+  ``//`` line, or the parser cannot get through its last record) stops the
+  rule, naming the file and the record: DESIGN.md's rule for every source
+  (a cut download is fetched again, not half-read);
+* a record Biopython warns about otherwise (``BiopythonParserWarning``: a
+  sequence shorter than its LOCUS line says, ...) is quarantined whole,
+  naming file and record: its counts would be wrong;
 * a record without any feature is quarantined (there is nothing to count);
 * a qualifier outside :data:`~astrobuild.organisms.qualifiers.KNOWN` gives one
   quarantine row per record and qualifier (its values are not read; the
   record is kept), as does an EC number or KEGG cross-reference that is not
   one;
-* a record the parser cannot get through is quarantined when it is the last
-  of its file (a download cut short), and stops the rule naming the file, the
-  record and the records after it otherwise, since the parser cannot resume
-  inside a file;
+* a record the parser cannot get through before the last stops the rule
+  naming the file, the record and the records after it, since the parser
+  cannot resume inside a file;
 * a file without any record is quarantined.
 
 KO ids come from ``/db_xref="KEGG:K00001"`` (or ``KO:``), EC numbers from
@@ -42,7 +44,7 @@ from astrobuild.organisms.files import open_text
 from astrobuild.organisms.qualifiers import KNOWN
 from astrobuild.quarantine import Quarantine
 
-TRUNCATED = "the file ends inside the record (no '//' end line): truncated"
+TRUNCATED = "the file ends inside the record (no '//' end line): truncated in transit? fetch it again"
 PARSER_WARNING = "Biopython warns about the record: set aside"
 NO_FEATURES = "record has no features"
 UNKNOWN_QUALIFIER = "unknown qualifier (not in the INSDC feature table): its values are not read"
@@ -50,7 +52,7 @@ BAD_EC = "EC number is not n.n.n.n: not read"
 BAD_KEGG_XREF = "KEGG db_xref is not a KO id (K00000): not read"
 NO_RECORD = "no GenBank record in the file"
 BAD_ACCESSION = "record accession is not letters, digits, '_' and '-' (with .version): set aside"
-UNREADABLE_LAST = "the last record cannot be parsed (a download cut short?)"
+UNREADABLE_LAST = "the last record cannot be parsed: truncated in transit? fetch it again"
 _COUNTED = {"CDS": "n_cds", "gene": "n_genes", "rRNA": "n_rrna", "tRNA": "n_trna"}
 _READ_ERRORS = (ValueError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError)
 
@@ -203,13 +205,14 @@ def read_records(path: str | os.PathLike[str], label: str, quarantine: Quarantin
             except StopIteration:
                 break
             except _READ_ERRORS as exc:
-                _unreadable(path, label, index, exc, quarantine)
+                _unreadable(path, label, index, exc)
                 return
             index += 1
             notes = [str(w.message) for w in caught if issubclass(w.category, BiopythonParserWarning)]
+            if any("Premature end of file" in n for n in notes):
+                raise GenomeFileError(f"{label}: record {index} ({record.id}): {TRUNCATED} ({'; '.join(notes)})")
             if notes:
-                reason = TRUNCATED if any("Premature end of file" in n for n in notes) else PARSER_WARNING
-                quarantine.add(path, None, reason, f"{record.id}: {'; '.join(notes)}")
+                quarantine.add(path, None, PARSER_WARNING, f"{record.id}: {'; '.join(notes)}")
                 continue
             if not record.features:
                 quarantine.add(path, None, NO_FEATURES, record.id)
@@ -221,7 +224,7 @@ def read_records(path: str | os.PathLike[str], label: str, quarantine: Quarantin
         quarantine.add(path, None, NO_RECORD)
 
 
-def _unreadable(path: str, label: str, index: int, exc: Exception, quarantine: Quarantine) -> None:
+def _unreadable(path: str, label: str, index: int, exc: Exception) -> None:
     names = locus_names(path)
     name = names[index] if index < len(names) else "?"
     message = " ".join(str(exc).split())
@@ -229,4 +232,4 @@ def _unreadable(path: str, label: str, index: int, exc: Exception, quarantine: Q
     if after > 0:
         raise GenomeFileError(f"{label}: record {index + 1} (LOCUS {name}) cannot be parsed: {message}; the "
                               f"{after} record(s) after it could not be read either") from exc
-    quarantine.add(path, None, UNREADABLE_LAST, f"record {index + 1} (LOCUS {name}): {message}")
+    raise GenomeFileError(f"{label}: record {index + 1} (LOCUS {name}): {UNREADABLE_LAST}: {message}") from exc
