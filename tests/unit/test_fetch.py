@@ -260,3 +260,50 @@ def test_publish_moves_staged_files_and_refuses_partial_ones(tmp_path: Path) -> 
     staging.part(PurePosixPath("other")).unlink()
     assert staging.publish([REL], tmp_path / "out") == [tmp_path / "out" / REL]
     assert (tmp_path / "out" / REL).read_text() == "done" and not staging.root.exists()
+
+
+def test_remote_config_needs_a_url_without_a_password() -> None:
+    from astrobuild.sources import check_remote_config
+
+    with pytest.raises(ValueError, match=r"sources\.spectra\.url: remote mode needs"):
+        check_remote_config({"sources": {"spectra": {"mode": "remote", "url": None}}})
+    with pytest.raises(ValueError, match=r"sources\.kegg\.url: the URL holds a password"):
+        check_remote_config({"sources": {"kegg": {"mode": "remote", "url": "https://me:pw@rest.kegg.jp"}}})
+    check_remote_config({"sources": {"kegg": {"mode": "sample", "url": None}}})  # not remote: not read
+
+
+def test_kgml_ids_come_from_the_list_or_the_configured_subset(tmp_path: Path) -> None:
+    from astrobuild.fetch.jobs import kegg_list_files, kgml_ids
+
+    listing = tmp_path / "list_pathway.txt"
+    listing.write_text("map00010\tGlycolysis\npath:map00020\tCitrate cycle\nmap00010\tGlycolysis again\n")
+    src = {"kgml_prefixes": ["ko", "hsa"], "pathways": None}
+    assert kgml_ids(src, listing) == ["ko00010", "hsa00010", "ko00020", "hsa00020"]
+    assert kgml_ids({**src, "pathways": ["map00190", "00010"]}, listing) == ["ko00190", "hsa00190", "ko00010",
+                                                                            "hsa00010"]
+    with pytest.raises(ValueError, match="not a pathway number"):
+        kgml_ids({**src, "pathways": ["glycolysis"]}, listing)
+    assert kegg_list_files({"organisms": ["hsa"], "brite": ["br08901"]}) == {
+        "list/pathway": "list_pathway.txt", "list/pathway/hsa": "list_pathway_hsa.txt", "list/hsa": "list_hsa.txt",
+        "get/br:br08901": "br08901.keg"}
+
+
+def test_kegg_pathways_tolerate_404_but_not_other_errors(server: LoopbackHTTP, tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    from astrobuild.fetch.jobs import fetch_kegg_pathways
+
+    listing = tmp_path / "list_pathway.txt"
+    listing.write_text("map00010\tGlycolysis\nmap00020\tCitrate cycle\n")
+    server.routes["/kegg/get/ko00010/kgml"] = b"<pathway name='path:ko00010'/>\n"
+    src = {"url": f"{server.url}/kegg", "rate_limit": 100, "kgml_prefixes": ["ko"], "pathways": None}
+    options = {"retries": 1, "backoff": 0.01, "backoff_max": 1, "jitter": 0, "retry_after_max": 5,
+               "connect_timeout": 5, "read_timeout": 5}
+    with caplog.at_level(logging.INFO):
+        out = fetch_kegg_pathways(src, options, os.fspath(listing), os.fspath(tmp_path / "out"),
+                                  os.fspath(tmp_path / "staging"))
+    assert out == [tmp_path / "out" / "ko00010.xml"] and not (tmp_path / "staging").exists()
+    assert "1 not available upstream: ko00020" in caplog.text
+    server.fail("/kegg/get/ko00010/kgml", Fault(403))
+    with pytest.raises(FetchError, match="HTTP 403"):
+        fetch_kegg_pathways(src, options, os.fspath(listing), os.fspath(tmp_path / "out2"),
+                            os.fspath(tmp_path / "staging"))

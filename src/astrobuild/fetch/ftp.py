@@ -24,7 +24,7 @@ from tqdm import tqdm
 from urllib3.exceptions import MaxRetryError
 
 from astrobuild.fetch.files import BLOCK, NOTHING_EXPECTED, Expected, Staging, is_verified, md5_file, verify
-from astrobuild.fetch.http import FetchError, Outcome, RetryPolicy
+from astrobuild.fetch.http import FetchError, Outcome, RetryPolicy, small_transfer
 from astrobuild.fetch.ratelimit import HostLimiter
 from astrobuild.fetch.safety import SecretMask, mask_url
 
@@ -152,7 +152,8 @@ class FtpClient:
             digest = md5_file(part) if offset else hashlib.md5(usedforsecurity=False)
             state["digest"] = digest
             bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=str(rel),
-                       mininterval=2.0, ascii=True, disable=not show_progress, file=sys.stderr, leave=False)
+                       mininterval=2.0, ascii=True, disable=not show_progress or small_transfer(total), file=sys.stderr,
+                       leave=False)
             with open(part, "ab" if offset else "wb") as out, bar:
                 def block(data: bytes) -> None:
                     out.write(data)

@@ -39,6 +39,8 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
                requests.exceptions.Timeout)
 USER_AGENT = "astrobuild-fetch/0.1 (rate-limited, retries with backoff)"
+# Transfers from this size on get a progress bar in the log.
+PROGRESS_MIN_BYTES = 8 * 2**20
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 
@@ -110,6 +112,11 @@ class Outcome:
     action: str
     bytes: int
     md5: str
+
+
+def small_transfer(total: int | None) -> bool:
+    """A transfer too small for a progress bar of its own (a KGML file, a list): the job's summary says enough."""
+    return total is not None and total < PROGRESS_MIN_BYTES
 
 
 def _host_key(url: str) -> tuple[str, str]:
@@ -275,7 +282,8 @@ class HttpClient:
     def _stream(response: requests.Response, part, offset: int, digest, total: int | None, rel: PurePosixPath,
                 show_progress: bool) -> None:
         bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=str(rel),
-                   mininterval=2.0, ascii=True, disable=not show_progress, file=sys.stderr, leave=False)
+                   mininterval=2.0, ascii=True, disable=not show_progress or small_transfer(total), file=sys.stderr,
+                   leave=False)
         with open(part, "ab" if offset else "wb") as out, bar:
             if not offset:
                 out.truncate()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import logging
 import os
 import socket
 import threading
@@ -190,6 +191,7 @@ def loopback_ftp(root: str | os.PathLike[str]) -> Iterator[str]:
     from pyftpdlib.handlers import FTPHandler
     from pyftpdlib.servers import ThreadedFTPServer
 
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # one line per command otherwise
     authorizer = DummyAuthorizer()
     authorizer.add_anonymous(os.fspath(root))
     handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "passive_ports": None})
