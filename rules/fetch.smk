@@ -119,7 +119,7 @@ if CLIMATE_REMOTE is not None:
             [f"{CLIMATE_ROOT}/{entry.path}" for entry in CLIMATE_REMOTE],
         params:
             what=fetch_what("climate", "manifest", "files"),
-            root=CLIMATE_ROOT,
+            source=source_root("climate"),
             staging=fetch_staging("fetch_gcm_cubes"),
         threads: rule_threads("fetch_gcm_cubes")
         resources:

@@ -6,4 +6,4 @@ from astrobuild.rulelog import rule_logging
 with rule_logging(snakemake.log[0]):
     fetch_listed_files(source="climate", src=snakemake.config["sources"]["climate"],
                        options=snakemake.config["fetch"], manifest_file=snakemake.input.manifest or None,
-                       out_dir=snakemake.params.root, staging_dir=snakemake.params.staging)
+                       out_dir=snakemake.params.source["root"], staging_dir=snakemake.params.staging)
