@@ -95,7 +95,7 @@ def test_a_listing_with_dotdot_fails_naming_the_entry(upstream, tmp_path: Path) 
 def test_md5_mismatch_fails_with_both_values_and_a_cut_download_resumes_next_run(upstream, tmp_path: Path) -> None:
     tree, http, ftp = upstream
     big = tmp_path / "big.index"
-    big.write_bytes(os.urandom(3 * 2**20 + 321))
+    big.write_bytes(os.urandom(10 * 2**20 + 321))  # more than two 4 MiB read blocks
     good_md5 = hashlib.md5(big.read_bytes()).hexdigest()
     http.routes["/igsr/vol1/big.index"] = big
     work = copy_workflow(tmp_path / "work")
@@ -108,11 +108,11 @@ def test_md5_mismatch_fails_with_both_values_and_a_cut_download_resumes_next_run
     assert f"md5 mismatch: expected {'f' * 32}, got {good_md5}" in log
     assert not [p for p in (work / "data/raw/remote").rglob("big.index*")]  # deleted, nothing looks complete
 
-    # Now the right md5, and a transfer cut at 2 MiB with no retry left: the job fails, Snakemake
+    # Now the right md5, and a transfer cut at 9 MiB with no retry left: the job fails, Snakemake
     # removes its outputs, but the staging folder keeps the partial file ...
     right = {**source, "indices": [{"path": "vol1/big.index", "md5": good_md5}]}
     _configure(work, {"sources": {"genomes_1000g": right}, "fetch": {**FAST, "retries": 0}})
-    http.fail("/igsr/vol1/big.index", Fault(cut=2 * 2**20 + 5))
+    http.fail("/igsr/vol1/big.index", Fault(cut=9 * 2**20 + 5))
     assert snakemake(work, "--configfile", "remote.yaml", "fetch_1000g_indices", check=False).returncode != 0
     parts = list((work / "data/raw/remote/.staging").rglob("*.part"))
     assert len(parts) == 1 and 0 < parts[0].stat().st_size < big.stat().st_size

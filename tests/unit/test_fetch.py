@@ -20,7 +20,7 @@ from astrobuild.fetch.ratelimit import HostLimiter, TokenBucket
 from astrobuild.fetch.safety import SecretMask, UnsafePathError, check_url, safe_join, safe_relpath
 
 FAST = RetryPolicy(retries=3, backoff=0.05, backoff_max=1.0, jitter=0.01, connect_timeout=5, read_timeout=5)
-BODY = os.urandom(5 * 2**20 + 12345)  # several read blocks: a cut can land after whole blocks were written
+BODY = os.urandom(13 * 2**20 + 12345)  # several read blocks (4 MiB): a cut lands after whole blocks were written
 REL = PurePosixPath("dir/file.bin")
 
 
@@ -37,9 +37,9 @@ def server():
 def test_a_download_cut_half_way_resumes_with_range(server: LoopbackHTTP, tmp_path: Path) -> None:
     staging = Staging(tmp_path / "staging")
     url = f"{server.url}/data/file.bin"
-    # First run: the body stops after 3 MiB and no retry is allowed: the job fails, and what it
+    # First run: the body stops after 9 MiB and no retry is allowed: the job fails, and what it
     # leaves is a .part file, nothing that looks complete.
-    server.fail("/data/file.bin", Fault(cut=3 * 2**20 + 7))
+    server.fail("/data/file.bin", Fault(cut=9 * 2**20 + 7))
     with pytest.raises(FetchError, match="cut off") as failed:
         client(policy=RetryPolicy(retries=0, backoff=0.01)).download(url, REL, staging)
     assert url in str(failed.value)
@@ -59,7 +59,7 @@ def test_a_download_cut_half_way_resumes_with_range(server: LoopbackHTTP, tmp_pa
 
 
 def test_a_cut_within_one_run_is_resumed_by_the_retry_policy(server: LoopbackHTTP, tmp_path: Path) -> None:
-    server.fail("/data/file.bin", Fault(cut=2 * 2**20 + 1), Fault(cut=2 * 2**20 + 1))
+    server.fail("/data/file.bin", Fault(cut=5 * 2**20 + 1), Fault(cut=5 * 2**20 + 1))
     outcome = client().download(f"{server.url}/data/file.bin", REL, Staging(tmp_path), Expected(size=len(BODY)))
     assert outcome.action == "resumed"
     ranges = [r.range for r in server.hits("/data/file.bin")]

@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import queue
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -52,6 +54,33 @@ def md5_file(path: str | os.PathLike[str], digest=None):
         while block := handle.read(BLOCK):
             digest.update(block)
     return digest
+
+
+class BackgroundDigest:
+    """Feeds chunks of a stream to ``digest`` on a second thread, so that hashing overlaps the network
+    reads and disk writes of the calling thread (hashlib, sockets and file writes all release the
+    GIL): a download runs at the pace of its slowest stage, not at the sum of the three. A context
+    manager; the digest is complete once the block exits."""
+
+    def __init__(self, digest) -> None:
+        self.digest = digest
+        self._chunks: queue.Queue = queue.Queue(maxsize=8)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self.digest.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._chunks.put(chunk)
+
+    def __enter__(self) -> BackgroundDigest:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._chunks.put(None)
+        self._thread.join()
 
 
 def verify(path: Path, expected: Expected, origin: str, md5_hex: str | None = None) -> None:

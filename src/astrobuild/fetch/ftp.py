@@ -23,7 +23,16 @@ from urllib.parse import unquote, urlsplit
 from tqdm import tqdm
 from urllib3.exceptions import MaxRetryError
 
-from astrobuild.fetch.files import BLOCK, NOTHING_EXPECTED, Expected, Staging, is_verified, md5_file, verify
+from astrobuild.fetch.files import (
+    BLOCK,
+    NOTHING_EXPECTED,
+    BackgroundDigest,
+    Expected,
+    Staging,
+    is_verified,
+    md5_file,
+    verify,
+)
 from astrobuild.fetch.http import FetchError, Outcome, RetryPolicy, small_transfer
 from astrobuild.fetch.ratelimit import HostLimiter
 from astrobuild.fetch.safety import SecretMask, mask_url
@@ -154,10 +163,10 @@ class FtpClient:
             bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=str(rel),
                        mininterval=2.0, ascii=True, disable=not show_progress or small_transfer(total), file=sys.stderr,
                        leave=False)
-            with open(part, "ab" if offset else "wb") as out, bar:
+            with open(part, "ab" if offset else "wb") as out, bar, BackgroundDigest(digest) as hashing:
                 def block(data: bytes) -> None:
                     out.write(data)
-                    digest.update(data)
+                    hashing.update(data)
                     bar.update(len(data))
 
                 if total is not None and offset == total:

@@ -28,7 +28,15 @@ from tqdm import tqdm
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
-from astrobuild.fetch.files import BLOCK, NOTHING_EXPECTED, Expected, Staging, is_verified, md5_file, verify
+from astrobuild.fetch.files import (
+    NOTHING_EXPECTED,
+    BackgroundDigest,
+    Expected,
+    Staging,
+    is_verified,
+    md5_file,
+    verify,
+)
 from astrobuild.fetch.ratelimit import HostLimiter
 from astrobuild.fetch.safety import SecretMask, mask_url
 
@@ -39,6 +47,8 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
                requests.exceptions.Timeout)
 USER_AGENT = "astrobuild-fetch/0.1 (rate-limited, retries with backoff)"
+# Bytes read from the network at a time: large reads cost less per byte (a cut loses at most one).
+STREAM_BLOCK = 4 * 2**20
 # Transfers from this size on get a progress bar in the log.
 PROGRESS_MIN_BYTES = 8 * 2**20
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -284,10 +294,10 @@ class HttpClient:
         bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=str(rel),
                    mininterval=2.0, ascii=True, disable=not show_progress or small_transfer(total), file=sys.stderr,
                    leave=False)
-        with open(part, "ab" if offset else "wb") as out, bar:
+        with open(part, "ab" if offset else "wb") as out, bar, BackgroundDigest(digest) as hashing:
             if not offset:
                 out.truncate()
-            for chunk in response.iter_content(BLOCK):
+            for chunk in response.iter_content(STREAM_BLOCK):
                 out.write(chunk)
-                digest.update(chunk)
+                hashing.update(chunk)
                 bar.update(len(chunk))
