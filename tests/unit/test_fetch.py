@@ -67,6 +67,16 @@ def test_a_cut_within_one_run_is_resumed_by_the_retry_policy(server: LoopbackHTT
     assert Staging(tmp_path).path(REL).read_bytes() == BODY
 
 
+def test_a_whole_part_file_left_before_its_rename_is_verified_not_fetched(server: LoopbackHTTP,
+                                                                          tmp_path: Path) -> None:
+    staging = Staging(tmp_path)
+    staging.part(REL).parent.mkdir(parents=True)
+    staging.part(REL).write_bytes(BODY)  # killed between the last byte and the rename
+    outcome = client().download(f"{server.url}/data/file.bin", REL, staging, Expected(md5=hashlib.md5(BODY).hexdigest()))
+    assert outcome.action == "resumed" and staging.path(REL).read_bytes() == BODY
+    assert [r.range for r in server.hits("/data/file.bin")] == [f"bytes={len(BODY)}-"]  # answered 416, no body
+
+
 def test_a_server_ignoring_range_gets_the_file_rewritten_from_the_start(server: LoopbackHTTP, tmp_path: Path) -> None:
     staging = Staging(tmp_path)
     staging.part(REL).parent.mkdir(parents=True)

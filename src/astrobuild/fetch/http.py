@@ -232,7 +232,12 @@ class HttpClient:
             response = self.get(url, headers={"Range": f"bytes={offset}-"} if offset else None, accept=(416,))
             if response.status_code == 416:
                 response.close()
-                # The partial file is as long as (or longer than) the remote one: start over, once.
+                whole = re.match(r"^bytes \*/(\d+)$", response.headers.get("Content-Range", ""))
+                if offset and whole and int(whole.group(1)) == offset:
+                    # Complete already (a run killed between the last byte and the rename): verify it.
+                    digest, total, resumed = md5_file(part), offset, True
+                    break
+                # The partial file is longer than the remote one: start over, once.
                 if restarted or not offset:
                     raise self._error(url, "HTTP 416 Range Not Satisfiable for a fresh download")
                 log.warning("%s: partial file of %d bytes not resumable (HTTP 416); starting over", rel, offset)
