@@ -19,6 +19,8 @@ include: "rules/organisms.smk"
 include: "rules/climate.smk"
 include: "rules/exoplanets.smk"
 include: "rules/spectra.smk"
+# After the chains: the fetch rules write where remote mode's parsing rules read (climate.smk's cubes).
+include: "rules/fetch.smk"
 include: "rules/planet_runs.smk"
 include: "rules/validate.smk"
 include: "rules/quality.smk"

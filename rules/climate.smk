@@ -11,19 +11,43 @@
 import os
 
 # The DAG needs the stems; they come from this checkout's package (rules/common.smk puts it on the path).
-from astrobuild.climate.stems import STORE_PATTERN, conversion_batches, local_cubes, stems_of
+from astrobuild.climate.stems import CUBE_PATTERNS, STORE_PATTERN, conversion_batches, local_cubes, stems_of
 from astrobuild.sample import planned_files
-from astrobuild.sources import refuse_braced_files
+from astrobuild.sources import refuse_braced_files, remote_entries
 
 CLIMATE = config["climate"]
 CLIMATE_SAMPLE = source_mode("climate") == "sample"
 CLIMATE_BIG = []  # stems of cubes converted alone (above the Dask threshold)
+# Remote mode: the files of the manifest (or of sources.climate.files), fetched by fetch_gcm_cubes
+# (rules/fetch.smk) to the same relative paths under data/raw/remote/climate.
+CLIMATE_MANIFEST = f"{REMOTE_ROOT}/manifests/climate.csv"
+CLIMATE_REMOTE = None
 if CLIMATE_SAMPLE:
     # The cubes the generator will write, so the DAG is known before the sample is generated.
     CLIMATE_ROOT = SAMPLE_DIR.format(source="climate")
     CLIMATE_CUBES = stems_of(
         planned_files("climate", CLIMATE_ROOT, config["sample"]["scale"], config["sample"]["seed"])
     )
+elif source_mode("climate") == "remote":
+    # The cubes are those the manifest lists, so it must be here while the DAG is built: from the
+    # config's `files`, or fetched by `snakemake fetch_gcm_manifest` first. Until then only the
+    # jobs that need the cubes fail, saying so (found_or_raise).
+    CLIMATE_ROOT = REMOTE_DIR.format(source="climate")
+    CLIMATE_REMOTE = remote_entries("climate", config["sources"]["climate"], CLIMATE_MANIFEST)
+    CLIMATE_PROBLEM = (
+        f"config: sources.climate: the cube manifest ({CLIMATE_MANIFEST}) has not been fetched yet: "
+        "run `snakemake fetch_gcm_manifest` first, or list the cubes in sources.climate.files"
+        if CLIMATE_REMOTE is None
+        else f"config: sources.climate: the manifest lists no NetCDF file ({', '.join(CUBE_PATTERNS)})"
+    )
+    CLIMATE_CUBES = stems_of(f"{CLIMATE_ROOT}/{e.path}" for e in CLIMATE_REMOTE or [])
+    CLIMATE_BIG = [
+        stem
+        for stem, path in CLIMATE_CUBES.items()
+        for e in CLIMATE_REMOTE
+        if f"{CLIMATE_ROOT}/{e.path}" == path
+        and (e.expected.size or 0) > CLIMATE["dask_threshold_mb"] * 1024 * 1024
+    ]
 else:
     # The cubes are found while the DAG is built; but a folder without them fails only
     # the jobs that need them (found_or_raise).
@@ -81,7 +105,13 @@ for _index, _stems in enumerate(conversion_batches(CLIMATE_CUBES, CLIMATE["batch
 rule index_climate_runs:
     input:
         cubes=[CLIMATE_ROOT] if CLIMATE_SAMPLE else found_or_raise(sorted(CLIMATE_CUBES.values()), CLIMATE_PROBLEM),
-        runs_csv=[] if CLIMATE_SAMPLE else optional_raw_inputs("climate", ["runs.csv"]),
+        runs_csv=[]
+        if CLIMATE_SAMPLE
+        else (
+            [f"{CLIMATE_ROOT}/{e.path}" for e in CLIMATE_REMOTE or [] if e.rel.name == "runs.csv"]
+            if source_mode("climate") == "remote"
+            else optional_raw_inputs("climate", ["runs.csv"])
+        ),
         valid=expand("results/validation/climate_{stem}.json", stem=sorted(CLIMATE_CUBES)),
     output:
         table=TABLE_PATHS["climate_runs"],

@@ -5,11 +5,6 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-if any(src.get("mode") == "remote" for src in config.get("sources", {}).values()):
-    raise ValueError(
-        "config: sources.*.mode 'remote' is not available yet (it comes with the fetch rules); "
-        "use 'sample' (built-in) or 'local' with a 'path'."
-    )
 validate(config, schema="../schemas/config.schema.yaml")
 
 # The package is taken from this checkout, whatever environment runs Snakemake or a job (the
@@ -23,12 +18,23 @@ if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
 from astrobuild.contracts.catalogue import CATALOGUE
 from astrobuild.resources import check_resource_names, job_resources, job_threads
-from astrobuild.sources import check_config_paths, find_source_files
+from astrobuild.sources import REMOTE_ROOT, STAGING_ROOT, check_config_paths, check_remote_config, find_source_files
 
 check_config_paths(config)
+check_remote_config(config)
 
 SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms")
 SAMPLE_DIR = "data/raw/sample/{source}"
+REMOTE_DIR = "data/raw/remote/{source}"  # = astrobuild.sources.REMOTE_ROOT/<source>
+# Remote mode: what the fetch rules (rules/fetch.smk) write, per source and part; the parsing
+# rules read these folders (and files) as they read a local source's.
+REMOTE_PARTS = {
+    "genomes_1000g": {"dirlists": f"{REMOTE_ROOT}/genomes_1000g/dirlists", "indices": f"{REMOTE_ROOT}/genomes_1000g/indices"},
+    "kegg": {"lists": f"{REMOTE_ROOT}/kegg/lists", "pathways": f"{REMOTE_ROOT}/kegg/pathways"},
+    # Named as the archive names its downloads of the table, so the local patterns find it.
+    "exoplanets": {"archive": f"{REMOTE_ROOT}/exoplanets/{ {'pscomppars': 'PSCompPars'}.get(config['exoplanets']['table'], 'PS')}_tap.csv"},
+    "spectra": {"files": f"{REMOTE_ROOT}/spectra/files"},
+}
 
 # Every table is declared once, in astrobuild.contracts.catalogue (path, contract, key, stage):
 # the chains' rules write to these paths, validate_table checks the tables of TABLES.
@@ -46,24 +52,28 @@ def source_mode(source):
     return config["sources"][source]["mode"]
 
 
-def raw_inputs(source, patterns, required=True):
-    """Input function of a step's raw input: the generated sample directory, or
-    the user's matching files in local mode (listed, so that Snakemake sees every
-    file as an input and reruns when one changes). Snakemake calls it only for
-    jobs in the DAG, so a target that needs no such file never asks for one; a
-    job that does fails naming the config key, the directory and the patterns."""
+def raw_inputs(source, patterns, required=True, remote=None):
+    """Input function of a step's raw input: the generated sample directory, the
+    fetch rules' outputs in remote mode (those of the parts named by `remote`, default
+    all of the source's), or the user's matching files in local mode (listed, so that
+    Snakemake sees every file as an input and reruns when one changes). Snakemake
+    calls it only for jobs in the DAG, so a target that needs no such file never asks
+    for one; a job that does fails naming the config key, the directory and the patterns."""
 
     def discover(wildcards):
         if source_mode(source) == "sample":
             return [SAMPLE_DIR.format(source=source)]
+        if source_mode(source) == "remote":
+            parts = REMOTE_PARTS[source]
+            return [parts[p] for p in (remote or sorted(parts))]
         return find_source_files(source, config["sources"][source]["path"], patterns, required=required)
 
     return discover
 
 
-def optional_raw_inputs(source, patterns):
+def optional_raw_inputs(source, patterns, remote=None):
     """Like raw_inputs, but an empty list (not an error) when a local source has no such file."""
-    return raw_inputs(source, patterns, required=False)
+    return raw_inputs(source, patterns, required=False, remote=remote)
 
 
 def found_or_raise(files, problem):
@@ -80,7 +90,8 @@ def found_or_raise(files, problem):
 
 def source_has_files(source, patterns):
     """Whether a source has files of a kind (sample mode: always); for declaring optional tables."""
-    if source_mode(source) == "sample":
+    if source_mode(source) in ("sample", "remote"):
+        # Remote: the fetch rules write every kind of file the optional tables are parsed from.
         return True
     root = Path(config["sources"][source]["path"])
     return root.is_dir() and any(p.is_file() for pat in patterns for p in root.rglob(pat))
@@ -97,10 +108,13 @@ TABLES = {name: table.path for name, table in CATALOGUE.items() if is_built(tabl
 
 
 def source_root(source):
-    """Name and root directory of a source (the sample directory, or the local `path`), for
+    """Name and root directory of a source (the sample directory, data/raw/remote/<source>, or the
+    local `path`), for
     astrobuild.paths.SourceRoot: outputs name input files relative to it, the same on every machine."""
     if source_mode(source) == "sample":
         return {"name": source, "root": SAMPLE_DIR.format(source=source)}
+    if source_mode(source) == "remote":
+        return {"name": source, "root": REMOTE_DIR.format(source=source)}
     return {"name": source, "root": config["sources"][source]["path"]}
 
 
@@ -131,3 +145,17 @@ def organism_pathways_inputs(wildcards):
         return {}
     return {"organism_pathways": TABLE_PATHS["organism_pathways"],
             "organism_pathways_ok": validation_report("organism_pathways")}
+
+
+def fetch_what(source, *keys):
+    """The keys of sources.<source> that decide what a fetch job (rules/fetch.smk) downloads, as its
+    params, so that a change reruns it. How politely (rate_limit, token, the fetch section) its
+    script reads from the config, so changing that fetches nothing again."""
+    src = config["sources"][source]
+    return {key: src.get(key) for key in ("url", *keys)}
+
+
+def fetch_staging(job):
+    """The staging folder of a fetch job (astrobuild.fetch.files), partial and unpublished
+    downloads, kept across failed runs so that the next one resumes."""
+    return f"{STAGING_ROOT}/{job}"

@@ -6,7 +6,7 @@ POPULATION_PATTERNS = ["*.panel", "*.ped", "*ped_population.txt"]
 
 rule dirlists_to_master:
     input:
-        raw_inputs("genomes_1000g", LISTING_PATTERNS),
+        raw_inputs("genomes_1000g", LISTING_PATTERNS, remote=["dirlists"]),
     output:
         table=TABLE_PATHS["1000g_master"],
         quarantine=QUARANTINE_PATHS["1000g_master"],
@@ -29,7 +29,7 @@ rule dirlists_to_master:
 
 rule indices_to_sample_table:
     input:
-        raw_inputs("genomes_1000g", INDEX_PATTERNS + POPULATION_PATTERNS),
+        raw_inputs("genomes_1000g", INDEX_PATTERNS + POPULATION_PATTERNS, remote=["indices"]),
     output:
         table=TABLE_PATHS["1000g_samples"],
         quarantine=QUARANTINE_PATHS["1000g_samples"],

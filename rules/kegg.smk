@@ -8,7 +8,7 @@ LIST_PATTERNS = list(CATALOGUE["kegg_pathway_list"].only_with_files)
 
 rule kegg_to_edges:
     input:
-        raw_inputs("kegg", KGML_PATTERNS),
+        raw_inputs("kegg", KGML_PATTERNS, remote=["pathways"]),
     output:
         table=TABLE_PATHS["kegg_edges"],
         quarantine=QUARANTINE_PATHS["kegg_edges"],
@@ -31,7 +31,7 @@ rule kegg_to_edges:
 
 rule brite_to_env_tags:
     input:
-        optional_raw_inputs("kegg", BRITE_PATTERNS),
+        optional_raw_inputs("kegg", BRITE_PATTERNS, remote=["lists"]),
     output:
         table=TABLE_PATHS["kegg_env_tags"],
         quarantine=QUARANTINE_PATHS["kegg_env_tags"],
@@ -79,7 +79,7 @@ rule overview_map_members:
 
 rule parse_kegg_lists:
     input:
-        optional_raw_inputs("kegg", LIST_PATTERNS),
+        optional_raw_inputs("kegg", LIST_PATTERNS, remote=["lists"]),
     output:
         pathways=TABLE_PATHS["kegg_pathway_list"],
         genes=TABLE_PATHS["kegg_gene_list"],

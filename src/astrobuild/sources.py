@@ -12,6 +12,14 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from astrobuild.fetch.manifest import Entry, config_entries, parse_manifest
+from astrobuild.fetch.safety import check_url
+
+# Where remote mode's downloads land (data/raw/remote/<source>/...), and the staging folders of the
+# fetch rules (astrobuild.fetch.files): partial and not yet published downloads, kept across runs.
+REMOTE_ROOT = "data/raw/remote"
+STAGING_ROOT = f"{REMOTE_ROOT}/.staging"
+
 # Snakemake reads "{name}" in an input path as a wildcard, and has no escape for
 # it ("{{" is not unescaped in input files): such paths cannot be rule inputs.
 BRACES = frozenset("{}")
@@ -65,3 +73,26 @@ def refuse_braced_files(source: str, root: str | os.PathLike[str], files: Iterab
         raise ValueError(f"config: sources.{source}.path: files under {root} whose names hold '{{' or '}}' cannot "
                          f"be Snakemake inputs (read as wildcards): {braced[:10]}{' ...' if len(braced) > 10 else ''}"
                          "; rename them")
+
+
+def check_remote_config(config: Mapping) -> None:
+    """Refuse, naming the key, a remote source without a usable base URL (none given, a password
+    in it, not http/https/ftp)."""
+    for name, src in sorted(config.get("sources", {}).items()):
+        if src.get("mode") != "remote":
+            continue
+        if not src.get("url"):
+            raise ValueError(f"config: sources.{name}.url: remote mode needs the base URL of the source's "
+                             "upstream (a mirror, or a test server, works as long as it keeps upstream's layout)")
+        check_url(src["url"], f"sources.{name}.url")
+
+
+def remote_entries(source: str, src: Mapping, manifest_path: str | os.PathLike[str]) -> list[Entry] | None:
+    """The files a remote source lists, known while the DAG is built: the config's ``files``, else
+    its manifest once fetched to ``manifest_path``; None when neither is there yet."""
+    if src.get("files") is not None:
+        return config_entries(src["files"], f"sources.{source}.files")
+    path = Path(manifest_path)
+    if not path.is_file():
+        return None
+    return parse_manifest(path.read_text(encoding="utf-8"), os.fspath(path))

@@ -40,7 +40,7 @@ def test_build_metrics_are_short_and_complete(sample_build):
     assert metrics["rows"]["1000g_samples"] == 211 and metrics["grade"]["1000g_samples"] == "A"
     assert set(metrics["quarantined"]) == {"genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms"}
     # The sample quarantines on purpose: 2 listing lines + 3 index lines, 2 KGML files, 1 spectrum file,
-    # and 6 of the organisms (a cut record, one without features, an odd qualifier, a KEGG gene xref,
+    # and 6 of the organisms (a record shorter than its LOCUS line, one without features, an odd qualifier, a KEGG gene xref,
     # an annotated protein no record has, a damaged GTDB line).
     assert metrics["quarantined"]["genomes_1000g"] == 5 and metrics["quarantined"]["spectra"] == 1
     assert metrics["quarantined"]["organisms"] == 6

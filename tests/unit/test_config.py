@@ -24,7 +24,10 @@ def test_defaults_fill_an_empty_config():
     config = _config()
     validate(config, SCHEMA)
     assert config["sample"] == {"scale": 1, "time_steps": 12, "seed": 0}
-    assert config["sources"]["kegg"] == {"mode": "sample"}
+    assert config["sources"]["kegg"]["mode"] == "sample"
+    # Remote mode's keys have their defaults too: the upstream's base URL and its rate limit.
+    assert config["sources"]["kegg"]["url"] == "https://rest.kegg.jp" and config["sources"]["kegg"]["rate_limit"] == 3
+    assert config["fetch"]["retries"] == 5
 
 
 def test_shipped_config_is_valid():
@@ -38,7 +41,11 @@ def test_shipped_config_is_valid():
         ("sample: {scael: 2}", "scael"),
         ("sample: {scale: two}", "two"),
         ("sources: {kegg: {mode: local}}", "path"),
-        ("sources: {kegg: {mode: remote}}", "remote"),
+        ("sources: {spectra: {mode: remote}}", "url"),
+        ("sources: {kegg: {mode: remote, url: 'https://me:secret@rest.kegg.jp'}}", "does not match"),
+        ("sources: {kegg: {mode: fetched}}", "fetched"),
+        ("sources: {genomes_1000g: {indices: [a.index, a.index]}}", "non-unique"),
+        ("fetch: {retries: -1}", "-1"),
         ("colour: blue", "colour"),
     ],
 )

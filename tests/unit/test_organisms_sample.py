@@ -61,7 +61,7 @@ def test_every_kind_of_input_and_each_edge_case_reaches_the_tables(chain):
     quarantine = pd.read_csv(out / "o.tsv", sep="\t")
     assert quarantine["file"].str.startswith("organisms:").all()
     assert set(quarantine["reason"].str.split().str[:2].str.join(" ")) == {
-        "the file", "record has", "unknown qualifier", "protein of", "GTDB line", "KEGG db_xref"}
+        "Biopython warns", "record has", "unknown qualifier", "protein of", "GTDB line", "KEGG db_xref"}
     for table, path in (("organisms", "organisms.parquet"), ("organism_pathways", "p.parquet")):
         assert validate_table(table, out / path)["valid"], table
 

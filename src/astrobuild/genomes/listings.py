@@ -49,6 +49,8 @@ _LS_LINE = re.compile(
 _LS_HEAD = r"^[-dlcbps][rwxsStTlL-]{9}[.+@]?\s+\d+\s+(?:\S+\s+){1,2}\d+\s+" + _DATE + r"\s"
 _MD5_LINE = re.compile(r"^(?P<md5>[0-9a-fA-F]{32}) [ *](?P<path>.+)$")
 _TOTAL = re.compile(r"^total\s+\d+[KMG]?$")
+# One `ls -l` entry line (kind, size, name): also read by astrobuild.fetch.listing, which writes listings.
+LS_LINE = _LS_LINE
 
 MASTER_SCHEMA = arrow_schema(Genomes1000gMaster)
 

@@ -15,8 +15,10 @@ Written (the community is :mod:`astrobuild.sample.community`):
   lineages (``RS_`` accessions) of the genomes and of a few genomes of no run.
 * ``genomes/bystanders.gbk`` — ``scale - 1`` genomes of no run, in one
   multi-record file (the sample grows with the scale).
-* edge cases: ``genomes/edge_cases/cut_short.gbk`` (a record cut inside its
-  sequence, without ``//``), ``genomes/edge_cases/no_features.gb`` (a record
+* edge cases: ``genomes/edge_cases/short_sequence.gbk`` (a complete record
+  whose sequence is half what its LOCUS line says: quarantined; a file cut
+  without ``//`` would stop the build, see organisms.genbank),
+  ``genomes/edge_cases/no_features.gb`` (a record
   without features), a made-up qualifier on one genome's CDS, an annotation
   line for a protein no record has, a GTDB line with six ranks.
 """
@@ -250,11 +252,12 @@ def write(outdir: Path, scale: int = 1, seed: int = 0) -> list[Path]:
     for domain, lines in gtdb.items():
         emit(f"gtdb/{domain}_taxonomy_r220.tsv", "".join(f"{line}\n" for line in sorted(lines)))
 
-    # edge cases: a download cut inside the sequence, a record without features
+    # edge cases: a record whose sequence is shorter than its LOCUS line says, a record without features
     lost = Genome(index=900, genus="Bacillus", lineage=GUILDS[6][2], gc=0.44, maps=CORE, annotation="genbank",
                   with_ec=False, plasmid=False)
     text = _genbank(_write_genome(lost, rng)[0])
-    emit("genomes/edge_cases/cut_short.gbk", text[: text.index("ORIGIN") + len(text[text.index("ORIGIN"):]) // 2])
+    half = text[: text.index("ORIGIN") + len(text[text.index("ORIGIN"):]) // 2]
+    emit("genomes/edge_cases/short_sequence.gbk", half[: half.rindex("\n") + 1] + "//\n")
     bare = SeqRecord(Seq(_bases(rng, 600, 0.5)), id="ZZ000901.1", name="ZZ000901", description="unannotated contig",
                      annotations={"molecule_type": "DNA", "topology": "linear", "data_file_division": "BCT",
                                   "date": DATE, "accessions": ["ZZ000901"], "sequence_version": 1})
