@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import logging
+import mmap
 import os
 import re
 from collections import Counter
@@ -82,12 +83,17 @@ class ListingStats:
         }
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path) -> bytes | mmap.mmap:
+    """The file's bytes: a gzip file decompressed, a plain one mapped (no copy of a large file)."""
     with open(path, "rb") as handle:
         magic = handle.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(path, "rb") as handle:
-        return handle.read()
+        if magic == b"\x1f\x8b":
+            handle.seek(0)
+            with gzip.open(handle, "rb") as unzipped:
+                return unzipped.read()
+        if len(magic) < 2:  # an empty file cannot be mapped
+            return magic + handle.read()
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 @dataclass
@@ -104,40 +110,43 @@ class _Lines:
         return self.text.take(pa.array(index, pa.int64()))
 
 
-def _lines(path: Path, data: bytes, quarantine: Quarantine, stats: ListingStats) -> _Lines:
-    """Split ``data`` at newlines with numpy (no Python object per line); undecodable lines become empty."""
-    ends_with_newline = data.endswith(b"\n")
-    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # a byte-order mark is no part of line 1
+def _split(body: memoryview) -> pa.Array:
+    """Arrow's split kernel cuts the whole file in one pass (numpy masks and bytes.replace are
+    slower on large files); line k at index k-1, as binary."""
+    wide = len(body) >= 2**31
+    offsets = pa.py_buffer(np.array([0, len(body)], np.int64 if wide else np.int32))
+    whole = pa.Array.from_buffers(pa.large_binary() if wide else pa.binary(), 1, [None, offsets, pa.py_buffer(body)])
+    return pc.list_flatten(pc.split_pattern(whole, "\n"))
+
+
+def _lines(path: Path, data: bytes | mmap.mmap, quarantine: Quarantine, stats: ListingStats) -> _Lines:
+    """Split ``data`` at newlines without a Python object per line; undecodable lines become empty."""
+    ends_with_newline = data[-1:] == b"\n"
+    start = len(codecs.BOM_UTF8) if data[:3] == codecs.BOM_UTF8 else 0  # a byte-order mark is no part of line 1
     stop = len(data) - ends_with_newline
-    if not data.isascii():
-        try:
-            str(memoryview(data)[start:stop], "utf-8")  # validates without a copy
-        except UnicodeDecodeError:
-            # Rare: find the bad lines one by one, quarantine them, keep their line numbers.
-            parts = data[start:stop].split(b"\n")
-            for lineno, raw in enumerate(parts, start=1):
-                try:
-                    raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    quarantine.add(path, lineno, "not UTF-8 text", raw)
-                    stats.quarantined += 1
-                    parts[lineno - 1] = b""
-            data = b"\n".join(parts)
-            start, stop = 0, len(data)
-    newlines = np.flatnonzero(np.frombuffer(data, np.uint8)[start:stop] == ord("\n"))
-    # bytes.replace drops the newlines in one C pass, faster than a numpy mask and compress.
-    content = np.frombuffer(data.replace(b"\n", b""), np.uint8)[start:stop - len(newlines)]
-    # Line k spans content[offsets[k]:offsets[k+1]]: each newline before it shifts it left by one.
-    wide = len(content) >= 2**31
-    offsets = np.empty(len(newlines) + 2, np.int64 if wide else np.int32)
-    offsets[0] = 0
-    offsets[1:-1] = newlines - np.arange(len(newlines))
-    offsets[-1] = len(content)
-    n = len(offsets) - 1
-    text = (pa.LargeStringArray if wide else pa.StringArray).from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(content))
+    lines = _split(memoryview(data)[start:stop])
+    text = lines.view(pa.large_string() if pa.types.is_large_binary(lines.type) else pa.string())
+    try:
+        text.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        # Rare: find the bad lines one by one, quarantine them, keep their line numbers.
+        parts = data[start:stop].split(b"\n")
+        for lineno, raw in enumerate(parts, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                quarantine.add(path, lineno, "not UTF-8 text", raw)
+                stats.quarantined += 1
+                parts[lineno - 1] = b""
+        lines = _split(memoryview(b"\n".join(parts)))
+        text = lines.view(pa.large_string() if pa.types.is_large_binary(lines.type) else pa.string())
+    n = len(text)
+    _, offsets, values = text.buffers()
+    offsets = np.frombuffer(offsets, np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    offsets = offsets[text.offset:text.offset + n + 1]
+    content = np.frombuffer(values, np.uint8) if values is not None else np.zeros(1, np.uint8)
     starts, ends = offsets[:-1], offsets[1:]
-    if b"\r" in data:  # CRLF line ends: rare enough for the slower kernels
+    if data.find(b"\r") >= 0:  # CRLF line ends: rare enough for the slower kernels
         text = pc.utf8_rtrim(text, characters="\r")
         empty = pc.equal(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
         ends_with_colon = pc.ends_with(text, ":").to_numpy(zero_copy_only=False)
