@@ -138,3 +138,81 @@ def test_real_md5_manifest(realdata):
     assert acb.num_rows == 1
     assert acb["sample_id"][0].as_py() == "HG01879" and acb["population"][0].as_py() == "ACB"
     assert report["samples"] > 2000
+
+
+# Listing variants the vectorised parser must read as a per-line parser would: no group column,
+# numeric owners, ISO dates with seconds and zone, a vertical tab inside an owner (RE2's \s has
+# none), names with '/', a leading space or ' -> ' links, headers with and without './', trailing
+# slashes or an absolute root, CRLF line ends, non-ASCII names and a cut-short last line.
+VARIANTS = (
+    "\ufeff/vol1/ftp/:\r\n"
+    "total 12K\r\n"
+    "-rw-r--r--. 1 ftp ftp 10 2020-03-12 10:22:33.123456789 +0000 iso full.txt\r\n"
+    "-rw-r--r--+ 1 ftp 11 Jan  1  2019 HG00096.NA12878.GBR.x.vcf.gz.tbi\r\n"
+    "-rw-r--r-- 1 1000 1000 12 Jan 1 2019  leading space\r\n"
+    "lrwxrwxrwx 1 ftp ftp 5 Jan 1 2019 a -> b -> c\r\n"
+    "prw-r--r-- 1 root disk 0 Jan 1 2019 fifo\r\n"
+    "\r\n"
+    "./data/YRI/NA19238/ACB_x:\n"
+    "-rw-r--r-- 1 own\x0bner grp 13 Jan 1 2019 ERR001.fastq.bz2\n"
+    "-rw-r--r-- 1 o 14 2020-01-01 sub/NA12878.bam\n"
+    "-rw-r--r-- 1 o g 15 Jan 1 2019 \u00c4HG00101\u00fc.CRAM\n"
+    "drwxr-xr-x 2 o g 4096 Jan 1 2019 ..\n"
+    "./:\n"
+    "-rw-r--r-- 1 o g 16 Jan 1 2019 README.panel.zst\n"
+    "-rw-r--r-- 1 o g 17 Jan 1 2019 cut-short"
+)
+EXPECTED = {  # path: (size, sample, population, data type)
+    "vol1/ftp/iso full.txt": (10, None, None, "other"),
+    "vol1/ftp/HG00096.NA12878.GBR.x.vcf.gz.tbi": (11, "HG00096", "GBR", "variants_index"),
+    "vol1/ftp/ leading space": (12, None, None, "other"),
+    "vol1/ftp/a": (None, None, None, "other"),
+    "data/YRI/NA19238/ACB_x/ERR001.fastq.bz2": (13, "NA19238", "ACB", "sequence"),
+    "data/YRI/NA19238/ACB_x/sub/NA12878.bam": (14, "NA12878", "ACB", "alignment"),
+    "data/YRI/NA19238/ACB_x/\u00c4HG00101\u00fc.CRAM": (15, "HG00101", "ACB", "alignment"),
+    "README.panel.zst": (16, None, None, "panel"),
+    "cut-short": (17, None, None, "other"),
+}
+
+
+def test_listing_variants_rows_and_sizes(tmp_path):
+    path = _write(tmp_path, "ls-lR", VARIANTS)
+    q, stats = Quarantine(), ListingStats()
+    rows = parse_listing(path, q, stats).to_pydict()
+    got = {p: (s, sample, pop, kind) for p, s, sample, pop, kind in zip(
+        rows["ftp_path"], rows["file_size"], rows["sample_id"], rows["population"], rows["data_type"], strict=True)}
+    assert got == EXPECTED
+    assert [(r.line, r.reason) for r in q.records] == [(7, "special file of type 'p'")]
+    assert (stats.directories, stats.symlinks, stats.structural_lines) == (1, 1, 5)
+
+
+def test_section_search_agrees_with_the_per_path_functions(tmp_path):
+    """Sample and population come from each name, else from its section's directory searched once:
+    the same answer as searching every joined path."""
+    from astrobuild.genomes.filenames import data_types_from_paths, populations_from_paths, samples_from_paths
+
+    listing = "\n".join([
+        *VARIANTS.replace("\r", "").split("\n")[:-1],
+        "./GBR/HG00100/x/HG00099:",
+        "-rw-r--r-- 1 o g 1 Jan 1 2019 plain.bam",
+        "-rw-r--r-- 1 o g 1 Jan 1 2019 HG0010.bam",
+        "-rw-r--r-- 1 o g 1 Jan 1 2019 NA123456.bam",
+        "./FIN_CHB.HG00200.NA000012:",
+        "-rw-r--r-- 1 o g 1 Jan 1 2019 y",
+    ]) + "\n"
+    table = parse_listing(_write(tmp_path, "ls-lR", listing), Quarantine(), ListingStats())
+    paths = table["ftp_path"]
+    assert table.num_rows == len(EXPECTED) - 1 + 4  # all but the cut-short line, and the four new files
+    for column, per_path in (("sample_id", samples_from_paths), ("population", populations_from_paths),
+                             ("data_type", data_types_from_paths)):
+        assert table[column].to_pylist() == per_path(paths).to_pylist(), column
+    by_path = {row["ftp_path"]: (row["sample_id"], row["population"]) for row in table.to_pylist()}
+    assert by_path["GBR/HG00100/x/HG00099/plain.bam"] == ("HG00099", "GBR")  # the last ones in the directories
+    assert by_path["FIN_CHB.HG00200.NA000012/y"] == ("HG00200", "CHB")  # NA000012 is no sample id
+
+
+def test_listing_with_no_entries_in_a_section_and_no_newline(tmp_path):
+    path = _write(tmp_path, "ls-lR", "./a:\ntotal 0\n\n./b:\nthis is not an entry:")
+    q, stats = Quarantine(), ListingStats()
+    assert parse_listing(path, q, stats).num_rows == 0
+    assert [(r.line, r.reason) for r in q.records] == [(5, "truncated last line")]
