@@ -169,9 +169,9 @@ def test_dvc_stages_split_params_and_outs_between_build_and_train():
     sections = set(schema["properties"])
     (build_params,) = dvc["build"]["params"]
     (train_params,) = dvc["train"]["params"]
-    # `resources` (threads, memory, runtime) changes no byte: no stage's param
-    assert set(build_params["config/config.yaml"]) == sections - {"train", "resources"}, \
-        "every section but train and resources is a build param"
+    # `resources` (threads, memory, runtime) and `fetch` (retries, timeouts) change no byte: no stage's param
+    assert set(build_params["config/config.yaml"]) == sections - {"train", "resources", "fetch"}, \
+        "every section but train, resources and fetch is a build param"
     assert train_params == {"config/config.yaml": ["train"]}
     # DVC fails on a param missing from the file: every section is written in config.yaml
     assert sections <= set(shipped_config())
