@@ -5,14 +5,16 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
+SLURM_STAMP := $(VENV)/.installed-slurm
 
-.PHONY: install run verify test test-browser lint bench schemas clean help
+.PHONY: install run verify test test-browser test-slurm lint bench schemas clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
 	@echo "make verify check every versioned file against results/manifest.json (snakemake verify)"
 	@echo "make test   lint + unit and integration tests"
 	@echo "make test-browser   the Snakemake report of a sample build, opened in headless chromium"
+	@echo "make test-slurm     the sample built through the SLURM profile on a one-node SLURM started here"
 	@echo "make bench  run every benchmark under benchmarks/"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -39,6 +41,16 @@ test: lint
 # Needs Debian's chromium (apt-get install chromium); its tests skip, saying so, without it.
 test-browser: $(STAMP)
 	$(BIN)/pytest -q -m browser tests/report
+
+# The SLURM executor plugin (pip extra `slurm`, pinned in constraints.txt), over the usual install.
+$(SLURM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS),slurm]'
+	touch $(SLURM_STAMP)
+
+# Starts munged, slurmctld and slurmd itself (tests/slurm/cluster.py): needs root and Debian's
+# slurm-wlm and munge (apt-get install slurm-wlm munge; .ci/run does it); skips, saying so, without.
+test-slurm: $(SLURM_STAMP)
+	$(BIN)/pytest -q -m slurm tests/slurm
 
 schemas: $(STAMP)
 	$(BIN)/python -m astrobuild.contracts.export schemas/contracts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -81,3 +82,14 @@ def clone_build(build: Path, dest: Path) -> Path:
     """A copy of a finished build, timestamps kept, so Snakemake sees it as up to date."""
     shutil.copytree(build, dest, symlinks=True)
     return dest
+
+
+def product_digests(root: Path) -> dict[str, str]:
+    """sha256 of every product of a build in ``root`` (data/interim, data/processed, results), less
+    the benchmark files (timings differ from run to run): equal for two builds, they made the same bytes."""
+    out = {}
+    for top in ("data/interim", "data/processed", "results"):
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and "benchmarks" not in path.parts:
+                out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out

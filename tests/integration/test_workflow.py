@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.contracts.validate import validate_table
-from tests.workflow import copy_workflow, file_states, snakemake
+from tests.workflow import copy_workflow, file_states, product_digests, snakemake
 
 pytestmark = pytest.mark.integration
 
@@ -19,15 +18,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def built(sample_build) -> Path:
     return sample_build
-
-
-def _digests(root: Path) -> dict[str, str]:
-    out = {}
-    for top in ("data/interim", "data/processed", "results"):
-        for path in sorted((root / top).rglob("*")):
-            if path.is_file() and "benchmarks" not in path.parts:
-                out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
 
 
 def test_every_table_satisfies_its_contract(built):
@@ -70,7 +60,7 @@ def test_nothing_to_do_after_a_build(built):
 def test_rebuild_is_byte_identical(built, tmp_path):
     again = copy_workflow(tmp_path / "again")
     snakemake(again)
-    assert _digests(again) == _digests(built)
+    assert product_digests(again) == product_digests(built)
 
 
 def test_local_mode_on_real_1000g_files(realdata, tmp_path):

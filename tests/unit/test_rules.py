@@ -90,12 +90,20 @@ def test_every_script_makes_one_call_with_keyword_arguments():
         assert not statement.value.args, f"{path.name}: positional arguments to {ast.unparse(statement.value.func)}"
 
 
+# What a profile may set per rule: where a job runs on the cluster (partition, account, node
+# constraint, QoS) and the GPU that comes with a GPU partition (config/profiles/slurm sends train
+# to one); nothing that sizes a job.
+PLACEMENT = {"slurm_partition", "slurm_account", "constraint", "qos", "gpu", "gpu_model"}
+
+
 def test_profiles_leave_job_sizes_to_the_config():
     # One place for what a job asks for: a profile's mem_mb or cpus_per_task would silently win over
     # config `resources` (set-resources) or hide a rule's threads from the SLURM plugin (cpus_per_task).
     for path in sorted((REPO / "config" / "profiles").glob("*/config.yaml")):
         profile = yaml.safe_load(path.read_text())
-        assert "set-resources" not in profile and "set-threads" not in profile, path
+        assert "set-threads" not in profile, path
+        for rule, values in profile.get("set-resources", {}).items():
+            assert set(values) <= PLACEMENT, (path, rule)
         defaults = profile.get("default-resources", {})
         assert not {"mem_mb", "runtime", "cpus_per_task", "gpu"} & set(defaults), path
 
