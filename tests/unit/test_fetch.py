@@ -295,7 +295,9 @@ def test_kgml_ids_come_from_the_list_or_the_configured_subset(tmp_path: Path) ->
         kgml_ids({**src, "pathways": ["glycolysis"]}, listing)
     assert kegg_list_files({"organisms": ["hsa"], "brite": ["br08901"]}) == {
         "list/pathway": "list_pathway.txt", "list/pathway/hsa": "list_pathway_hsa.txt", "list/hsa": "list_hsa.txt",
-        "get/br:br08901": "br08901.keg"}
+        "get/br:br08901": "br08901.keg",
+        # The organisms chain's KO and EC -> pathway membership (organisms_to_pathways).
+        "link/pathway/ko": "link_pathway_ko.txt", "link/pathway/ec": "link_pathway_ec.txt"}
 
 
 def test_kegg_pathways_tolerate_404_but_not_other_errors(server: LoopbackHTTP, tmp_path: Path,
