@@ -188,3 +188,18 @@ def test_a_record_cut_without_its_end_line_stops_the_job(efetch: LoopbackHTTP, t
     efetch.requests.clear()
     out = _fetch(efetch, tmp_path, ["NC_000001.1", "NC_000002.3"])
     assert _ids(efetch) == ["NC_000002.3"] and out[1].read_bytes() == whole
+
+
+def test_real_genbank_files_served_as_efetch_would(realdata: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The chloroplast genome comes back whole and reads as in local mode; the record without its
+    # '//' end line (what a cut answer looks like) stops the job naming it.
+    monkeypatch.setenv("NCBI_API_KEY", SECRET)
+    chloroplast = (realdata / "genomes" / "NC_000932.gb").read_bytes()
+    with LoopbackHTTP({EFETCH: efetch_route(genbank_records(chloroplast))}) as server:
+        (out,) = _fetch(server, tmp_path, ["NC_000932"])
+        (row,) = read_records(out, out.name, Quarantine())
+        assert (row.record_id, row.n_cds, row.n_genes, row.n_trna, row.n_rrna) == ("NC_000932.1", 85, 129, 37, 7)
+        server.routes[EFETCH] = lambda query: (realdata / "genomes" / "no_end_marker.gb").read_bytes()
+        with pytest.raises(GenomeFileError, match=r"record 1 \(AB070938\.1\): the file ends inside the record"):
+            _fetch(server, tmp_path / "cut", ["AB070938.1"])
