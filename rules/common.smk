@@ -34,6 +34,8 @@ REMOTE_PARTS = {
     # Named as the archive names its downloads of the table, so the local patterns find it.
     "exoplanets": {"archive": f"{REMOTE_ROOT}/exoplanets/{ {'pscomppars': 'PSCompPars'}.get(config['exoplanets']['table'], 'PS')}_tap.csv"},
     "spectra": {"files": f"{REMOTE_ROOT}/spectra/files"},
+    # One <accession>.gbff per record; the GTDB and annotation inputs find none there (optional).
+    "organisms": {"genbank": f"{REMOTE_ROOT}/organisms/genbank"},
 }
 
 # Every table is declared once, in astrobuild.contracts.catalogue (path, contract, key, stage):

@@ -174,3 +174,25 @@ rule fetch_spectra:
         "../envs/astrobuild.yaml"
     script:
         "../scripts/fetch_spectra.py"
+
+
+# NCBI E-utilities efetch, batch_size accessions per request, at NCBI's limit (3 requests/s, 10 with
+# the API key of $NCBI_API_KEY, read by the script: never a param, so never in Snakemake's records).
+rule fetch_genbank_records:
+    output:
+        directory(REMOTE_PARTS["organisms"]["genbank"]),
+    params:
+        what=fetch_what("organisms", "accessions"),
+        staging=fetch_staging("fetch_genbank_records"),
+    threads: rule_threads("fetch_genbank_records")
+    resources:
+        **rule_resources("fetch_genbank_records"),
+        ncbi_eutils=1,
+    log:
+        "logs/fetch_genbank_records.log",
+    benchmark:
+        "results/benchmarks/fetch_genbank_records.tsv"
+    conda:
+        "../envs/astrobuild.yaml"
+    script:
+        "../scripts/fetch_genbank_records.py"

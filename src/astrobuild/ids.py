@@ -42,3 +42,8 @@ BARE_ACCESSION = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 ACCESSION = rf"{BARE_ACCESSION}(?:\.\d+)?"
 ACCESSION_RE = re.compile(rf"^{ACCESSION}$")
 ACCESSION_LIST_ANCHORED = rf"^{ACCESSION}(?: {ACCESSION})*$"
+# What the organisms source's remote mode asks NCBI for: an INSDC or RefSeq nucleotide accession,
+# optionally versioned (U00096.3, AP012222, NC_000913.3, NZ_CP009072.1, NZ_JAAAAA010000001.1); the
+# schema's pattern of sources.organisms.accessions is this one. Nothing else reaches efetch's query
+# string (no comma, space or '&').
+NUCCORE_ACCESSION_RE = re.compile(r"^(?:[A-Z]{2}_[A-Z]{0,6}|[A-Z]{1,6})[0-9]{5,12}(?:\.[0-9]{1,4})?$")

@@ -34,10 +34,22 @@ def rule_logging(log_path: str | os.PathLike[str] | None, level: int = logging.I
         try:
             yield logging.getLogger("astrobuild")
         except BaseException as exc:
-            handle.write(traceback.format_exc())
-            console.write(f"{type(exc).__name__}: {exc}\n(full log: {log_path})\n")
+            handle.write(_masked(traceback.format_exc()))
+            console.write(_masked(f"{type(exc).__name__}: {exc}\n(full log: {log_path})\n"))
             raise
         finally:
             sys.stderr = console
             logging.captureWarnings(False)
             logging.basicConfig(level=level, format=FORMAT, stream=console, force=True)
+
+
+def _masked(text: str) -> str:
+    """``text`` with the secrets registered on the log's handlers masked (the fetch rules install a
+    :class:`~astrobuild.fetch.safety.SecretMask` there): a traceback is written past the logging
+    filters, and an exception raised by a library may carry a URL with an API key in it."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            mask = getattr(found, "mask", None)
+            if callable(mask):
+                text = mask(text)
+    return text

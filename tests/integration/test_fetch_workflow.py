@@ -1,6 +1,6 @@
-"""Remote mode end to end against real servers on 127.0.0.1 (issue 13): the sample laid out as its
-upstreams serve it, an HTTP server (KEGG REST, the archive's TAP, cube and spectrum manifests) and an
-FTP server (the 1000 Genomes tree); the fetch rules feed the same parsing rules as local mode. No test
+"""Remote mode end to end against real servers on 127.0.0.1 (issues 13, 14): the sample laid out as its
+upstreams serve it, an HTTP server (KEGG REST, the archive's TAP, cube and spectrum manifests, NCBI's
+efetch) and an FTP server (the 1000 Genomes tree); the fetch rules feed the same parsing rules as local mode. No test
 reaches beyond the loopback interface."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from astrobuild.contracts.catalogue import CATALOGUE
-from astrobuild.fetch.loopback import Fault, LoopbackHTTP, loopback_ftp
+from astrobuild.fetch.loopback import Fault, LoopbackHTTP, loopback_ftp, query_of
 from astrobuild.sample.upstream import LISTING_ROOT, write_upstream
 from tests.workflow import copy_workflow, snakemake
 
@@ -34,8 +34,11 @@ def _configure(work: Path, config: dict) -> None:
     (work / "remote.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
-def test_remote_build_of_the_sample_from_loopback_servers(upstream, tmp_path: Path) -> None:
+def test_remote_build_of_the_sample_from_loopback_servers(upstream, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     tree, http, ftp = upstream
+    secret = "integration-ncbi-key-0123456789"
+    monkeypatch.setenv("NCBI_API_KEY", secret)  # inherited by Snakemake and its jobs
     work = copy_workflow(tmp_path / "work")
     _configure(work, {**tree.remote_config(http.url, ftp), "fetch": FAST})
     # What a real upstream does now and then, survived inside the build: 503 twice, a 429 with
@@ -71,6 +74,21 @@ def test_remote_build_of_the_sample_from_loopback_servers(upstream, tmp_path: Pa
     runs = pq.read_table(work / CATALOGUE["planet_runs"].path)
     assert runs.num_rows == sum(1 for name in tree.routes if name.startswith("/climate/") and name.endswith(".nc"))
     assert "summary kegg pathways" in (work / "logs/fetch_kegg_pathways.log").read_text()
+
+    # Organisms from efetch, 10 accessions a request, the API key sent and never written down; the
+    # registry's biospheres come from them (an organism of runs.csv missing would stop it).
+    efetch = http.hits("/eutils/efetch.fcgi")
+    assert len(efetch) == -(-len(tree.accessions) // 10) and all(query_of(r, "api_key") == secret for r in efetch)
+    fetched = sorted(p.name for p in (remote / "organisms" / "genbank").glob("*.gbff"))
+    assert fetched == sorted(f"{a}.gbff" for a in tree.accessions)
+    organisms = pq.read_table(work / CATALOGUE["organisms"].path).to_pydict()
+    quarantined = (work / CATALOGUE["organisms"].quarantine).read_text()
+    for accession in tree.accessions:
+        bare = accession.split(".")[0]
+        assert bare in organisms["accession"] or bare in quarantined, accession
+    assert set(runs.column("biosphere_source").to_pylist()) <= {"organisms", "both"}
+    for log in [*(work / "logs").rglob("*.log"), *(work / ".snakemake" / "log").glob("*.log")]:
+        assert secret not in log.read_text(errors="replace"), log
 
     # A re-run has nothing to do: the rules' outputs are complete.
     dry = snakemake(work, "--configfile", "remote.yaml", "-n", *targets)

@@ -10,7 +10,8 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from astrobuild.sources import check_config_paths, find_source_files
+from astrobuild.ids import NUCCORE_ACCESSION_RE
+from astrobuild.sources import check_config_paths, check_remote_config, find_source_files
 from tests.workflow import REPO
 
 SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
@@ -41,7 +42,9 @@ def test_shipped_config_is_valid():
         ("sample: {scael: 2}", "scael"),
         ("sample: {scale: two}", "two"),
         ("sources: {kegg: {mode: local}}", "path"),
-        ("sources: {spectra: {mode: remote}}", "url"),
+        ("sources: {kegg: {mode: remote, url: null}}", "None is not of type 'string'"),
+        ("sources: {organisms: {mode: remote, accessions: [nc_000913]}}", "nc_000913"),
+        ("sources: {organisms: {mode: remote, accessions: [U00096], batch_size: 500}}", "500"),
         ("sources: {kegg: {mode: remote, url: 'https://me:secret@rest.kegg.jp'}}", "does not match"),
         ("sources: {kegg: {mode: fetched}}", "fetched"),
         ("sources: {genomes_1000g: {indices: [a.index, a.index]}}", "non-unique"),
@@ -52,6 +55,34 @@ def test_shipped_config_is_valid():
 def test_bad_config_names_the_key(text, needle):
     with pytest.raises(WorkflowError, match=needle):
         validate(_config(text), SCHEMA)
+
+
+def test_remote_mode_takes_the_default_url_and_the_check_names_a_missing_one():
+    # Defaults are filled in after the schema's if/then: a source with a default URL needs none given.
+    config = _config("sources: {kegg: {mode: remote, pathways: ['00010']}, spectra: {mode: remote}}")
+    validate(config, SCHEMA)
+    assert config["sources"]["kegg"]["url"] == "https://rest.kegg.jp"
+    with pytest.raises(ValueError, match=r"config: sources\.spectra\.url: remote mode needs the base URL"):
+        check_remote_config(config)
+
+
+def test_remote_organisms_need_accessions_each_once():
+    config = _config("sources: {organisms: {mode: remote}}")
+    validate(config, SCHEMA)
+    organisms = config["sources"]["organisms"]
+    assert organisms["url"] == "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    assert organisms["rate_limit"] is None and organisms["token_env"] == "NCBI_API_KEY"
+    with pytest.raises(ValueError, match=r"sources\.organisms\.accessions: remote mode needs the accessions"):
+        check_remote_config(config)
+    organisms["accessions"] = ["NC_000913.3", "U00096", "NC_000913"]
+    with pytest.raises(ValueError, match=r"accessions\[2\]: NC_000913 and NC_000913\.3 name the same sequence"):
+        check_remote_config(config)
+    organisms["accessions"] = ["NC_000913.3", "U00096", "NZ_CP009072.1", "NZ_JAAAAA010000001.1"]
+    check_remote_config(config)
+    # The schema's pattern and the code's are one.
+    schema = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
+    items = schema["properties"]["sources"]["properties"]["organisms"]["properties"]["accessions"]["items"]
+    assert items["pattern"] == NUCCORE_ACCESSION_RE.pattern
 
 
 @pytest.mark.parametrize(

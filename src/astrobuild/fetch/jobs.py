@@ -159,8 +159,11 @@ def _fetch_entries(source: str, src: Mapping, options: Mapping, entries: Sequenc
 # ---- KEGG -------------------------------------------------------------------------------------
 
 def kegg_list_files(src: Mapping) -> dict[str, str]:
-    """REST path -> file name of every list (and BRITE hierarchy) fetch_kegg_lists writes."""
-    files = {"list/pathway": "list_pathway.txt"}
+    """REST path -> file name of every list (and BRITE hierarchy) fetch_kegg_lists writes; with the
+    KO and EC -> pathway links (``link/pathway/ko``, ``link/pathway/ec``), the organisms chain's
+    pathway membership."""
+    files = {"list/pathway": "list_pathway.txt", "link/pathway/ko": "link_pathway_ko.txt",
+             "link/pathway/ec": "link_pathway_ec.txt"}
     for org in src["organisms"]:
         files[f"list/pathway/{org}"] = f"list_pathway_{org}.txt"
         files[f"list/{org}"] = f"list_{org}.txt"
@@ -170,8 +173,9 @@ def kegg_list_files(src: Mapping) -> dict[str, str]:
 
 
 def fetch_kegg_lists(src: Mapping, options: Mapping, out_dir: str, staging_dir: str) -> list[Path]:
-    """KEGG REST ``list/pathway``, ``list/pathway/<org>`` and ``list/<org>`` for each configured
-    organism, and ``get/br:<id>`` for each BRITE hierarchy, at the source's rate limit."""
+    """KEGG REST ``list/pathway``, ``link/pathway/ko``, ``link/pathway/ec``, ``list/pathway/<org>`` and
+    ``list/<org>`` for each configured organism, and ``get/br:<id>`` for each BRITE hierarchy, at the
+    source's rate limit."""
     files = kegg_list_files(src)
     entries = [Entry(safe_relpath(name)) for name in files.values()]
     staging, summary = Staging(staging_dir), Summary("kegg lists")

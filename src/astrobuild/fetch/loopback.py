@@ -1,7 +1,7 @@
 """Real servers on 127.0.0.1 for the tests and benchmarks of the fetch rules (no network needed).
 
-:class:`LoopbackHTTP` serves routes (URL path -> bytes or a file) with what the fetch code must
-cope with: Range requests, index pages of directories, and scripted faults per path (an error
+:class:`LoopbackHTTP` serves routes (URL path -> bytes, a file, or a function of the query string
+for a service whose answer depends on it, such as NCBI's efetch) with what the fetch code must cope with: Range requests, index pages of directories, and scripted faults per path (an error
 status, a 429 with Retry-After, a body cut off after N bytes). It records every request with its
 arrival time, so a test can check retries and the rate limit from the server's side.
 :func:`loopback_ftp` serves a folder read-only, anonymously, with pyftpdlib (a dev dependency).
@@ -13,15 +13,20 @@ import contextlib
 import html
 import logging
 import os
+import re
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+# A dynamic route: the query string (parse_qs) -> the body, or None for "not found" (HTTP 404).
+Dynamic = Callable[[dict[str, list[str]]], bytes | None]
+Route = bytes | Path | Dynamic
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,8 @@ class _QuietServer(ThreadingHTTPServer):
 class LoopbackHTTP:
     """A threaded HTTP/1.1 server on 127.0.0.1 (a free port) serving ``routes``."""
 
-    def __init__(self, routes: dict[str, bytes | Path] | None = None) -> None:
-        self.routes: dict[str, bytes | Path] = dict(routes or {})
+    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+        self.routes: dict[str, Route] = dict(routes or {})
         self.faults: dict[str, list[Fault]] = {}
         self.requests: list[Request] = []
         self.ranges = True  # False: ignore Range headers (answer 200 with the whole file)
@@ -95,7 +100,7 @@ class LoopbackHTTP:
         for route, body in self.routes.items():
             if route.startswith(path) and route != path:
                 head, _, rest = route[len(path):].partition("/")
-                names[head + "/" if rest else head] = None if rest else _size(body)
+                names[head + "/" if rest else head] = None if rest or callable(body) else _size(body)
         if not names:
             return None
         rows = ['<a href="../">../</a>']
@@ -142,6 +147,8 @@ class LoopbackHTTP:
                     self._send(fault.status, dict(fault.headers), f"scripted {fault.status}\n".encode(), head)
                     return
                 body = server.routes.get(path)
+                if callable(body):
+                    body = body(parse_qs(parts.query))
                 if body is None and path.endswith("/"):
                     index = server._index(path)
                     if index is not None:
@@ -216,3 +223,38 @@ def loopback_ftp(root: str | os.PathLike[str]) -> Iterator[str]:
 def query_of(request: Request, key: str) -> str | None:
     values = request.query.get(key)
     return values[0] if values else None
+
+
+# ---- NCBI E-utilities ---------------------------------------------------------------------------
+
+_VERSION = re.compile(rb"^VERSION\s+(\S+)", re.MULTILINE)
+
+
+def genbank_records(text: bytes) -> dict[str, bytes]:
+    """The records of a GenBank flat file by their VERSION (accession.version), each up to its ``//``."""
+    records = {}
+    for chunk in re.split(rb"(?m)^(?=LOCUS)", text):
+        match = _VERSION.search(chunk)
+        if match and chunk.rstrip().endswith(b"//"):
+            records[match.group(1).decode()] = chunk.rstrip() + b"\n"
+    return records
+
+
+def efetch_route(records: dict[str, bytes]) -> Dynamic:
+    """A route answering as NCBI's ``efetch.fcgi?db=nuccore&id=A,B&rettype=gbwithparts&retmode=text``
+    does: the records asked for (by accession.version, or accession for the latest), in the order
+    asked, a blank line between them; ids it has no record for left out; nothing known: 404."""
+
+    def answer(query: dict[str, list[str]]) -> bytes | None:
+        if query.get("db") != ["nuccore"] or query.get("rettype") != ["gbwithparts"]:
+            return None
+        out = []
+        for wanted in (query.get("id") or [""])[0].split(","):
+            key = wanted if wanted in records else max(
+                (k for k in records if k.split(".", 1)[0] == wanted), default=None,
+                key=lambda k: int(k.rpartition(".")[2] or 0))
+            if key is not None:
+                out.append(records[key])
+        return b"\n".join(out) if out else None
+
+    return answer

@@ -6,7 +6,8 @@
   sparse files of the listed sizes: no disk is used), and the index and population files under
   ``vol1/ftp/indices/``;
 * KEGG REST routes: ``list/pathway``, ``list/pathway/<org>``, ``list/<org>``, ``get/<id>/kgml``,
-  ``get/br:<id>``;
+  ``get/br:<id>``, ``link/pathway/ko`` and ``link/pathway/ec``;
+* NCBI E-utilities' ``efetch.fcgi``, answering with the organisms sample's GenBank records;
 * the archive's ``TAP/sync`` (the PSCompPars CSV);
 * the GCM cubes and the spectra, each with a ``manifest.csv`` (path, md5, bytes).
 
@@ -23,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from astrobuild.fetch.files import Expected
+from astrobuild.fetch.loopback import Route, efetch_route, genbank_records
 from astrobuild.fetch.manifest import Entry, manifest_text
+from astrobuild.organisms.files import GENBANK_PATTERNS, open_text
 from astrobuild.sample import generate
 
 LISTING_ROOT = "vol1/ftp/phase3/data"
@@ -38,11 +41,12 @@ class Upstream:
     """Routes (URL path -> file) of the HTTP server, the FTP server's folder, and what a remote build
     asks for (the config lists it is given)."""
 
-    routes: dict[str, Path] = field(default_factory=dict)
+    routes: dict[str, Route] = field(default_factory=dict)
     ftp_root: Path = Path()
     indices: list[dict[str, object]] = field(default_factory=list)
     organisms: list[str] = field(default_factory=list)
     kgml_prefixes: list[str] = field(default_factory=list)
+    accessions: list[str] = field(default_factory=list)
 
     def remote_config(self, http_url: str, ftp_url: str) -> dict:
         """The ``sources`` section of a remote-mode build against the two loopback servers."""
@@ -54,6 +58,9 @@ class Upstream:
             "climate": {"mode": "remote", "url": f"{http_url}/climate", "rate_limit": 200},
             "exoplanets": {"mode": "remote", "url": f"{http_url}/archive", "rate_limit": 200},
             "spectra": {"mode": "remote", "url": f"{http_url}/spectra", "rate_limit": 200},
+            # NCBI's pace (3 requests/s without a key) even here: a few batches of 10 take a second.
+            "organisms": {"mode": "remote", "url": f"{http_url}/eutils", "accessions": self.accessions,
+                          "batch_size": 10},
         }}
 
 
@@ -100,7 +107,7 @@ def write_upstream(outdir: str | os.PathLike[str], scale: int = 1, seed: int = 0
     """Generate the sample under ``outdir`` and lay it out as its upstreams serve it."""
     outdir = Path(outdir)
     samples = {source: outdir / "sample" / source
-               for source in ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra")}
+               for source in ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms")}
     for source, folder in samples.items():
         generate(source, folder, scale=scale, seed=seed)
     upstream = Upstream(ftp_root=outdir / "ftp")
@@ -123,8 +130,16 @@ def write_upstream(outdir: str | os.PathLike[str], scale: int = 1, seed: int = 0
             upstream.organisms.append(org)
     for org in upstream.organisms:
         routes[f"/kegg/list/{org}"] = kegg / f"list_{org}.txt"
+    for kind in ("ko", "ec"):
+        routes[f"/kegg/link/pathway/{kind}"] = kegg / f"link_pathway_{kind}.txt"
     upstream.kgml_prefixes = sorted(prefixes)
     routes["/archive/TAP/sync"] = next(samples["exoplanets"].glob("PSCompPars_*.csv"))
     _listed("/climate", samples["climate"], routes)
     _listed("/spectra", samples["spectra"], routes)
+    records = {}
+    for path in sorted({p for pattern in GENBANK_PATTERNS for p in samples["organisms"].rglob(pattern)}):
+        with open_text(path) as handle:
+            records.update(genbank_records(handle.read().encode("utf-8")))
+    routes["/eutils/efetch.fcgi"] = efetch_route(records)
+    upstream.accessions = sorted(records)
     return upstream
