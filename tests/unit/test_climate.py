@@ -18,7 +18,8 @@ from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.climate.pipeline import validate_store
 from astrobuild.climate.reader import StepReader
 from astrobuild.climate.runs import climate_runs_frame
-from astrobuild.climate.shards import ShardIO, verify_store_checksums
+from astrobuild.climate.shardio import ShardIO
+from astrobuild.climate.shards import verify_store_checksums
 from astrobuild.climate.source import read_header
 from astrobuild.climate.stems import find_cubes, safe_stem
 from astrobuild.climate.store import chunk_plan, open_store
@@ -353,22 +354,39 @@ def test_runs_table_without_runs_csv(climate_sample):
     CONTRACTS["climate_runs"].validate(frame)
 
 
-def test_streamed_write_verifies_each_block(climate_sample, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("name", "stage", "block"), [("T", "written as read", "0:4"), ("PS", "xarray encoding", "0:12")])
+def test_streamed_write_verifies_each_block(climate_sample, tmp_path, monkeypatch, name, stage, block):
+    """A writer bug (one value of the first block off by one) is caught on both ways to a shard file:
+    a float variable in the source's own encoding is written as read (T), a packed one goes through
+    xarray's encoding (PS)."""
     from astrobuild.climate import convert
 
     cube = sorted(climate_sample.glob("*.nc"))[0]
-    real_encode = convert.encode_zarr_variable
+    if stage == "xarray encoding":
+        real_encode = convert.encode_zarr_variable
 
-    def faulty(var, name=None):  # a writer bug: one value of the first block of T is off by one kelvin
-        encoded = real_encode(var, name=name)
-        if name == "T" and encoded.values[1, 0, 0, 0] == var.values[1, 0, 0, 0]:
-            encoded = encoded.copy(deep=True)
-            encoded.values[1, 0, 0, 0] += 1.0
-        return encoded
+        def faulty(var, name=None):
+            encoded = real_encode(var, name=name)
+            if name == "PS" and not faulty.done:
+                encoded = encoded.copy(deep=True)
+                encoded.values.reshape(-1)[np.flatnonzero(np.isfinite(encoded.values))[0]] += 1.0
+                faulty.done = True
+            return encoded
 
-    monkeypatch.setattr(convert, "encode_zarr_variable", faulty)
-    opts = zarr_options(dask_threshold_mb=0, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)  # shards of 4 time steps
-    with pytest.raises(VerificationError, match=r"variable 'T': decoded values differ \(time\[0:4\]: 1 value"):
+        faulty.done = False
+        monkeypatch.setattr(convert, "encode_zarr_variable", faulty)
+    else:
+        real_write = ShardIO.write
+
+        def faulty_write(self, region, values):
+            if self.layout.name == "T" and region.start == 0:
+                values = values.copy()
+                values[1, 0, 0, 0] += 1.0
+            return real_write(self, region, values)
+
+        monkeypatch.setattr(ShardIO, "write", faulty_write)
+    opts = zarr_options(dask_threshold_mb=0, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)  # shards of 4 time steps of T
+    with pytest.raises(VerificationError, match=rf"variable '{name}': decoded values differ \(time\[{block}\]: 1 value"):
         nc_to_zarr(cube, tmp_path / "bad.zarr", opts)
     assert not (tmp_path / "bad.zarr").exists() and not list(tmp_path.glob(".*"))  # nothing half-written left
 
@@ -399,19 +417,19 @@ def test_other_valid_netcdf_shapes_do_not_crash(tmp_path):
 @pytest.mark.parametrize("threshold", [0, 1e9], ids=["streamed", "in-memory"])
 def test_flipped_byte_in_a_shard_file_is_caught(climate_sample, tmp_path, monkeypatch, threshold):
     cube = sorted(climate_sample.glob("*.nc"))[0]
-    real_read_back = ShardIO.read_back
+    real_check_back = ShardIO.check_back
     flipped = []
 
-    def corrupt_then_read(self, region):  # the disk (or a writer bug) changes one byte of T's first shard
+    def corrupt_then_read(self, region, source):  # the disk (or a writer bug) changes one byte of T's first shard
         if self.layout.path.name == "T" and not flipped:
             path = self._key(region.start)
             data = bytearray(path.read_bytes())
             data[len(data) // 3] ^= 0x10
             path.write_bytes(bytes(data))
             flipped.append(path)
-        return real_read_back(self, region)
+        return real_check_back(self, region, source)
 
-    monkeypatch.setattr(ShardIO, "read_back", corrupt_then_read)
+    monkeypatch.setattr(ShardIO, "check_back", corrupt_then_read)
     store = tmp_path / "flip.zarr"
     opts = zarr_options(dask_threshold_mb=threshold, shard_mb=4 * 4 * 16 * 32 * 4 / MIB)
     with pytest.raises(VerificationError, match=r"(?s)flip\.zarr.*variable 'T': (decoded values differ|shard)"):

@@ -23,10 +23,12 @@ step reader, the read-back) fails on a corrupted chunk, naming it;
 The source's size is checked against its header first
 (:mod:`astrobuild.climate.filesize`): a cut file is refused, not read as zeros.
 
-Files above ``dask_threshold_mb`` go through Dask, one task per shard block
-(read from the source, encode, write, read back, compare), so memory stays at
-a few shards whatever the file size; smaller ones are loaded whole and their
-shards compared after writing. Both give the same bytes. Any difference raises
+Files above ``dask_threshold_mb`` are streamed, one task per shard block on the
+job's threads, largest first (read from the source, encode, write, read back,
+compare), so memory stays at a few shards whatever the file size; float
+variables kept in the source's encoding are read undecoded and written as read
+(:mod:`astrobuild.climate.passthrough`). Smaller files are loaded whole and
+their shards compared after writing. Both give the same bytes. Any difference raises
 :class:`~astrobuild.climate.verify.VerificationError` naming the store and the
 variable, and the store is not moved into place.
 """
@@ -35,25 +37,27 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import dask
 import numpy as np
 import xarray as xr
 import zarr
 from xarray.backends.zarr import encode_zarr_variable
 from zarr.codecs import Crc32cCodec, ZstdCodec
 
+from astrobuild.climate import passthrough
 from astrobuild.climate.reader import StepReader
-from astrobuild.climate.shards import ShardIO
+from astrobuild.climate.shardio import ShardIO
 from astrobuild.climate.source import FILL_ATTRS, PACK_ATTRS, SourceInfo, open_source, plain
 from astrobuild.climate.store import (
     MB,
@@ -64,7 +68,7 @@ from astrobuild.climate.store import (
     chunk_plan,
     open_store,
 )
-from astrobuild.climate.verify import VerificationError, block_difference, compare, verify_shards
+from astrobuild.climate.verify import VerificationError, block_difference, check_shard, compare, verify_shards
 from astrobuild.progress import progress
 
 log = logging.getLogger(__name__)
@@ -151,10 +155,11 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
     """Write a file larger than memory one shard block at a time, verifying each block as it goes.
 
     Metadata (and the small index coordinates) are written first from a Dask-backed copy
-    (``compute=False``: Dask chunks are whole shards, never smaller); then one Dask task per
-    shard block reads it from the source once, encodes it as xarray would, writes it, reads it
-    back from the store and compares, ``opts.threads`` tasks at a time. Memory: a few blocks of
-    ``shard_mb``. Returns, per streamed variable, the value differences found.
+    (``compute=False``: Dask chunks are whole shards, never smaller); then one task per shard
+    block reads it from the source once (undecoded when it can be written as read, else decoded
+    and encoded as xarray would), writes it, reads it back from the store and compares the
+    decoded values, ``opts.threads`` tasks at a time. Memory: a few blocks of ``shard_mb``.
+    Returns, per streamed variable, the value differences found.
     """
     lazy = _dask_chunks(out, encoding)
     lazy.to_zarr(tmp, mode="w", zarr_format=3, encoding=encoding, consolidated=True, write_empty_chunks=True,
@@ -176,30 +181,36 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
     reader = StepReader(tmp)  # reads whole shards back and decodes them here, without zarr-python's overhead
 
     shard_io = {name: ShardIO.for_array(tmp, name) for name in streamed}
+    # Float variables kept in the source's own encoding are read undecoded and written as read.
+    through = {name: passthrough.plan(name, info, io.layout if io else None) for name, io in shard_io.items()}
+    raw_src = xr.open_dataset(info.path, engine="netcdf4", decode_cf=False, decode_times=False, cache=False) \
+        if any(through.values()) else None
 
     def run(task: tuple[str, str, slice]) -> tuple[str, str | None]:
         name, dim, region = task
+        fast, thru = shard_io[name], through[name]
+        if thru is not None and raw_src is not None and fast.covers(out[name].dims, dim, region):
+            block = thru.raw_block(raw_src[name].variable[{dim: region}].values)
+            if block is not None:  # (None: a NaN under a numeric fill value; xarray's way below)
+                fast.write(region, block)
+                if not opts.check_values:
+                    return name, None
+                return name, check_shard(fast, name, dim, region, thru.decode(block))  # decoded once written
         block = out[name].variable[{dim: region}].load()
         target = xr.Variable(block.dims, block.values, attrs=dst[name].attrs, encoding=dst[name].encoding)
         encoded = encode_zarr_variable(target, name=name)
-        fast = shard_io[name]
         if fast is not None and fast.covers(block.dims, dim, region):
             # Our layout: the shard file is built and checked here (numcodecs, one pass each way).
             fast.write(region, encoded.values)
             if not opts.check_values:
                 return name, None
-            try:
-                back = fast.read_back(region)
-            except Exception as exc:  # noqa: BLE001  (an unreadable shard is the finding, reported as such)
-                return name, f"variable {name!r}: shard for {dim}[{region.start}:{region.stop}] unreadable: {exc}"
-            where = block_difference(block.values, back, block.dims.index(dim), region.start)
-        else:
-            key = tuple(region if d == dim else slice(None) for d in block.dims)
-            arrays[name][key] = encoded.values
-            if not opts.check_values:
-                return name, None
-            back = reader.read_block(name, region.start, region.stop, dim)
-            where = block_difference(block.values, back, block.dims.index(dim), region.start)
+            return name, check_shard(fast, name, dim, region, block.values)
+        key = tuple(region if d == dim else slice(None) for d in block.dims)
+        arrays[name][key] = encoded.values
+        if not opts.check_values:
+            return name, None
+        back = reader.read_block(name, region.start, region.stop, dim)
+        where = block_difference(block.values, back, block.dims.index(dim), region.start)
         return name, None if where is None else f"variable {name!r}: decoded values differ ({dim}{where})"
 
     bar = progress(range(len(tasks)), desc=f"nc_to_zarr {label}", total=len(tasks), unit="shard")
@@ -212,13 +223,23 @@ def _write_streamed(out: xr.Dataset, encoding: dict[str, dict[str, Any]], tmp: P
             next(bar, None)
         return result
 
+    # The largest blocks first: the threads then finish together, not one of them alone on a last
+    # big block while the other idles (Dask's order ignores sizes).
+    def block_bytes(task: tuple[str, str, slice]) -> int:
+        var = out[task[0]].variable
+        return var.dtype.itemsize * math.prod(n for d, n in zip(var.dims, var.shape, strict=True) if d != task[1]) \
+            * (task[2].stop - task[2].start)
+
+    tasks.sort(key=block_bytes, reverse=True)
     try:
-        # Dask schedules one task per shard block on the threaded scheduler: reading, encoding,
-        # compressing and decompressing of different blocks overlap, memory stays at a few blocks.
-        results = dask.compute(*[dask.delayed(task_done, pure=False)(task) for task in tasks],
-                               scheduler="threads", num_workers=max(1, opts.threads))
+        # One task per shard block on the job's threads: reading, compressing and decompressing of
+        # different blocks overlap (numcodecs and netCDF-C release the GIL), memory stays at a few blocks.
+        with ThreadPoolExecutor(max(1, opts.threads)) as pool:
+            results = list(pool.map(task_done, tasks))
     finally:
         dst.close()
+        if raw_src is not None:
+            raw_src.close()
         next(bar, None)  # let the bar close
     for name, problem in results:
         if problem:

@@ -1,6 +1,6 @@
-"""The chunk and shard files of a converted store: layout, crc32c checksums, direct I/O, checking.
+"""The chunk and shard files of a converted store: layout, crc32c checksums, decoding, checking.
 
-Both the writer (:mod:`astrobuild.climate.convert`) and the readers
+Both the writer (:mod:`astrobuild.climate.shardio`) and the readers
 (:mod:`astrobuild.climate.reader`) use this module, so neither needs the other for it.
 
 What a store array's files hold (Zarr v3): one file per shard (``c/<i>/0/...``)
@@ -25,7 +25,6 @@ import json
 import math
 import os
 import struct
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,109 +196,23 @@ def read_layout(store: Path, name: str) -> Layout | None:
 
 
 def decode_inplace(name: str, raw: np.ndarray, layout: Layout) -> np.ndarray:
-    """xarray's CF decoding of a block; the common cases in place (a fresh copy of a large block
-    costs more in page faults than the decompression itself)."""
-    keys = [k for k in _CF_KEYS if k in layout.attrs]
+    """xarray's CF decoding of a block under the array's attributes (:func:`decode_cf_inplace`)."""
+    return decode_cf_inplace(name, raw, layout.dims, layout.attrs)
+
+
+def decode_cf_inplace(name: str, raw: np.ndarray, dims: tuple[str, ...], attrs: dict[str, Any]) -> np.ndarray:
+    """xarray's CF decoding of a block under ``attrs``; the common cases in place (a fresh copy of a
+    large block costs more in page faults than the decompression itself)."""
+    keys = [k for k in _CF_KEYS if k in attrs]
     if not keys:
         return raw
     if keys == ["_FillValue"] and raw.dtype.kind == "f":
-        fill = layout.attrs["_FillValue"]
+        fill = attrs["_FillValue"]
         if not np.isnan(fill):
             raw[raw == raw.dtype.type(fill)] = np.nan
         return raw
-    var = xr.Variable(layout.dims, raw, attrs=dict(layout.attrs))
+    var = xr.Variable(dims, raw, attrs=dict(attrs))
     return np.asarray(xr.conventions.decode_cf_variable(name, var, decode_times=False, decode_timedelta=False).values)
-
-
-class ShardIO:
-    """Writes and reads back the shard files of one array of our own layout, without zarr-python.
-
-    Our layout (lead axis first, inner chunks spanning every other axis) is simple enough to build
-    directly: each chunk is compressed with numcodecs (the codec zarr-python itself calls, with the
-    same settings, so the bytes are those zarr-python writes: a test checks it), its crc32c appended,
-    chunks concatenated, index appended. Reading back decodes every chunk straight into a buffer
-    reused by the thread: no per-chunk machinery and no fresh allocation per block (which, for
-    100 MB blocks on several threads, costs as much as decompressing). Anything else returns
-    ``None`` from :meth:`for_array`.
-    """
-
-    def __init__(self, layout: Layout, rows: int, per_shard: int):
-        self.layout, self.rows, self.per_shard = layout, rows, per_shard
-        self.local = threading.local()
-
-    @classmethod
-    def for_array(cls, store: Path, name: str) -> ShardIO | None:
-        layout = read_layout(store, name)
-        if layout is None or len(layout.shape) < 1 or layout.outer[1:] != layout.shape[1:] or \
-                layout.inner[1:] != layout.shape[1:] or layout.outer[0] % layout.inner[0]:
-            return None
-        rows = layout.inner[0]
-        if layout.shape[0] % rows:
-            return None  # a last chunk padded with fill values: left to zarr-python
-        return cls(layout, rows, layout.outer[0])
-
-    def covers(self, dims: tuple[Any, ...], dim: str, region: slice) -> bool:
-        return (dims[0] == dim and region.start % self.per_shard == 0
-                and region.stop == min(region.start + self.per_shard, self.layout.shape[0]))
-
-    def _key(self, start: int) -> Path:
-        return self.layout.path / self.layout.shard_key(start // self.per_shard)
-
-    def _buffer(self, attr: str, nbytes: int) -> np.ndarray:
-        buf = getattr(self.local, attr, None)
-        if buf is None or buf.size < nbytes:
-            buf = np.empty(nbytes, dtype=np.uint8)
-            setattr(self.local, attr, buf)
-        return buf[:nbytes]
-
-    def write(self, region: slice, values: np.ndarray) -> None:
-        lay = self.layout
-        data = np.ascontiguousarray(values)
-        if data.dtype != lay.dtype:  # only a byte order or an unexpected dtype costs a copy
-            data = data.astype(lay.dtype)
-        chunks = [lay.codec.encode(data[i:i + self.rows]) for i in range(0, data.shape[0], self.rows)]
-        pieces = [piece for chunk in chunks for piece in ((chunk, checksum_bytes(chunk)) if lay.checksum else (chunk,))]
-        if lay.sharded:
-            slots = self.per_shard // self.rows
-            sizes = [len(c) + 4 * lay.checksum for c in chunks]
-            index = np.full((slots, 2), EMPTY, dtype="<u8")
-            index[:len(sizes), 1] = sizes
-            index[:len(sizes), 0] = np.cumsum(sizes) - np.asarray(sizes)
-            index_bytes = index.tobytes()
-            pieces += [index_bytes, struct.pack("<I", crc32c(index_bytes))]
-        path = self._key(region.start)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as handle:
-            handle.writelines(pieces)
-
-    def read_back(self, region: slice) -> np.ndarray:
-        """The block as decoded from the shard file on disk (in the page cache: just written);
-        every chunk's crc32c checked (:class:`ChunkChecksumError` names the chunk)."""
-        lay = self.layout
-        shard = region.start // self.per_shard
-        path = self._key(region.start)
-        nbytes = path.stat().st_size
-        raw = self._buffer("file", nbytes)
-        with open(path, "rb", buffering=0) as handle:
-            if handle.readinto(memoryview(raw)) != nbytes:
-                raise OSError(f"{path}: short read")
-        n = region.stop - region.start
-        step = math.prod(lay.inner[1:]) * self.rows
-        out = self._buffer("values", n * math.prod(lay.inner[1:]) * lay.dtype.itemsize).view(lay.dtype)
-        if lay.sharded:
-            index = index_of(raw, self.per_shard // self.rows, lay.shard_label(shard))
-        else:
-            index = np.array([[0, nbytes]], dtype="<u8")
-        for i in range(n // self.rows):
-            offset, size = (int(v) for v in index[i])
-            chunk = lay.chunk_where(region.start + i * self.rows, shard)
-            if offset + size > nbytes:
-                raise ChunkChecksumError(f"{chunk}: missing or out of bounds of its shard")
-            blob = raw[offset:offset + size]
-            if lay.checksum:
-                blob = strip_checksum(blob, chunk)
-            lay.codec.decode(blob, out=out[i * step:(i + 1) * step])
-        return decode_inplace(lay.name, out.reshape(n, *lay.inner[1:]), lay)
 
 
 def verify_store_checksums(store: str | os.PathLike[str]) -> list[str]:

@@ -2,11 +2,11 @@
 
 Every value read from the source (once) is compared, exactly, NaN positions
 included, with the store read back from disk: each shard file of our layout is
-decoded directly with numcodecs into a reused buffer
-(:class:`~astrobuild.climate.shards.ShardIO`; every chunk's crc32c checked), block by
-block as it is written when streamed (:mod:`astrobuild.climate.convert`), and compared
-in one vectorised pass (bit patterns when the store keeps the source's values as they
-are); then every variable and global attribute, the coordinates, and the encoding of kept
+read back and decoded directly with numcodecs, chunk by chunk into a small buffer
+reused by the thread, and compared with the source's decoded values at once
+(:class:`~astrobuild.climate.shardio.ShardIO`; every chunk's crc32c checked; bit
+patterns, NaN equal to NaN), block by block as it is written when streamed
+(:mod:`astrobuild.climate.convert`); then every variable and global attribute, the coordinates, and the encoding of kept
 packing. Any difference raises :class:`VerificationError` naming the store and the
 variable. :func:`verify_store` re-reads both files from disk (used by the tests and for
 stores written elsewhere).
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from astrobuild.climate.shards import ShardIO
+from astrobuild.climate.shardio import ShardIO, equal_values
 from astrobuild.climate.source import PACK_ATTRS, SourceInfo, open_source, plain
 from astrobuild.climate.store import MB, META_PREFIX, NAN_FILL_ATTR, open_store
 
@@ -64,7 +64,7 @@ def verify_store(src: str | os.PathLike[str], store: str | os.PathLike[str], inf
 
 def verify_shards(out: xr.Dataset, tmp: Path, threads: int) -> dict[str, list[str]]:
     """Values of an in-memory write compared, shard by shard, with the shard files decoded directly
-    (:class:`~astrobuild.climate.shards.ShardIO`); returns the differences per variable checked
+    (:class:`~astrobuild.climate.shardio.ShardIO`); returns the differences per variable checked
     (the others are left to :func:`compare`)."""
     ios = {str(n): ShardIO.for_array(tmp, str(n)) for n, v in out.variables.items()
            if v.ndim and v.dtype.kind not in "OSU" and (tmp / str(n) / "zarr.json").exists()}
@@ -75,13 +75,7 @@ def verify_shards(out: xr.Dataset, tmp: Path, threads: int) -> dict[str, list[st
     def check(task: tuple[str, slice]) -> tuple[str, str | None]:
         name, region = task
         var = out[name].variable
-        dim = var.dims[0]
-        try:
-            back = ios[name].read_back(region)
-        except Exception as exc:  # noqa: BLE001  (an unreadable shard is the finding, reported as such)
-            return name, f"variable {name!r}: shard for {dim}[{region.start}:{region.stop}] unreadable: {exc}"
-        where = block_difference(np.asarray(var[{dim: region}].values), back, 0, region.start)
-        return name, None if where is None else f"variable {name!r}: decoded values differ ({dim}{where})"
+        return name, check_shard(ios[name], name, var.dims[0], region, np.asarray(var[{var.dims[0]: region}].values))
 
     found: dict[str, list[str]] = {n: [] for n in ios}
     if len(tasks) <= 1 or threads <= 1:  # a small store: a thread pool costs more than it saves
@@ -93,6 +87,19 @@ def verify_shards(out: xr.Dataset, tmp: Path, threads: int) -> dict[str, list[st
         if problem:
             found[name].append(problem)
     return found
+
+
+def check_shard(io: ShardIO, name: str, dim: str, region: slice, source: np.ndarray) -> str | None:
+    """None when the shard file of ``region`` of ``name``, read back from disk, decodes to ``source``
+    (its decoded values from the source, lead axis first); else the problem, naming the variable."""
+    try:
+        if io.check_back(region, source):
+            return None
+        back = io.read_back(region)  # a difference: read whole again to say how many values and where
+    except Exception as exc:  # noqa: BLE001  (an unreadable shard is the finding, reported as such)
+        return f"variable {name!r}: shard for {dim}[{region.start}:{region.stop}] unreadable: {exc}"
+    where = block_difference(source, back, 0, region.start) or f"[{region.start}:{region.stop}]"
+    return f"variable {name!r}: decoded values differ ({dim}{where})"
 
 
 def compare(src: xr.Dataset, dst: xr.Dataset, info: SourceInfo, threads: int,
@@ -173,7 +180,7 @@ def _first_difference(a: xr.Variable, b: xr.Variable, time_dim: str | None,
     block whose raw values (``raw``, same encoding on both sides) are bit-identical is equal without
     decoding."""
     if a.ndim == 0:
-        return None if _equal(a.values, b.values) else "scalar"
+        return None if equal_values(a.values, b.values) else "scalar"
     lead = a.dims.index(time_dim) if time_dim in a.dims else 0
     shard = b.encoding.get("shards") or b.encoding.get("chunks")
     if shard and len(shard) == a.ndim:
@@ -184,7 +191,7 @@ def _first_difference(a: xr.Variable, b: xr.Variable, time_dim: str | None,
     n = a.shape[lead]
     for start in range(0, max(n, 1), step):
         sel = {a.dims[lead]: slice(start, start + step)}
-        if raw is not None and _equal(raw[0][sel].values, raw[1][sel].values):
+        if raw is not None and equal_values(raw[0][sel].values, raw[1][sel].values):
             continue
         where = block_difference(a[sel].values, b[sel].values, lead, start)
         if where is not None:
@@ -194,7 +201,7 @@ def _first_difference(a: xr.Variable, b: xr.Variable, time_dim: str | None,
 
 def block_difference(x: np.ndarray, y: np.ndarray, lead: int, start: int) -> str | None:
     """None when equal (NaN equal to NaN), else how many values differ and the first index."""
-    if _equal(x, y):
+    if equal_values(x, y):
         return None
     if x.shape != y.shape or x.dtype != y.dtype:
         return f"[{start}:]: shape/dtype {x.shape} {x.dtype} vs {y.shape} {y.dtype}"
@@ -205,16 +212,3 @@ def block_difference(x: np.ndarray, y: np.ndarray, lead: int, start: int) -> str
     first = tuple(int(i) for i in bad[0]) if len(bad) else ()
     first = tuple(v + start if i == lead else v for i, v in enumerate(first))
     return f"[{start}:{start + x.shape[lead]}]: {len(bad)} value(s), first at index {first}"
-
-
-def _equal(x: np.ndarray, y: np.ndarray) -> bool:
-    if x.shape != y.shape or x.dtype != y.dtype:
-        return False
-    if x.dtype.kind in "biuf" and x.dtype.itemsize in (1, 2, 4, 8):
-        # Same bits is same value (NaN included) and needs no NaN masks: one pass instead of four.
-        view = np.dtype(f"u{x.dtype.itemsize}")
-        if np.array_equal(np.ascontiguousarray(x).view(view), np.ascontiguousarray(y).view(view)):
-            return True
-    if x.dtype.kind in "fc":
-        return bool(np.array_equal(x, y, equal_nan=True))
-    return bool(np.array_equal(x, y))
