@@ -40,7 +40,7 @@ from _common import row  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-KGML_PER_SCALE = 25  # at least this many KGML files per unit of the KEGG sample's scale (measured: 27-31)
+KGML_PER_SCALE = 20  # about this many KGML files per unit of the KEGG sample's scale (31 at 5, 22 at 41)
 CUBES_PER_SCALE = 12  # 4 planets x 3 climate runs
 TARGETS = ["data/interim/kegg_edges.parquet", "data/interim/climate_runs.parquet"]
 GIT_ID = ["-c", "user.name=astrobuild bench", "-c", "user.email=bench@astrobuild.invalid"]
@@ -80,8 +80,10 @@ def write_raw(gen: Path, raw: Path, pathways: int, cubes: int) -> tuple[list[Pat
     """``pathways`` KGML files and ``cubes`` NetCDF cubes from the sample generator, under ``raw``."""
     from astrobuild.sample import generate
 
-    kgml = [p for p in generate("kegg", gen / "kegg", scale=math.ceil(pathways / KGML_PER_SCALE) + 1)
-            if p.suffix in (".xml", ".kgml")]
+    scale = math.ceil(pathways / KGML_PER_SCALE) + 1
+    while len(kgml := [p for p in generate("kegg", gen / "kegg", scale=scale) if p.suffix in (".xml", ".kgml")]) < pathways:
+        shutil.rmtree(gen / "kegg")
+        scale = math.ceil(scale * pathways / max(len(kgml), 1)) + 1  # the files per scale fall as it grows
     nc = [p for p in generate("climate", gen / "climate", scale=math.ceil(cubes / CUBES_PER_SCALE))
           if p.suffix == ".nc"]
     if len(kgml) < pathways or len(nc) < cubes:

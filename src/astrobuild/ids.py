@@ -17,6 +17,7 @@ record (``NC_000932``, ``NC_000932.1``, ``AB070938``) or an assembly
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 PREFIX = r"[a-z]{2,5}"
 NUMBER = r"\d{5}"
@@ -47,3 +48,24 @@ ACCESSION_LIST_ANCHORED = rf"^{ACCESSION}(?: {ACCESSION})*$"
 # schema's pattern of sources.organisms.accessions is this one. Nothing else reaches efetch's query
 # string (no comma, space or '&').
 NUCCORE_ACCESSION_RE = re.compile(r"^(?:[A-Z]{2}_[A-Z]{0,6}|[A-Z]{1,6})[0-9]{5,12}(?:\.[0-9]{1,4})?$")
+
+
+def check_accessions(items: Iterable[object], key: str = "sources.organisms.accessions") -> list[str]:
+    """The accessions the organisms source's remote mode fetches, each checked
+    (:data:`NUCCORE_ACCESSION_RE`); none at all, or the same accession twice (with and
+    without a version: its record would be fetched twice), is refused naming the key."""
+    accessions: list[str] = []
+    seen: dict[str, str] = {}
+    for i, item in enumerate(items):
+        text = str(item).strip()
+        if not NUCCORE_ACCESSION_RE.match(text):
+            raise ValueError(f"config: {key}[{i}]: {item!r} is not a GenBank/RefSeq accession "
+                             "(letters, optional '_', digits, optional .version: NC_000913.3, U00096)")
+        bare = text.split(".", 1)[0]
+        if bare in seen:
+            raise ValueError(f"config: {key}[{i}]: {text} and {seen[bare]} name the same sequence")
+        seen[bare] = text
+        accessions.append(text)
+    if not accessions:
+        raise ValueError(f"config: {key}: remote mode needs the accessions to fetch")
+    return accessions

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from astrobuild.fetch.manifest import Entry, config_entries, parse_manifest
 from astrobuild.fetch.safety import check_url
-from astrobuild.ids import NUCCORE_ACCESSION_RE
+from astrobuild.ids import check_accessions
 
 # Where remote mode's downloads land (data/raw/remote/<source>/...), and the staging folders of the
 # fetch rules (astrobuild.fetch.files): partial and not yet published downloads, kept across runs.
@@ -89,27 +89,6 @@ def check_remote_config(config: Mapping) -> None:
     organisms = config.get("sources", {}).get("organisms", {})
     if organisms.get("mode") == "remote":
         check_accessions(organisms.get("accessions") or [])
-
-
-def check_accessions(items: Iterable[object], key: str = "sources.organisms.accessions") -> list[str]:
-    """The accessions the organisms source's remote mode fetches, each checked
-    (:data:`~astrobuild.ids.NUCCORE_ACCESSION_RE`); none at all, or the same accession twice (with and
-    without a version: its record would be fetched twice), is refused naming the key."""
-    accessions: list[str] = []
-    seen: dict[str, str] = {}
-    for i, item in enumerate(items):
-        text = str(item).strip()
-        if not NUCCORE_ACCESSION_RE.match(text):
-            raise ValueError(f"config: {key}[{i}]: {item!r} is not a GenBank/RefSeq accession "
-                             "(letters, optional '_', digits, optional .version: NC_000913.3, U00096)")
-        bare = text.split(".", 1)[0]
-        if bare in seen:
-            raise ValueError(f"config: {key}[{i}]: {text} and {seen[bare]} name the same sequence")
-        seen[bare] = text
-        accessions.append(text)
-    if not accessions:
-        raise ValueError(f"config: {key}: remote mode needs the accessions to fetch")
-    return accessions
 
 
 def remote_entries(source: str, src: Mapping, manifest_path: str | os.PathLike[str]) -> list[Entry] | None:

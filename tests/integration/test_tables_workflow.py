@@ -10,7 +10,8 @@ import pytest
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.catalogue import CONTRACTS
 from astrobuild.contracts.validate import validate_table
-from astrobuild.sample.universe import build_universe, runs_csv_text
+from astrobuild.sample.community import runs_csv_text
+from astrobuild.sample.universe import build_universe
 from tests.workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.integration

@@ -10,6 +10,7 @@ import pytest
 from astrobuild.genomes.listings import build_master_table
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import GENERATORS, generate
+from astrobuild.sample.community import runs_csv_text
 from astrobuild.sample.genomes import sample_groups
 from astrobuild.sample.observables import band_snr, habitable_fraction, transit_depth_ppm
 from astrobuild.sample.universe import (
@@ -19,7 +20,6 @@ from astrobuild.sample.universe import (
     ROCKY_MAX_RADIUS,
     SNR_VISIBLE,
     build_universe,
-    runs_csv_text,
 )
 
 

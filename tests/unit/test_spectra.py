@@ -8,8 +8,9 @@ import pytest
 from astrobuild.contracts.spectra import Spectra
 from astrobuild.quarantine import Quarantine
 from astrobuild.sample import generate
+from astrobuild.sample.community import runs_csv_text
 from astrobuild.sample.observables import ch4_profile, depth_noise_ppm, model_depth_ppm, transit_depth_ppm
-from astrobuild.sample.universe import build_universe, runs_csv_text
+from astrobuild.sample.universe import build_universe
 from astrobuild.spectra.pipeline import read_spectra, spectra_frame
 from astrobuild.spectra.reader import SpectrumError, column_role, explicit_unit, is_full_width, read_spectrum
 

@@ -29,9 +29,8 @@ from astrobuild.fetch.http import FetchError, HttpClient
 from astrobuild.fetch.jobs import Summary, policy_of
 from astrobuild.fetch.ratelimit import HostLimiter
 from astrobuild.fetch.safety import SecretMask, check_url, join_url, safe_relpath
-from astrobuild.ids import NUCCORE_ACCESSION_RE
+from astrobuild.ids import NUCCORE_ACCESSION_RE, check_accessions
 from astrobuild.organisms.genbank import TRUNCATED, GenomeFileError
-from astrobuild.sources import check_accessions
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ Written, for every run of :func:`astrobuild.sample.universe.build_universe`:
   64-bit offset — the mix a real archive has.
 * ``runs.csv`` — file, planet, scenario, label, organisms (the accessions of
   the organisms sample whose pathways are the run's biosphere;
-  :func:`astrobuild.sample.universe.runs_csv_text`).
+  :func:`astrobuild.sample.community.runs_csv_text`).
 
 Size knobs: ``scale`` multiplies the number of planets (via the universe), so
 the number of cubes; ``time_steps`` (config ``sample.time_steps``, default
@@ -47,9 +47,10 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
+from astrobuild.sample.community import runs_csv_text
 from astrobuild.sample.files import RUNS_CSV, cube_file
 from astrobuild.sample.observables import NLAT, NLON, lat_lon, surface_temperature
-from astrobuild.sample.universe import Run, build_universe, runs_csv_text
+from astrobuild.sample.universe import Run, build_universe
 
 FORMATS = ("NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET")
 CALENDARS = ("noleap", "360_day")

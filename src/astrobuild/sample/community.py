@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from astrobuild.sample.universe import METHANOGENESIS, PATHWAY_CATALOGUE, Run
+from astrobuild.sample.universe import METHANOGENESIS, PATHWAY_CATALOGUE, Run, Universe
 
 CORE = tuple(p for p, _, _ in PATHWAY_CATALOGUE[:3])
 MIN_OWN_COVERAGE = 0.75
@@ -168,3 +168,23 @@ def link_text(kind: str, reactions: Mapping[str, Sequence[str]]) -> str:
             for member in members:
                 pairs.update({(member, f"map{pathway[3:]}"), (member, f"{kind}{pathway[3:]}")})
     return "".join(f"{kind}:{m}\tpath:{p}\n" for m, p in sorted(pairs))
+
+
+RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms")
+
+
+def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
+    """The ``runs.csv`` that sits beside the climate cubes: one line per run.
+
+    Columns: file (the cube's file name), planet, scenario, label (0/1, after
+    label noise) and organisms (space-separated accessions of the genomes of
+    the organisms sample whose pathways make up the run's biosphere: see
+    this module). Local mode reads the same file;
+    there label and organisms may be empty, and a ``biosphere`` column may
+    give KEGG map ids instead of, or as well as, organisms.
+    """
+    lines = [",".join(RUNS_CSV_COLUMNS)]
+    for run in universe.runs:
+        lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{int(run.label)},"
+                     f"{' '.join(run_organisms(run))}")
+    return "\n".join(lines) + "\n"

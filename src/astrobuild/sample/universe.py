@@ -285,26 +285,3 @@ def build_universe(scale: int = 1, seed: int = 0) -> Universe:
     planets = tuple(_planet(i, rng) for i in range(4 * scale))
     runs = tuple(_run(planet, scenario, rng) for planet in planets for scenario in SCENARIOS)
     return Universe(scale=scale, seed=seed, planets=planets, runs=runs)
-
-
-RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms")
-
-
-def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
-    """The ``runs.csv`` that sits beside the climate cubes: one line per run.
-
-    Columns: file (the cube's file name), planet, scenario, label (0/1, after
-    label noise) and organisms (space-separated accessions of the genomes of
-    the organisms sample whose pathways make up the run's biosphere: see
-    :mod:`astrobuild.sample.community`). Local mode reads the same file;
-    there label and organisms may be empty, and a ``biosphere`` column may
-    give KEGG map ids instead of, or as well as, organisms.
-    """
-    # Imported here: the community is built on this module's catalogue.
-    from astrobuild.sample.community import run_organisms
-
-    lines = [",".join(RUNS_CSV_COLUMNS)]
-    for run in universe.runs:
-        lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{int(run.label)},"
-                     f"{' '.join(run_organisms(run))}")
-    return "\n".join(lines) + "\n"
