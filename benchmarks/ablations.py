@@ -125,6 +125,59 @@ def format_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# what each modality shows of the sample's label (astrobuild.sample.universe): its fact
+FACT_OF = {"planet_params": "rocky", "climate": "habitable", "bio_graph": "methanogenic", "spectrum": "ch4_band"}
+
+
+def perfect_score(scale: int, seeds: list[int]) -> dict[str, Any]:
+    """The ablation of a model that reads each modality's fact without error, on the trainings' own splits.
+
+    Per seed, the planets are split as ``train`` splits them (:func:`astrobuild.learn.splits.assign_splits`
+    on the sample's planet names, the same split as that seed's trainings on a sample of this scale); the
+    score of a test run is the positive share of the training runs that share its facts (all four, or
+    all but the left-out modality's). No model can do better on average; the spread over seeds shows how
+    much of a table's sd is which planets are tested, whatever the model.
+    """
+    import numpy as np
+    import pandas as pd
+    from snakemake.utils import validate
+
+    from astrobuild.learn.metrics import auroc
+    from astrobuild.learn.splits import assign_splits
+    from astrobuild.sample.universe import build_universe
+
+    section = {"train": {}}
+    validate(section, str(REPO / "schemas" / "config.schema.yaml"))  # the default split fractions
+    split = tuple(section["train"]["split"][s] for s in ("train", "val", "test"))
+    universe = build_universe(scale, 0)
+    rocky = {p.name: p.rocky for p in universe.planets}
+    runs = pd.DataFrame({"run_id": [r.run_name for r in universe.runs], "planet": [r.planet for r in universe.runs],
+                         "rocky": [rocky[r.planet] for r in universe.runs],
+                         **{f: [getattr(r, f) for r in universe.runs] for f in ("habitable", "methanogenic", "ch4_band")},
+                         "label": [r.label for r in universe.runs]})
+    records = []
+    for seed in seeds:
+        where = assign_splits(runs, split, seed)
+        train, test = runs[where == "train"], runs[where == "test"]
+        for name, kept in variants().items():
+            facts = [FACT_OF[m] for m in kept]
+            share = train.groupby(facts)["label"].mean()
+            keys = pd.MultiIndex.from_frame(test[facts])
+            scores = share.reindex(keys).fillna(train["label"].mean()).to_numpy()
+            records.append({"variant": name, "seed": seed,
+                            "auroc": auroc(test["label"].to_numpy(bool), np.asarray(scores, float)),
+                            "baselines": {}})
+    return aggregate(records)
+
+
+def format_perfect(summary: dict[str, Any]) -> str:
+    lines = ["| perfect score | test AUROC (mean ± sd) | paired drop (mean ± sd) |", "|---|---|---|"]
+    for name, row in summary["variants"].items():
+        paired = "" if name == ALL else f"{_f(row.get('paired_drop'))} ± {_f(row.get('paired_sd'))}"
+        lines.append(f"| {name} | {_f(row['mean'])} ± {_f(row['sd'])} | {paired} |")
+    return "\n".join(lines)
+
+
 def build_sample(dest: Path, scale: int | None = None) -> None:
     """The sample of config/config.yaml built in a scratch copy of this checkout; ``scale`` replaces
     ``sample.scale`` in the copy's config (so the copy stays up to date for Snakemake as built)."""
@@ -169,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--root", type=Path, help="a checkout where the sample is built (data/processed/...)")
     where.add_argument("--build", type=Path, help="build the sample here first (scratch folder)")
+    where.add_argument("--perfect", type=int, metavar="SCALE",
+                       help="no training: the ablation of a perfect reader of the four facts on the sample of "
+                            "this scale, over --seeds (the same splits as the trainings)")
     parser.add_argument("--scale", type=int, help="with --build: sample.scale of the built sample (default: "
                         "config/config.yaml's, 25 = 300 runs; 100 = 1,200 runs)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -186,6 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     import yaml
 
+    if args.perfect is not None:
+        print(format_perfect(perfect_score(args.perfect, args.seeds)))
+        return
     root = args.build or args.root
     if args.build:
         build_sample(args.build, args.scale)
