@@ -39,6 +39,15 @@ def test_aggregate_means_sample_sd_paired_drops_and_verdict():
     assert summary["goal_met"] is False
 
 
+def test_validation_auroc_is_averaged_beside_the_test_figure():
+    records = _records({"all": [0.8, 0.9]}, [{"majority": 0.5, "logistic_planet_params": 0.6}] * 2)
+    for record, val in zip(records, (0.7, 0.76), strict=True):
+        record["val_auroc"] = val
+    summary = ablations.aggregate(records)
+    assert summary["variants"]["all"]["val_mean"] == pytest.approx(0.73)
+    assert "| all | 0.850 ± 0.071 |  |  | 0.800, 0.900 | 0.730 |" in ablations.format_table(summary).splitlines()
+
+
 def test_missing_auroc_is_left_out_and_the_table_prints_every_row():
     baselines = [{"majority": 0.5, "logistic_planet_params": None}] * 2
     summary = ablations.aggregate(_records({"all": [0.9, None], "-bio_graph": [0.7, 0.8]}, baselines))
@@ -46,7 +55,19 @@ def test_missing_auroc_is_left_out_and_the_table_prints_every_row():
     table = ablations.format_table(summary)
     lines = table.splitlines()
     assert lines[0].startswith("| variant | test AUROC (mean ± sd)")
-    assert "| all | 0.900 ± 0.000 |  |  | 0.900, n/a |" in lines
-    assert "| -bio_graph | 0.750 ± 0.071 | 0.150 | 0.200 ± 0.000 | 0.700, 0.800 |" in lines
-    assert "| baseline: logistic_planet_params | n/a ± n/a | | | |" in lines
+    assert "| all | 0.900 ± 0.000 |  |  | 0.900, n/a | n/a |" in lines
+    assert "| -bio_graph | 0.750 ± 0.071 | 0.150 | 0.200 ± 0.000 | 0.700, 0.800 | n/a |" in lines
+    assert "| baseline: logistic_planet_params | n/a ± n/a | | | | |" in lines
     assert lines[-1] == "goal met: no"  # a baseline without AUROC cannot be beaten
+
+
+def test_a_perfect_reader_loses_by_each_modality_left_out_on_the_trainings_splits():
+    summary = ablations.perfect_score(25, [0, 1, 2])
+    rows = summary["variants"]
+    assert set(rows) == set(ablations.variants()) and all(row["n"] == 3 for row in rows.values())
+    assert 0.8 < rows["all"]["mean"] < 1.0  # label noise and a hidden band keep it below 1
+    for name, row in rows.items():
+        if name != "all":  # every fact is worth something on every split (sample docstring)
+            assert row["paired_drop"] > 0 and min(rows["all"]["values"][i] - v for i, v in enumerate(row["values"])) > 0
+    table = ablations.format_perfect(summary)
+    assert table.splitlines()[0].startswith("| perfect score |") and len(table.splitlines()) == 7
