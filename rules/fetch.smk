@@ -27,6 +27,9 @@ rule fetch_1000g_dirlists:
 
 
 rule fetch_1000g_indices:
+    input:
+        # Each index file is checked against the size its tree's listing gives it.
+        listings=REMOTE_PARTS["genomes_1000g"]["dirlists"],
     output:
         directory(REMOTE_PARTS["genomes_1000g"]["indices"]),
     params:

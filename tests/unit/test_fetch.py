@@ -13,7 +13,8 @@ import pytest
 from astrobuild.fetch.files import Expected, Staging, VerifyError
 from astrobuild.fetch.ftp import FtpClient
 from astrobuild.fetch.http import FetchError, HttpClient, RetryPolicy
-from astrobuild.fetch.listing import http_lister, index_entries, walk_tree
+from astrobuild.fetch.jobs import fetch_1000g_indices
+from astrobuild.fetch.listing import http_lister, index_entries, listed_sizes, ls_line, walk_tree
 from astrobuild.fetch.loopback import Fault, LoopbackHTTP, loopback_ftp
 from astrobuild.fetch.manifest import config_entries, parse_manifest
 from astrobuild.fetch.ratelimit import HostLimiter, TokenBucket
@@ -138,6 +139,21 @@ def test_md5_mismatch_deletes_the_file_and_names_both_values(server: LoopbackHTT
     assert not staging.path(REL).exists() and not staging.part(REL).exists()
     with pytest.raises(VerifyError, match="expected 99 bytes, got 6"):
         client().download(f"{server.url}/data/small.txt", REL, staging, Expected(size=99))
+
+
+def test_index_files_are_checked_against_the_sizes_their_listing_gives(server: LoopbackHTTP, tmp_path: Path) -> None:
+    options = {"retries": 0, "backoff": 0.05, "backoff_max": 1, "jitter": 0, "retry_after_max": 1,
+               "connect_timeout": 5, "read_timeout": 5}
+    src = {"url": server.url, "indices": ["data/small.txt"]}
+    listing = tmp_path / "data.ls-lR"
+    listing.write_text("./data:\n" + ls_line("small.txt", False, 99, None) + "\n" + ls_line("sub", True, 4096, None) + "\n")
+    assert listed_sizes(listing.read_text()) == {"data/small.txt": 99}
+    with pytest.raises(VerifyError, match=r"/data/small.txt.*expected 99 bytes, got 6"):
+        fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings=[listing])
+    assert not (tmp_path / "out").exists()
+    listing.write_text("./data:\n" + ls_line("small.txt", False, 6, None) + "\n")
+    (got,) = fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings=[listing])
+    assert got.read_bytes() == b"hello\n"
 
 
 @pytest.mark.parametrize(("name", "reason"), [

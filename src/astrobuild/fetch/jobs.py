@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from astrobuild.fetch.files import NOTHING_EXPECTED, Expected, Staging
 from astrobuild.fetch.ftp import FtpClient
 from astrobuild.fetch.http import FetchError, HttpClient, Outcome, RetryPolicy
-from astrobuild.fetch.listing import TreeStats, http_lister, walk_tree
+from astrobuild.fetch.listing import TreeStats, http_lister, listed_sizes, walk_tree
 from astrobuild.fetch.manifest import Entry, config_entries, parse_manifest
 from astrobuild.fetch.ratelimit import HostLimiter
 from astrobuild.fetch.safety import SecretMask, check_url, is_loopback, join_url, safe_relpath
@@ -138,10 +138,25 @@ def fetch_1000g_dirlists(src: Mapping, options: Mapping, out_dir: str, staging_d
     return staging.publish(names, out_dir)
 
 
-def fetch_1000g_indices(src: Mapping, options: Mapping, out_dir: str, staging_dir: str) -> list[Path]:
+def fetch_1000g_indices(src: Mapping, options: Mapping, out_dir: str, staging_dir: str,
+                        listings: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
     """The index files and population tables of ``src["indices"]`` (paths under the URL, each
-    optionally with md5 and bytes), streamed to the same relative paths under ``out_dir``."""
+    optionally with md5 and bytes), streamed to the same relative paths under ``out_dir``.
+
+    A file without configured bytes that lies in a tree of ``listings`` (the ``ls -lR`` files of
+    fetch_1000g_dirlists) is checked against the size the listing gives it: upstream publishes no
+    md5 of its index files, but its listing says how big each is."""
     entries = config_entries(src["indices"], "sources.genomes_1000g.indices")
+    sizes: dict[str, int] = {}
+    for listing in listings:
+        sizes.update(listed_sizes(Path(listing).read_text(encoding="utf-8")))
+    checked = []
+    for i, entry in enumerate(entries):
+        if entry.expected.size is None and entry.path in sizes:
+            entries[i] = Entry(entry.rel, Expected(size=sizes[entry.path], md5=entry.expected.md5))
+            checked.append(entry.path)
+    log.info("%d of %d index file(s) checked against the size their listing gives: %s", len(checked),
+             len(entries), checked)
     return _fetch_entries("genomes_1000g", src, options, entries, out_dir, staging_dir)
 
 

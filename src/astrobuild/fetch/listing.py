@@ -77,6 +77,21 @@ def walk_tree(lister: Lister, root: str, skip: frozenset[str] = frozenset(), sta
     return "\n".join(sections) + "\n"
 
 
+def listed_sizes(text: str) -> dict[str, int]:
+    """Bytes of every regular file of an ``ls -lR`` text as :func:`walk_tree` writes it (``./<dir>:``
+    headers), by path under the base URL. Lines without a numeric size (``?``) give none."""
+    sizes: dict[str, int] = {}
+    here: str | None = None
+    for line in text.splitlines():
+        if line.startswith("./") and line.endswith(":"):
+            here = line[2:-1]
+            continue
+        match = LS_LINE.match(line)
+        if here is not None and match and match.group("kind") == "-":
+            sizes[f"{here}/{match.group('name')}" if here else match.group("name")] = int(match.group("size"))
+    return sizes
+
+
 # ---- HTTP index pages (Apache, nginx and Python's http.server styles) -------------------------
 
 _DATE_FORMATS = ("%Y-%m-%d %H:%M", "%d-%b-%Y %H:%M")
