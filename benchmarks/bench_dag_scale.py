@@ -9,7 +9,8 @@ sources at them (local mode) and measures, in the same run:
   largest size);
 * build: `snakemake --cores 1` of the same targets, per item;
 * bare work: the same library functions the rules call (``kegg_to_edges`` on all files,
-  ``convert_batch`` on all cubes), called once in this process: no Snakemake, no job start-up.
+  ``convert_batch`` on all cubes, ``index_climate_runs``), called once in this process: no
+  Snakemake, no job start-up.
   The ratio build / bare is the overhead of running it as a workflow (target <= 2 at the largest
   size). One core for both, so the ratio is overhead, not parallelism;
 * growth: the exponent k of time ~ items^k between the two largest sizes (1 = linear);
@@ -18,6 +19,7 @@ sources at them (local mode) and measures, in the same run:
 
     .venv/bin/python benchmarks/bench_dag_scale.py            # 100/10, 1,000/100, 10,000/1,000
     .venv/bin/python benchmarks/bench_dag_scale.py --quick    # smoke run: 100/10 and 300/30
+    .venv/bin/python benchmarks/bench_dag_scale.py --sizes 1000:100 10000:1000   # the two largest
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def write_raw(gen: Path, raw: Path, pathways: int, cubes: int) -> tuple[list[Pat
 
 def bare_work(work: Path, kgml: list[Path], cubes: list[Path], climate: dict) -> float:
     """The rules' library functions on the same files, in this process (outputs in a scratch folder)."""
-    from astrobuild.climate.pipeline import convert_batch
+    from astrobuild.climate.pipeline import convert_batch, index_climate_runs
     from astrobuild.kegg.pipeline import kegg_to_edges
     from astrobuild.paths import SourceRoot
 
@@ -120,6 +122,10 @@ def bare_work(work: Path, kgml: list[Path], cubes: list[Path], climate: dict) ->
         (out / kind).mkdir()
     convert_batch(cubes=[str(p) for p in cubes], **per, options=climate, threads=1, keep_unchanged=False,
                   source=SourceRoot("climate", cubes[0].parent))
+    index_climate_runs(cubes={s: str(p) for s, p in zip(stems, cubes, strict=True)},
+                       stores=dict(zip(stems, per["stores"], strict=True)), roots=[str(cubes[0].parent)],
+                       table=str(out / "runs.parquet"), quarantine_path=str(out / "runs.quarantine.tsv"),
+                       report_path=str(out / "runs.json"), source=SourceRoot("climate", cubes[0].parent))
     seconds = time.perf_counter() - start
     logging.disable(logging.NOTSET)
     shutil.rmtree(out)
@@ -146,8 +152,12 @@ def growth(sizes: list[int], seconds: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: 100/10 and 300/30")
+    parser.add_argument("--sizes", nargs="+", metavar="PATHWAYS:CUBES",
+                        help="the sizes to run (default 100:10 1000:100 10000:1000)")
     args = parser.parse_args()
     sizes = [(100, 10), (300, 30)] if args.quick else [(100, 10), (1000, 100), (10000, 1000)]
+    if args.sizes:
+        sizes = [tuple(int(n) for n in size.split(":")) for size in args.sizes]
     snakemake, dvc = str(BIN / "snakemake"), str(BIN / "dvc")
     results = []
     print(f"bench_dag_scale: DAG, build and DVC time against the number of inputs ({os.cpu_count()} CPUs)")
