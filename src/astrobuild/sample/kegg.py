@@ -36,11 +36,11 @@ Written:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from astrobuild.sample.brite import brite_htext, brite_json
 from astrobuild.sample.community import link_text, reaction_kos
 from astrobuild.sample.universe import METHANOGENESIS, PATHWAY_CATALOGUE, build_universe
 
@@ -347,32 +347,6 @@ def _hierarchy() -> list[tuple[str, str, list[tuple[str, str]]]]:
     return [(a, b, items) for (a, b), items in groups.items()]
 
 
-def _htext() -> str:
-    lines = ["+C\tMap number",
-             '#<h2><a href="/kegg/kegg2.html"><img src="/Fig/bget/kegg3.gif" align="middle" border=0></a>'
-             "&nbsp; KEGG Pathway Maps</h2>", "#<!---", "#ENTRY       br08901", "#NAME        Pathway",
-             "#DEFINITION  KEGG pathway maps", "#--->", "!"]
-    last_a = None
-    for a, b, items in _hierarchy():
-        if a != last_a:
-            lines.append(f"A<b>{a}</b>")
-            last_a = a
-        lines.append(f"B  {b}")
-        lines += [f"C    {n}  {t.replace('&', '&amp;')}" for n, t in items]
-    lines += ["!", "#<hr>", '#<b>[ <a href="/kegg/brite.html">BRITE</a> | <a href="/kegg/">KEGG</a> ]</b><br>',
-              "#Last updated: October 7, 2013"]
-    return "\n".join(lines) + "\n"
-
-
-def _brite_json() -> str:
-    tree: list[dict] = []
-    for a, b, items in _hierarchy():
-        if not tree or tree[-1]["name"] != a:
-            tree.append({"name": a, "children": []})
-        tree[-1]["children"].append({"name": b, "children": [{"name": f"{n}  {t}"} for n, t in items]})
-    return json.dumps({"name": "br08901", "children": tree}, indent="\t") + "\n"
-
-
 def write(outdir: Path, scale: int = 1, seed: int = 0) -> list[Path]:
     universe = build_universe(scale, seed)
     missing = {p for run in universe.runs for p in run.biosphere} - set(REACTIONS)
@@ -429,8 +403,9 @@ def write(outdir: Path, scale: int = 1, seed: int = 0) -> list[Path]:
     for number, title, members in OVERVIEWS:
         emit(f"map{number}.xml", _overview_kgml(number, title, members, rng))
 
-    emit("br08901.keg", _htext())
-    emit("br08901.json", _brite_json())
+    hierarchy = _hierarchy()
+    emit("br08901.keg", brite_htext(hierarchy))
+    emit("br08901.json", brite_json(hierarchy))
 
     names = [(p[3:], t) for p, t, _ in PATHWAY_CATALOGUE] + [(n, t) for n, t, _ in OVERVIEWS]
     names += [(n, t) for n, t, _, _ in EXTRA_MAPS]
