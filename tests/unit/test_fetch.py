@@ -145,14 +145,15 @@ def test_index_files_are_checked_against_the_sizes_their_listing_gives(server: L
     options = {"retries": 0, "backoff": 0.05, "backoff_max": 1, "jitter": 0, "retry_after_max": 1,
                "connect_timeout": 5, "read_timeout": 5}
     src = {"url": server.url, "indices": ["data/small.txt"]}
-    listing = tmp_path / "data.ls-lR"
+    listing = tmp_path / "listings" / "data.ls-lR"
+    listing.parent.mkdir()
     listing.write_text("./data:\n" + ls_line("small.txt", False, 99, None) + "\n" + ls_line("sub", True, 4096, None) + "\n")
     assert listed_sizes(listing.read_text()) == {"data/small.txt": 99}
     with pytest.raises(VerifyError, match=r"/data/small.txt.*expected 99 bytes, got 6"):
-        fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings=[listing])
+        fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings_dir=listing.parent)
     assert not (tmp_path / "out").exists()
     listing.write_text("./data:\n" + ls_line("small.txt", False, 6, None) + "\n")
-    (got,) = fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings=[listing])
+    (got,) = fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings_dir=listing.parent)
     assert got.read_bytes() == b"hello\n"
 
 

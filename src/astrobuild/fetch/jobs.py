@@ -110,12 +110,14 @@ def _get_text(client: Client, base: str, path: str, staging: Staging, name: str)
 
 # ---- 1000 Genomes -----------------------------------------------------------------------------
 
+LISTING_SUFFIX = ".ls-lR"  # fetch_1000g_dirlists writes one <tree>.ls-lR per tree
+
 def fetch_1000g_dirlists(src: Mapping, options: Mapping, out_dir: str, staging_dir: str) -> list[Path]:
     """``ls -lR`` listings of the trees ``src["dirlists"]`` (paths under the URL), one file each,
     named after the tree's last folder; listing only, never a data file. A tree inside another
     listed tree is left out of the outer one (each file is listed once)."""
     roots = [r.strip("/") for r in src["dirlists"]]
-    names = [safe_relpath(PurePosixPath(r).name + ".ls-lR", "listing name") for r in roots]
+    names = [safe_relpath(PurePosixPath(r).name + LISTING_SUFFIX, "listing name") for r in roots]
     if len(set(names)) != len(names):
         raise ValueError(f"config: sources.genomes_1000g.dirlists: two trees end in the same folder name: {roots}")
     staging, summary = Staging(staging_dir), Summary("genomes_1000g dirlists")
@@ -139,16 +141,16 @@ def fetch_1000g_dirlists(src: Mapping, options: Mapping, out_dir: str, staging_d
 
 
 def fetch_1000g_indices(src: Mapping, options: Mapping, out_dir: str, staging_dir: str,
-                        listings: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
+                        listings_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """The index files and population tables of ``src["indices"]`` (paths under the URL, each
     optionally with md5 and bytes), streamed to the same relative paths under ``out_dir``.
 
-    A file without configured bytes that lies in a tree of ``listings`` (the ``ls -lR`` files of
+    A file without configured bytes that lies in a tree listed in ``listings_dir`` (the output of
     fetch_1000g_dirlists) is checked against the size the listing gives it: upstream publishes no
     md5 of its index files, but its listing says how big each is."""
     entries = config_entries(src["indices"], "sources.genomes_1000g.indices")
     sizes: dict[str, int] = {}
-    for listing in listings:
+    for listing in sorted(Path(listings_dir).glob(f"*{LISTING_SUFFIX}")) if listings_dir else ():
         sizes.update(listed_sizes(Path(listing).read_text(encoding="utf-8")))
     checked = []
     for i, entry in enumerate(entries):
