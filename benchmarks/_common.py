@@ -1,13 +1,19 @@
-"""Helpers shared by the benchmark scripts: timing, peak memory in a child process, printing."""
+"""Helpers shared by the benchmark scripts: timing, peak memory in a child process, printing, and
+running the project's tools (Snakemake, DVC, git) in a temporary copy of this checkout."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
@@ -55,3 +61,37 @@ def peak_rss_mb(code: str) -> tuple[float, float]:
 
 def row(label: str, value: str) -> None:
     print(f"  {label:<46s} {value}")
+
+
+def tool_env() -> dict[str, str]:
+    """The environment for the project's tools: this venv's bin first, no DVC analytics."""
+    e = dict(os.environ, DVC_NO_ANALYTICS="1")
+    e["PATH"] = os.pathsep.join([str(BIN), e.get("PATH", "")])
+    return e
+
+
+def sh(cwd: Path, *cmd: str) -> str:
+    """Run ``cmd`` in ``cwd``; its output, or exit naming the command and the tail of its output."""
+    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    return proc.stdout + proc.stderr
+
+
+def timed(cwd: Path, *cmd: str) -> float:
+    """Wall seconds of :func:`sh`."""
+    start = time.perf_counter()
+    sh(cwd, *cmd)
+    return time.perf_counter() - start
+
+
+def copy_checkout(dest: Path) -> None:
+    """The tracked and untracked-but-not-ignored files of this checkout (no data, no results, no
+    dvc.lock: the copy records its own builds)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = REPO / rel
+        if rel != "dvc.lock" and src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)

@@ -29,7 +29,6 @@ import logging
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,44 +37,12 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import row  # noqa: E402
+from _common import BIN, copy_checkout, row, sh, timed  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 KGML_PER_SCALE = 20  # about this many KGML files per unit of the KEGG sample's scale (31 at 5, 22 at 41)
 CUBES_PER_SCALE = 12  # 4 planets x 3 climate runs
 TARGETS = ["data/interim/kegg_edges.parquet", "data/interim/climate_runs.parquet"]
 GIT_ID = ["-c", "user.name=astrobuild bench", "-c", "user.email=bench@astrobuild.invalid"]
-
-
-def env() -> dict[str, str]:
-    e = dict(os.environ, DVC_NO_ANALYTICS="1", PYTHONHASHSEED="0")
-    e["PATH"] = os.pathsep.join([str(BIN), e.get("PATH", "")])
-    return e
-
-
-def sh(cwd: Path, *cmd: str) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}")
-    return proc.stdout + proc.stderr
-
-
-def timed(cwd: Path, *cmd: str) -> float:
-    start = time.perf_counter()
-    sh(cwd, *cmd)
-    return time.perf_counter() - start
-
-
-def copy_checkout(dest: Path) -> None:
-    """The tracked and untracked-but-not-ignored files of this checkout (no data, no results)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = REPO / rel
-        if rel != "dvc.lock" and src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
 
 
 def write_raw(gen: Path, raw: Path, pathways: int, cubes: int) -> tuple[list[Path], list[Path]]:
