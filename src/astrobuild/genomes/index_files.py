@@ -6,6 +6,10 @@ Variants read, old and new:
 * a header starting with ``#`` (``#FASTQ_FILE``, ``#ENA_FILE_PATH``, ``#CRAM``) or
   without it (``FASTQ_FILE ...``), or no header at all (the phase 3
   ``BAM_FILE BAM_MD5 BAI_FILE BAI_MD5 BAS_FILE BAS_MD5`` alignment index);
+* header names with spaces (IGSR's phase 3 alignment indices, the top-level
+  ``alignment.index`` among them: ``BAM FILE<TAB>BAM MD5<TAB>BAI FILE ...``): a
+  run of spaces reads as ``_``, so they meet the same aliases as the header-less
+  layout and, like it, take the sample from the BAM file's name;
 * an older sequence.index with no file column at all (``RUN_ID STUDY_ID ...
   RUN_NAME ... DIRECTORY ANALYSIS_GROUP``): the file path is ``DIRECTORY/RUN_NAME``;
 * trailing tabs on the header or on data lines, empty fields, double quotes
@@ -56,7 +60,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
 PATH_PARTS = ("directory", "run_name")
 # The phase 3 alignment indices have no header line at all.
 HEADERLESS_ALIGNMENT = ("BAM_FILE", "BAM_MD5", "BAI_FILE", "BAI_MD5", "BAS_FILE", "BAS_MD5")
-_HEADER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# A header line without '#' is told from a data line by its names: upper-case words, which a
+# data line's paths, md5s and free text are not. Words may be split by spaces ("BAM FILE").
+_HEADER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*(?: +[A-Z0-9_]+)*$")
+
+
+def header_name(name: str) -> str:
+    """A header name as the aliases spell it: ``BAM FILE`` -> ``BAM_FILE`` (whitespace runs become ``_``)."""
+    return re.sub(r"\s+", "_", name.strip())
 
 
 class IndexFormatError(ValueError):
@@ -136,19 +147,20 @@ def detect_layout(path: str | os.PathLike[str]) -> IndexLayout:
         names.pop()
     names = [n.strip() for n in names]
     if first.startswith("#") or (names and all(_HEADER_NAME.match(n) for n in names)):
-        columns, skip = names, skip + 1
+        columns, skip = [header_name(n) for n in names], skip + 1
     elif len(names) == len(HEADERLESS_ALIGNMENT) and "/" in names[0]:
         columns = list(HEADERLESS_ALIGNMENT)
     else:
-        raise IndexFormatError(path, skip + 1, "no header line (expected '#FASTQ_FILE ...', '#CRAM ...' or "
-                                               "similar) and not the 6-column header-less alignment index")
+        raise IndexFormatError(path, skip + 1, "no header line (expected upper-case column names, e.g. "
+                                               "'#FASTQ_FILE ...', '#CRAM ...' or 'BAM FILE ...') and not "
+                                               "the 6-column header-less alignment index")
     if len(set(columns)) != len(columns):
         dupes = sorted(n for n, c in Counter(columns).items() if c > 1)
         raise IndexFormatError(path, skip, f"duplicate column names {dupes}")
     layout = IndexLayout(columns=columns, skip_lines=skip)
     if layout.derives_file_path and layout.field("sample_id") is None:
         raise IndexFormatError(path, skip, f"neither a file column (one of {ALIASES['file_path']}) nor a sample "
-                                           f"column (one of {ALIASES['sample_id']}) among {columns}")
+                                           f"column (one of {ALIASES['sample_id']}) among {names}")
     # Some releases end every data line with a tab: give pyarrow a column for it.
     if len(lines) > skip:
         sample = lines[skip].decode("utf-8", errors="replace").rstrip("\r").split("\t")

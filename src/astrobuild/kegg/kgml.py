@@ -13,6 +13,11 @@ Versions in use, all read by :func:`parse_kgml`:
 * files with entries but no reactions (signalling, secretion maps, global
   maps): parsed, no edges, reported.
 
+Edges are built from the substrate/product ``name`` attributes, as in v0.6.x. In
+v0.7.x their ``id`` should also name an ``<entry>`` of the pathway; one that names
+none is a broken cross-reference whose ``name`` is still used: it is recorded
+(:attr:`KgmlFile.unresolved_ids`) for the report rather than passed over.
+
 ``name`` attributes are kept as given, so a reaction named
 ``"rn:R00432 rn:R00727"`` stays one reaction (KEGG merges equivalent
 reactions that way). The parser is lxml's C tree builder with DTD loading,
@@ -61,6 +66,9 @@ class KgmlFile:
     # (pathway, reaction, substrate, product, reversible): the column order of contract KeggEdges
     edges: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
     map_entries: list[str] = field(default_factory=list)  # ids of entries of type="map" (other pathways)
+    # (reaction's line, reaction, "substrate" | "product", id, name used) of every substrate/product
+    # of an edge-giving reaction whose id names no <entry>; one without an id (v0.6.x) has none to resolve.
+    unresolved_ids: list[tuple[int | None, str, str, str, str]] = field(default_factory=list)
 
 
 def kgml_version(head: bytes) -> str:
@@ -92,6 +100,7 @@ def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etr
 
     Reactions that cannot give edges (no name, unknown type, no substrate or
     no product) are quarantined one by one with their line; the file goes on.
+    A substrate/product id naming no entry is recorded in ``unresolved_ids`` (its name gives the edge).
     ``map_entries`` also collects the ids of ``type="map"`` entries (for overview maps).
     """
     path = os.fspath(path)
@@ -118,10 +127,11 @@ def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etr
         quarantine.add(path, root.sourceline, "<pathway> has no name (nor org + number)")
         return None
     result = KgmlFile(path=path, pathway=pid, version=kgml_version((doc.docinfo.system_url or "").encode()))
-    if map_entries:
-        for entry in root.iterchildren("entry"):
-            if entry.get("type") == "map":
-                result.map_entries.extend((entry.get("name") or "").split())
+    entry_ids = set()
+    for entry in root.iterchildren("entry"):
+        entry_ids.add(entry.get("id"))
+        if map_entries and entry.get("type") == "map":
+            result.map_entries.extend((entry.get("name") or "").split())
     edges = result.edges
     for reaction in root.iterchildren("reaction"):
         result.reactions += 1
@@ -146,6 +156,10 @@ def parse_kgml(path: str | os.PathLike[str], quarantine: Quarantine, parser: etr
             quarantine.add(path, reaction.sourceline,
                            f"reaction with {len(substrates)} substrate(s) and {len(products)} product(s)", name)
             continue
+        for child in reaction.iterchildren("substrate", "product"):
+            ref = child.get("id")
+            if ref is not None and ref not in entry_ids:
+                result.unresolved_ids.append((reaction.sourceline, name, child.tag, ref, child.get("name")))
         for substrate in substrates:
             for product in products:
                 edges.append((pid, name, substrate, product, reversible))

@@ -49,6 +49,7 @@ OVERVIEW_MEMBERS = arrow_schema(KeggOverviewMembers)
 PATHWAY_LIST = arrow_schema(KeggPathwayList)
 GENE_LIST = arrow_schema(KeggGeneList)
 ENV_VECTORS = arrow_schema(KeggEnvVectors)
+MAX_EXAMPLES = 20  # unresolved substrate/product ids listed in the report; the counts are complete
 _HEAD_PATHWAY = re.compile(rf"<pathway\b[^>]*?\bname=\"{ids.UPSTREAM_PATHWAY}\"".encode())
 
 
@@ -82,6 +83,7 @@ def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine
     rows: list[tuple[str, str, str, str, bool]] = []
     versions: Counter[str] = Counter()
     no_reactions, pathway_files = [], Counter()
+    unresolved = UnresolvedIds()
     n_bytes = parsed = 0
     items = progress(files, desc="kegg_to_edges", unit="file") if show_progress else files
     for path in items:
@@ -94,6 +96,8 @@ def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine
         pathway_files[result.pathway] += 1
         if result.reactions == 0:
             no_reactions.append(source_label(quarantine.source, path))
+        if result.unresolved_ids:
+            unresolved.add(source_label(quarantine.source, path), result.unresolved_ids)
         rows.extend(result.edges)
     table = edges_table(rows)
     pathways = table.column("pathway")
@@ -104,8 +108,39 @@ def _parse_edges(files: Iterable[os.PathLike[str] | str], quarantine: Quarantine
         "pathways": len(pathways.unique()), "edges": table.num_rows, "duplicate_edges_removed": len(rows) - table.num_rows,
         "pathways_in_several_files": sorted(p for p, n in pathway_files.items() if n > 1),
         "reversible_edges": int(pa.compute.sum(table.column("reversible")).as_py() or 0),
+        "unresolved_reaction_ids": unresolved.report(),
     }
     return table, report
+
+
+class UnresolvedIds:
+    """Substrate/product ids that name no <entry> of their pathway, over every KGML file.
+
+    The edges still come from the ``name`` attributes (the 0.6.x way), so the table
+    is unchanged; but a broken cross-reference in the upstream file is a fact the
+    report owes its reader, as counts per file and a bounded list of examples.
+    """
+
+    def __init__(self) -> None:
+        self.per_file: dict[str, int] = {}
+        self.reactions = 0
+        self.examples: list[dict[str, Any]] = []
+
+    def add(self, label: str, found: list[tuple[int | None, str, str, str, str]]) -> None:
+        reactions = len({(line, reaction) for line, reaction, *_ in found})  # its line tells a reaction apart
+        self.per_file[label] = self.per_file.get(label, 0) + len(found)
+        self.reactions += reactions
+        for line, reaction, role, ref, name in found[:max(0, MAX_EXAMPLES - len(self.examples))]:
+            self.examples.append({"file": label, "line": line, "reaction": reaction, "role": role, "id": ref,
+                                  "name_used": name})
+        log.warning("%s: %d substrate/product id(s) in %d reaction(s) name no <entry> of the pathway: "
+                    "their name attribute gives the edge (e.g. line %s, reaction %s, %s id %r)",
+                    label, len(found), reactions, *found[0][:4])
+
+    def report(self) -> dict[str, Any]:
+        return {"total": sum(self.per_file.values()), "reactions": self.reactions,
+                "files": len(self.per_file), "per_file": dict(sorted(self.per_file.items())),
+                "examples": self.examples}
 
 
 def kegg_to_edges(inputs: list[str], patterns: list[str], table: str, quarantine_path: str, report_path: str,
