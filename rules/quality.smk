@@ -5,6 +5,8 @@
 # Cross-table consistency rules (astrobuild.quality.table_rules.RULES) read only the tables and
 # stores below, all of them inputs; the exoplanet albedo is the one the T_eq was derived with.
 
+from astrobuild.contracts.catalogue import counted_quarantines
+
 
 rule quality_report:
     input:
@@ -12,6 +14,8 @@ rule quality_report:
         table_reports=lambda wc: [validation_report(t) for t in sorted(TABLES)],
         stores=lambda wc: [STORES[s] for s in sorted(STORES)],
         store_reports=lambda wc: [validation_report(s) for s in sorted(STORES)],
+        # Quarantine files whose refused lines count against their table's validity (spectra).
+        quarantines=lambda wc: list(counted_quarantines(TABLES).values()),
     output:
         json=report("results/quality/report.json", caption="../report/quality_report.rst", category="Quality"),
         html=report("results/quality/report.html", caption="../report/quality_page.rst", category="Quality"),
@@ -24,6 +28,7 @@ rule quality_report:
             **{t: validation_report(t) for t in sorted(TABLES)},
             **{s: validation_report(s) for s in sorted(STORES)},
         },
+        quarantines=lambda wc: counted_quarantines(TABLES),
     threads: rule_threads("quality_report")
     resources:
         **rule_resources("quality_report"),

@@ -12,6 +12,7 @@ rule spectra_table:
     params:
         source=source_root("spectra"),
         patterns=SPECTRA_PATTERNS,
+        negative_sigma=config["spectra"]["negative_sigma"],
     threads: rule_threads("spectra_table")
     resources:
         **rule_resources("spectra_table"),

@@ -66,6 +66,16 @@ class Quarantine:
             log.info("nothing quarantined (%s)", path)
 
 
+def quarantined_lines(path: str | os.PathLike[str]) -> int:
+    """Records of a quarantine file that name a line: the refused lines (a whole file refused is not one)."""
+    with open(path, encoding="utf-8", newline="\n") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+        if tuple(header) != COLUMNS:
+            raise ValueError(f"{path}: not a quarantine file (header {header}, expected {list(COLUMNS)})")
+        # file, line, reason, text: a refused line has its number in the second field
+        return sum(1 for row in handle if len(fields := row.split("\t", 2)) > 1 and fields[1] != "")
+
+
 def _printable(text: str) -> str:
     # Tabs and newlines would break the TSV; control bytes are shown escaped.
     text = text[:MAX_TEXT]

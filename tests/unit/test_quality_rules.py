@@ -45,7 +45,7 @@ def _spectra() -> pd.DataFrame:
     rows += [("cube_a", "P1", 1, w, None) for w in (0.9, 1.2, 1.8)] + [("cube_a", "P1", 2, w, None) for w in (0.6, 0.9)]
     frame = pd.DataFrame(rows, columns=["spectrum", "planet", "order", "wavelength_um", "wavelength_err_um"])
     return frame.assign(order=frame["order"].astype("Int64"), kind="transmission", instrument="JWST",
-                        depth_ppm=100.0)
+                        depth_ppm=100.0, depth_negative=False)
 
 
 def _climate_runs() -> pd.DataFrame:
@@ -147,6 +147,7 @@ BREAKS = {
     ("spectra", "wavelengths_increase"): _unsorted,
     ("spectra", "one_header_per_spectrum"): _set("spectra", 1, "planet", "P2"),
     ("spectra", "bin_below_wavelength"): _set("spectra", 2, "wavelength_err_um", 4.0),
+    ("spectra", "negative_flag_matches_depth"): _set("spectra", 1, "depth_negative", True),
     ("climate_runs", "stem_from_file"): _set("climate_runs", 0, "file", "renamed.nc"),
     ("climate_runs", "store_from_stem"): _set("climate_runs", 0, "store", "data/processed/climate/cube_b.zarr"),
     ("climate_runs", "one_cube_per_planet_scenario"): _set("climate_runs", 1, "scenario", "present_day"),

@@ -2,11 +2,12 @@
 
 Pandera checks DataFrames; a cube is not one. :func:`check_store` checks what a
 contract would, on the store as the loader opens it, against the source's
-header: every chunk matches its crc32c, the source's dimensions are present with their lengths, every
-variable has its expected dtype (the source's, or the decoded float for
-packing decoded on purpose) and the source's units where it has them, and no
-variable is entirely NaN. NaN fractions are computed chunk by chunk (Dask),
-so a store larger than memory is checked in bounded memory.
+header: every chunk matches its crc32c, the source's dimensions are present
+with their lengths (none of them 0), every variable has its expected dtype
+(the source's, or the decoded float for packing decoded on purpose) and the
+source's units where it has them, and no variable is entirely NaN. NaN
+fractions are computed chunk by chunk (Dask), so a store larger than memory is
+checked in bounded memory.
 """
 
 from __future__ import annotations
@@ -56,7 +57,10 @@ def check_store(store: str | os.PathLike[str], source: str | os.PathLike[str]) -
             # A dimension no variable uses does not exist in xarray; it is not data.
             used = any(dim in dims for dims in (ds[v].dims for v in ds.variables))
             if used or got is not None:
-                check(f"dims:{dim}", got == size, f"length {got} (source {size})")
+                # An empty dimension is refused too: its variables hold no values, and every reader of a
+                # first time step would fail on it (the conversion refuses such a source already).
+                check(f"dims:{dim}", got == size and bool(got),
+                      f"length {got} (source {size})" + ("" if got else ": empty, no values along it"))
         expected_vars = set(info.var_attrs)
         check("variables", expected_vars == set(map(str, ds.variables)),
               f"missing {sorted(expected_vars - set(map(str, ds.variables)))}, "

@@ -24,7 +24,11 @@ warnings it raised, for the report):
 * a file without any attribute gets a warning and is converted as is.
 
 A file shorter than its header says (a cut download) is refused before anything is read
-(:mod:`astrobuild.climate.filesize`): netCDF-C would return zeros past its end.
+(:mod:`astrobuild.climate.filesize`): netCDF-C would return zeros past its end. So is a file
+with a variable on a dimension of length 0 (typically an unlimited ``time`` without records,
+a model killed before its first write): :class:`EmptyDimensionError` names the file, the
+dimension and its variables. Its store would hold no values, yet pass every check that counts
+values, and every reader and plot that takes a first time step would fail far from the cause.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ class SourceInfo:
     global_attrs: dict[str, Any]
     time_dim: str | None
     unmasked: list[str] = field(default_factory=list)  # integer variables with a NaN fill attribute
+    empty: dict[str, list[str]] = field(default_factory=dict)  # dimensions of length 0 -> the variables on them
     promoted: list[str] = field(default_factory=list)  # non-CF coordinate variables made coordinates
     warnings: list[str] = field(default_factory=list)
 
@@ -99,8 +104,27 @@ def read_header(path: str | os.PathLike[str]) -> SourceInfo:
     if nc_groups := _has_groups(path):
         info.warnings.append(f"{path}: groups {nc_groups} are not converted (only the root group is)")
     info.time_dim = _time_dim(info, var_dims)
+    # A zero-length dimension no variable uses holds nothing to lose (xarray drops it): not listed.
+    info.empty = {dim: users for dim, size in dims.items() if size == 0
+                  and (users := sorted(name for name, on in var_dims.items() if dim in on))}
     _inspect(info, var_dims)
     return info
+
+
+class EmptyDimensionError(ValueError):
+    """A NetCDF file whose variables lie on a dimension of length 0; the message names file and dimension."""
+
+
+def refuse_empty(info: SourceInfo) -> None:
+    """Raise :class:`EmptyDimensionError` when a variable of the file lies on a dimension of length 0."""
+    if not info.empty:
+        return
+    what = "; ".join(f"dimension {dim!r} has length 0"
+                     + (" (unlimited, no record written)" if dim in info.unlimited else "")
+                     + f": the variable(s) on it ({', '.join(map(repr, users))}) hold no values"
+                     for dim, users in info.empty.items())
+    raise EmptyDimensionError(f"{info.path}: {what}: a cube needs at least one step along every dimension "
+                              "its variables use")
 
 
 def _has_groups(path: str) -> list[str]:
@@ -166,6 +190,7 @@ def open_source(path: str | os.PathLike[str], info: SourceInfo | None = None) ->
     """The file as a lazily loaded Dataset (nothing read yet) and what its header says."""
     fresh = info is None
     info = info or read_header(path)
+    refuse_empty(info)
     mask = {name: name not in info.unmasked for name in info.var_attrs}
     ds = xr.open_dataset(os.fspath(path), engine="netcdf4", decode_times=False, decode_timedelta=False,
                          mask_and_scale=mask or True, cache=False)

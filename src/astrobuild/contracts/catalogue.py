@@ -19,6 +19,7 @@ can read it without an import running back up out of this folder.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandera.pandas as pa
@@ -58,6 +59,11 @@ class Table:
     key: tuple[str, ...]  # what one row stands for: the quality report's uniqueness is measured on it
     # Stem of the quarantine file its rule writes beside it (None: the rule quarantines nothing).
     quarantine_stem: str | None = None
+    # The quality report counts against its validity: the lines of its quarantine file that name a line
+    # number (each a refused row of this table alone; not where the file holds lines that are no rows or
+    # rows of another table), and the rows where one of these boolean flag columns is true (kept, doubtful).
+    counts_quarantine: bool = False
+    flags: tuple[str, ...] = ()
     # Source files it is parsed from when they are optional: the table is built only where the
     # source has such files (sample mode always does). Empty: always built.
     only_with_files: tuple[str, ...] = ()
@@ -67,6 +73,11 @@ class Table:
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise ValueError(f"table {self.name!r}: stage {self.stage!r} is not one of {STAGES}")
+        if self.counts_quarantine and self.quarantine_stem is None:
+            raise ValueError(f"table {self.name!r}: counts_quarantine without a quarantine file")
+        unknown = [f for f in self.flags if f not in self.contract.to_schema().columns]
+        if unknown:
+            raise ValueError(f"table {self.name!r}: flags {unknown} are not columns of its contract")
 
     @property
     def folder(self) -> str:
@@ -114,8 +125,9 @@ _TABLES = (
           only_with_files=KEGG_LIST_FILES),
     Table("climate_runs", "interim", "climate", ClimateRuns, ("store",), quarantine_stem="climate_runs"),
     Table("exoplanets", "processed", "exoplanets", Exoplanets, ("planet",), quarantine_stem="exoplanets"),
+    # A spectrum file's refused lines are its points; a negative depth within its errors is kept, flagged.
     Table("spectra", "processed", "spectra", Spectra, ("spectrum", "order", "wavelength_um"),
-          quarantine_stem="spectra"),
+          quarantine_stem="spectra", counts_quarantine=True, flags=("depth_negative",)),
     # One row per GenBank record; a genome (assembly) may have several (chromosome, plasmids).
     Table("organisms", "processed", "organisms", Organisms, ("accession", "version"), quarantine_stem="organisms"),
     # Built from the organisms and the kegg source's KO/EC -> pathway links, where it has them.
@@ -136,3 +148,10 @@ def contract_of(name: str) -> type[pa.DataFrameModel]:
     if name not in CONTRACTS:
         raise KeyError(f"no contract named {name!r}; known: {sorted(CONTRACTS)}")
     return CONTRACTS[name]
+
+
+def counted_quarantines(names: Iterable[str]) -> dict[str, str]:
+    """Table name -> its quarantine file, for the tables of ``names`` whose refused lines the quality report
+    counts against their validity (``counts_quarantine``)."""
+    return {name: str(CATALOGUE[name].quarantine) for name in sorted(names)
+            if CATALOGUE[name].counts_quarantine}

@@ -25,9 +25,11 @@ class Spectra(pa.DataFrameModel):
                                                 description="wavelength uncertainty or bin half-width [µm]")
     depth_ppm: Series[float] = pa.Field(ge=-1.0e6, le=1.0e6, metadata=PPM,
                                         description="transit depth (Rp/Rs)^2 or eclipse depth Fp/Fs [ppm]; "
-                                                    "noise may make it slightly negative")
+                                                    "noise may make it negative, within its errors (depth_negative)")
     depth_err_ppm: Series[float] = pa.Field(nullable=True, ge=0.0, metadata=PPM,
                                             description="depth uncertainty, 1 sigma [ppm]")
+    depth_negative: Series[bool] = pa.Field(description="depth below zero within spectra.negative_sigma errors: "
+                                                        "kept, flagged (deeper ones are quarantined)")
     quality: Series[pa.typing.Int64] = pa.Field(nullable=True, description="the file's quality flag (0: good), when given")
 
     class Config:

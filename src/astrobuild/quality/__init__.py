@@ -11,7 +11,10 @@ How the scores are computed (all rounded to 6 decimals, then graded):
 * **validity**: for a table, the share of rows passing its Pandera contract, checked
   lazily so every failing row is counted (a failure that names no row, such as a
   missing column, counts every row as failing); a table without a contract is not
-  assessed. For a store, the share of the checks of its validation report that passed.
+  assessed. A table whose catalogue entry says so also counts as invalid its rows
+  kept but flagged (``flags``: a negative spectral depth within its errors) and
+  the lines its rule quarantined (``counts_quarantine``; they join the rows counted).
+  For a store, the share of the checks of its validation report that passed.
 * **uniqueness**: for a table, distinct keys / rows, the key (what one row stands
   for) coming from the catalogue (:mod:`~astrobuild.contracts.catalogue`), else the contract's
   ``Config.unique``, else the whole row. For a store, the share of its dimension

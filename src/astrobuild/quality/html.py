@@ -86,14 +86,15 @@ def _horizontal(ds) -> tuple[str, str] | None:
 
 
 def map_variable(ds) -> str | None:
-    """The variable drawn as the store's map: a preferred surface name, else the first (time, lat, lon) one."""
+    """The variable drawn as the store's map: a preferred surface name, else the first (time, lat, lon) one
+    that holds values (the store contract refuses an empty dimension; the page is not where to fail on it)."""
     horizontal = _horizontal(ds)
     if horizontal is None:
         return None
 
     def is_surface(v):
         dims = set(map(str, ds[v].dims))
-        return set(horizontal) <= dims and dims <= {"time", *horizontal}
+        return set(horizontal) <= dims and dims <= {"time", *horizontal} and ds[v].size > 0
     candidates = [v for v in MAP_PREFERRED if v in ds.data_vars and is_surface(v)]
     candidates += [str(v) for v in sorted(map(str, ds.data_vars)) if is_surface(v)]
     return candidates[0] if candidates else None
@@ -131,6 +132,14 @@ def _summary_rows(report: dict[str, Any]) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("name", "kind", "grade", "overall", *DIMENSIONS, "bar", "status",
                                               "pulled down by"))
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _doubtful(validity: dict[str, Any]) -> str:
+    """The rows validity counts besides contract failures: flagged (kept) and quarantined (refused)."""
+    parts = [f"{n} flagged {html.escape(flag)} (kept)" for flag, n in validity.get("flagged_rows", {}).items()]
+    if "quarantined_rows" in validity:
+        parts.append(f"{validity['quarantined_rows']} line(s) quarantined")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _checks_list(entry: dict[str, Any]) -> str:
@@ -178,7 +187,7 @@ def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores:
         parts.append(f'<h3 id="tables-{html.escape(name)}">{html.escape(name)} &mdash; {e["grade"]}</h3>')
         parts.append(f"<p>{e['rows']} rows; key {html.escape(str(e['uniqueness']['key']))} "
                      f"({e['uniqueness']['key_source']}), {e['uniqueness']['duplicate_rows']} duplicate(s); "
-                     f"{e['validity']['failing_rows']} row(s) break the contract.</p>")
+                     f"{e['validity']['failing_rows']} row(s) break the contract{_doubtful(e['validity'])}.</p>")
         parts.append("<h4>Completeness per column</h4>")
         if e["rows"]:
             parts.append(_img(completeness_plot(name, {c: v["non_null"] for c, v in cols.items()},
@@ -213,7 +222,7 @@ def render_html(report: dict[str, Any], frames: dict[str, pd.DataFrame], stores:
             var = map_variable(ds)
             parts.append("<h4>Climate map</h4>")
             parts.append(_img(map_plot(name, ds, var), f"{name} map") if var
-                         else "<p>No (time, lat, lon) variable to draw.</p>")
+                         else "<p>No (time, lat, lon) variable with values to draw.</p>")
         finally:
             ds.close()
         parts.append("<h4>Consistency</h4>" + _checks_list(e))

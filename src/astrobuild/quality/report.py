@@ -15,6 +15,7 @@ from astrobuild.io import dumps_json, read_parquet, write_json, write_text
 from astrobuild.quality.grades import DEFAULT_MIN_GRADE, GRADES, min_grade_for, passes
 from astrobuild.quality.stores import score_store
 from astrobuild.quality.tables import score_table
+from astrobuild.quarantine import quarantined_lines
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
@@ -46,10 +47,14 @@ def rule_settings(config: dict[str, Any], stores: dict[str, PathLike], albedo: f
 
 def build_report(tables: dict[str, PathLike], stores: dict[str, PathLike], validations: dict[str, PathLike],
                  config: dict[str, Any] | None = None, frames: dict[str, pd.DataFrame] | None = None,
-                 contracts: dict[str, Any] | None = None, albedo: float | None = None) -> dict[str, Any]:
+                 contracts: dict[str, Any] | None = None, albedo: float | None = None,
+                 quarantines: dict[str, PathLike] | None = None) -> dict[str, Any]:
     """Score every table (name -> Parquet) and store (name -> Zarr); ``validations`` maps each
     name to its ``results/validation/<name>.json``; ``albedo`` is config ``exoplanets.albedo``
-    (without it the rules comparing T_eq are skipped). Returns the report (JSON-ready, deterministic)."""
+    (without it the rules comparing T_eq are skipped); ``quarantines`` maps a table to its quarantine
+    file when its refused lines count against its validity
+    (:func:`~astrobuild.contracts.catalogue.counted_quarantines`). Returns the report (JSON-ready, deterministic)."""
+    quarantines = quarantines or {}
     if contracts is None:
         from astrobuild.contracts.catalogue import CONTRACTS as contracts
     config = with_defaults(config)
@@ -57,9 +62,12 @@ def build_report(tables: dict[str, PathLike], stores: dict[str, PathLike], valid
     settings = rule_settings(config, stores, albedo)
     report: dict[str, Any] = {"tables": {}, "stores": {}}
     for name in sorted(tables):
+        quarantined = quarantined_lines(quarantines[name]) if name in quarantines else None
         entry = score_table(name, frames[name], contracts.get(name), {k: v for k, v in frames.items() if k != name},
-                            settings=settings)
+                            settings=settings, quarantined=quarantined)
         entry["path"] = os.fspath(tables[name])
+        if name in quarantines:
+            entry["quarantine"] = os.fspath(quarantines[name])
         if name in validations:
             contract_report = _read_json(validations[name])
             entry["validation_report"] = {"path": os.fspath(validations[name]),
@@ -119,13 +127,13 @@ def check_bars(report: dict[str, Any]) -> None:
 
 def quality_report(tables: dict[str, PathLike], stores: dict[str, PathLike], validations: dict[str, PathLike],
                    config: dict[str, Any] | None, json_path: PathLike, html_path: PathLike,
-                   albedo: float | None = None) -> dict[str, Any]:
+                   albedo: float | None = None, quarantines: dict[str, PathLike] | None = None) -> dict[str, Any]:
     """Rule quality_report: score, write the JSON and the HTML page, log it, then hold the bars."""
     from astrobuild.quality.html import render_html
 
     config = with_defaults(config)
     frames = load_tables(tables)
-    report = build_report(tables, stores, validations, config, frames=frames, albedo=albedo)
+    report = build_report(tables, stores, validations, config, frames=frames, albedo=albedo, quarantines=quarantines)
     write_json(report, json_path)
     write_text(render_html(report, frames, stores, max_histograms=config["max_histograms"],
                            max_store_figures=config["max_store_figures"]), html_path)

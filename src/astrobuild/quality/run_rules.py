@@ -99,6 +99,10 @@ def _bin_below_wavelength(frame: pd.DataFrame, _: Frames) -> tuple[int, int]:
     return int((error[rows] < _numbers(frame, "wavelength_um")[rows]).sum()), int(rows.sum())
 
 
+def _negative_flag_matches_depth(frame: pd.DataFrame, _: Frames) -> tuple[int, int]:
+    return int((_flags(frame, "depth_negative") == (_numbers(frame, "depth_ppm") < 0)).sum()), len(frame)
+
+
 # --- climate_runs -------------------------------------------------------------------------------
 
 def _stem_from_file(frame: pd.DataFrame, _: Frames) -> tuple[int, int]:
@@ -231,6 +235,8 @@ RUN_RULES: dict[str, list[Rule]] = {
              _one_header_per_spectrum),
         Rule("bin_below_wavelength", "a wavelength error (bin half-width) is smaller than its wavelength",
              _bin_below_wavelength),
+        Rule("negative_flag_matches_depth", "depth_negative is true exactly when depth_ppm is below zero",
+             _negative_flag_matches_depth, columns=("depth_negative",)),
     ],
     "climate_runs": [
         Rule("stem_from_file", "the stem is the cube's file name made safe (with -N when two files share it)",

@@ -35,7 +35,13 @@ def completeness(frame: pd.DataFrame, required: list[str]) -> dict[str, Any]:
     }
 
 
-def validity(frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None) -> dict[str, Any]:
+def validity(frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None, flags: tuple[str, ...] = (),
+             quarantined: int | None = None) -> dict[str, Any]:
+    """Share of valid rows: those passing the contract and not marked by one of ``flags`` (rows kept but
+    doubtful, e.g. a negative spectral depth within its errors), among the rows of the table and the
+    ``quarantined`` ones (lines its rule refused, for a table whose catalogue entry counts them,
+    :class:`~astrobuild.contracts.catalogue.Table`). The flagged and quarantined counts are in the result
+    only for a table that has them, so the other tables' entries read as before."""
     n = len(frame)
     if contract is None:
         return {"score": None, "contract": None, "failing_rows": 0, "failures": []}  # nothing to hold it to
@@ -54,12 +60,29 @@ def validity(frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None) -> d
             failing.update(int(r) for r in rows)
             failures.append({"column": column, "check": check, "count": len(group)})
     bad = n if whole_table else len(failing)
+    invalid, total, extra = bad, n, {}
+    if flags:
+        marked = {f: _true_rows(frame, f) for f in flags}
+        extra["flagged_rows"] = {f: len(rows) for f, rows in marked.items()}
+        if not whole_table:  # a row both flagged and breaking the contract counts once
+            invalid += len(set().union(*marked.values()) - failing)
+    if quarantined is not None:
+        extra["quarantined_rows"] = quarantined
+        invalid, total = invalid + quarantined, total + quarantined
     return {
-        "score": score(1.0 - bad / n) if n else (0.0 if whole_table else None),
+        "score": score(1.0 - invalid / total) if total else (0.0 if whole_table else None),
         "contract": f"{contract.__module__}.{contract.__name__}",
         "failing_rows": bad,
         "failures": failures,
+        **extra,
     }
+
+
+def _true_rows(frame: pd.DataFrame, column: str) -> set[int]:
+    """The rows where a boolean flag column is true (a missing column is a contract failure, not a flag)."""
+    if column not in frame.columns:
+        return set()
+    return {int(i) for i in frame.index[frame[column].isin([True]).to_numpy()]}  # labels, as Pandera's cases
 
 
 def table_key(name: str, contract: type[pa.DataFrameModel] | None, columns: list[str]) -> tuple[list[str], str]:
@@ -115,13 +138,15 @@ def consistency(name: str, frame: pd.DataFrame, others: Frames, rules: list[Rule
 
 def score_table(name: str, frame: pd.DataFrame, contract: type[pa.DataFrameModel] | None,
                 others: Frames | None = None, rules: list[Rule] | None = None,
-                settings: dict[str, Any] | None = None) -> dict[str, Any]:
+                settings: dict[str, Any] | None = None, quarantined: int | None = None) -> dict[str, Any]:
     """Score one table; ``others`` are the build's other tables (for cross-table rules), ``settings``
-    what some rules need besides tables (``albedo``, ``teq_tolerance``, ``stores``)."""
+    what some rules need besides tables (``albedo``, ``teq_tolerance``, ``stores``), ``quarantined`` the
+    rows its rule refused (for a table whose catalogue entry counts them; None: not counted)."""
     columns = [str(c) for c in frame.columns]
+    flags = CATALOGUE[name].flags if name in CATALOGUE else ()
     dims = {
         "completeness": completeness(frame, required_columns(contract, columns)),
-        "validity": validity(frame, contract),
+        "validity": validity(frame, contract, flags, quarantined),
         "uniqueness": uniqueness(frame, *table_key(name, contract, columns)),
         "consistency": consistency(name, frame, others or {}, rules, settings),
     }
@@ -154,10 +179,19 @@ def _reasons(dims: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     uniq = dims["uniqueness"]
     return {
         "completeness": [f"column {c!r}: {v:.1%} non-null" for v, c in low_cols[:MAX_LISTED]],
-        "validity": [f"column {f['column']!r} fails {f['check']} ({f['count']} case(s))"
-                     for f in sorted(dims["validity"]["failures"], key=lambda f: (-f["count"], f["column"]))][:MAX_LISTED],
+        "validity": _validity_reasons(dims["validity"])[:MAX_LISTED],
         "uniqueness": [f"{uniq['duplicate_rows']} duplicate row(s) on key {uniq['key']} ({uniq['key_source']})"],
         "consistency": [f"rule {c['name']}: {c['passed']}/{c['checked']} ({c['description']})"
                         for c in dims["consistency"]["checks"]
                         if c["score"] is not None and c["score"] < bar][:MAX_LISTED],
     }
+
+
+def _validity_reasons(validity: dict[str, Any]) -> list[str]:
+    reasons = [f"column {f['column']!r} fails {f['check']} ({f['count']} case(s))"
+               for f in sorted(validity["failures"], key=lambda f: (-f["count"], f["column"]))]
+    reasons += [f"{count} row(s) flagged {flag} (kept)" for flag, count in validity.get("flagged_rows", {}).items()
+                if count]
+    if validity.get("quarantined_rows"):
+        reasons.append(f"{validity['quarantined_rows']} line(s) quarantined")
+    return reasons

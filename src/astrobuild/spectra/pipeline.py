@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.spectra import Spectra
@@ -41,16 +42,20 @@ def spectra_frame(spectra: list[Spectrum]) -> pa.Table:
             columns["depth_err_ppm"].append(derr)
             columns["order"].append(order)
             columns["quality"].append(quality)
+            # Negative depths beyond their errors were quarantined by the reader: those left are within them.
+            columns["depth_negative"].append(depth < 0)
     table = pa.table({name: pa.array(columns[name], SCHEMA.field(name).type) for name in COLUMNS}, schema=SCHEMA)
     # Arrow's sort is stable: rows with equal keys keep the file order.
     return table.sort_by(SORT_KEYS)
 
 
-def read_spectra(files: list, quarantine: Quarantine, show_progress: bool = True) -> list[Spectrum]:
+def read_spectra(files: list, quarantine: Quarantine, show_progress: bool = True,
+                 negative_sigma: float | None = None) -> list[Spectrum]:
+    """Every file's spectrum; ``negative_sigma`` is config ``spectra.negative_sigma`` (None: its default)."""
     spectra, seen = [], {}
     items = progress(files, desc="spectra_table", unit="file") if show_progress else files
     for path in items:
-        spectrum = read_spectrum(path, quarantine)
+        spectrum = read_spectrum(path, quarantine, negative_sigma)
         if spectrum is None:
             continue
         if not spectrum.rows:  # every data line quarantined: a file with no spectrum in it, said as such
@@ -81,12 +86,14 @@ def rejection_reasons(quarantine: Quarantine) -> list[str]:
 
 
 def spectra_table(inputs: list[str], patterns: list[str], table_path: str, quarantine_path: str,
-                  report_path: str, source: SourceRoot | None = None) -> dict[str, Any]:
+                  report_path: str, source: SourceRoot | None = None,
+                  negative_sigma: float | None = None) -> dict[str, Any]:
+    """Rule spectra_table; ``negative_sigma``: config ``spectra.negative_sigma`` (None: the schema's default)."""
     files = collect_files(inputs, patterns)
     if not files:
         raise SpectrumError(f"spectra_table: no files matching {patterns} in {inputs}")
     quarantine = Quarantine(source=source)
-    spectra = read_spectra(files, quarantine)
+    spectra = read_spectra(files, quarantine, negative_sigma=negative_sigma)
     if not spectra:
         # The quarantine TSV is an output of this failing job, so Snakemake deletes it: the reasons go in
         # the error and the log, the one place that stays.
@@ -113,8 +120,9 @@ def spectra_table(inputs: list[str], patterns: list[str], table_path: str, quara
         "quarantine": quarantine.counts(),
     }
     write_json(report, report_path)
-    log.info("%d file(s) -> %d spectra, %d rows; quarantined: %s", len(files), len(spectra), table.num_rows,
-             quarantine.counts())
+    log.info("%d file(s) -> %d spectra, %d rows (%d negative depth(s) within their errors, flagged); "
+             "quarantined: %s", len(files), len(spectra), table.num_rows,
+             pc.sum(table["depth_negative"]).as_py() or 0, quarantine.counts())
     return report
 
 

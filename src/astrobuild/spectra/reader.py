@@ -40,16 +40,26 @@ transmission / emission / eclipse in the comments or file name).
 Malformed data lines (wrong field count, a value that is not a number, a
 missing wavelength or depth, a non-positive wavelength, a negative error) go
 to the quarantine with file:line and the reason.
+
+A depth (or Rp/R*) below zero within its errors is noise, beyond them a broken
+point (a sign or unit error, a failed fit): more than ``spectra.negative_sigma``
+errors below zero, the line is quarantined (the reason names file, wavelength,
+depth and error); within them it is kept, signed (``-(Rp/R*)^2`` for a ratio),
+and flagged in the table (``depth_negative``). Without an error it is
+quarantined: nothing tells noise from a broken point. A ratio is judged
+against its own error, before squaring.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from astrobuild.configschema import defaults
 from astrobuild.quarantine import Quarantine
 
 DEPTH_UNITS = {"ppm": 1.0, "percent": 1.0e4, "fraction": 1.0e6}
@@ -246,8 +256,11 @@ def _kind(hints: dict[str, str], comments: list[str], stem: str, depth_name: str
     return None
 
 
-def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine) -> Spectrum | None:
-    """One spectrum file -> :class:`Spectrum`; None (and a quarantine record) if it holds no spectrum columns."""
+def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine,
+                  negative_sigma: float | None = None) -> Spectrum | None:
+    """One spectrum file -> :class:`Spectrum`; None (and a quarantine record) if it holds no spectrum columns.
+
+    ``negative_sigma``: config ``spectra.negative_sigma`` (None: the schema's default)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -334,12 +347,14 @@ def read_spectrum(path: str | os.PathLike[str], quarantine: Quarantine) -> Spect
         depth_unit=depth_unit, wave_unit=wave_unit, wave_err_unit=wave_err_unit,
         wave_err_is_full_width=full_width, columns={r: names[i] for r, i in roles.items()},
         ignored_columns=ignored)
-    _read_rows(path, data, delimiter, n_fields, roles, names, spectrum, err_unit, quarantine)
+    _read_rows(path, data, delimiter, n_fields, roles, names, spectrum, err_unit, quarantine,
+               default_negative_sigma() if negative_sigma is None else negative_sigma)
     return spectrum
 
 
 def _read_rows(path: Path, data: list[tuple[int, str]], delimiter: str | None, n_fields: int, roles: dict[str, int],
-               names: list[str], spectrum: Spectrum, err_unit: str, quarantine: Quarantine) -> None:
+               names: list[str], spectrum: Spectrum, err_unit: str, quarantine: Quarantine,
+               negative_sigma: float) -> None:
     wave_scale = WAVE_UNITS[spectrum.wave_unit]
     werr_scale = WAVE_UNITS[spectrum.wave_err_unit] * (0.5 if spectrum.wave_err_is_full_width else 1.0)
     numeric = [r for r in ("wavelength", "wavelength_err", "depth", "depth_err", "order", "quality") if r in roles]
@@ -362,8 +377,8 @@ def _read_rows(path: Path, data: list[tuple[int, str]], delimiter: str | None, n
                 break
         if reason is None:
             reason = _row_problem(values, names, roles)
-        if reason is None and spectrum.depth_unit == RADIUS_RATIO and values["depth"] < 0:
-            reason = f"negative radius ratio in column {names[roles['depth']]!r}"
+        if reason is None and values["depth"] < 0:
+            reason = _negative_depth(values, spectrum, err_unit, negative_sigma, path.name, wave_scale)
         if reason is not None:
             quarantine.add(path, number, reason, line)
             continue
@@ -380,15 +395,40 @@ def _read_rows(path: Path, data: list[tuple[int, str]], delimiter: str | None, n
 
 
 def _depth_ppm(depth: float, err: float | None, depth_unit: str, err_unit: str) -> tuple[float, float | None]:
-    """Depth and its error in ppm. A radius ratio r gives r^2, its error 2 r sigma_r (first-order propagation)."""
+    """Depth and its error in ppm. A radius ratio r gives r^2, its error 2 |r| sigma_r (first-order propagation);
+    a negative r (kept within its errors) gives -r^2, so the depth keeps the sign the ratio has."""
     if depth_unit != RADIUS_RATIO:
         return depth * DEPTH_UNITS[depth_unit], None if err is None else err * DEPTH_UNITS[err_unit]
-    depth_ppm = depth * depth * 1.0e6
+    depth_ppm = math.copysign(depth * depth * 1.0e6, depth)
     if err is None:
         return depth_ppm, None
     if err_unit == RADIUS_RATIO:
-        return depth_ppm, 2.0 * depth * err * 1.0e6
+        return depth_ppm, 2.0 * abs(depth) * err * 1.0e6
     return depth_ppm, err * DEPTH_UNITS[err_unit]  # an error column with its own depth unit (e.g. err_ppm)
+
+
+@functools.cache
+def default_negative_sigma() -> float:
+    """``spectra.negative_sigma`` of the config schema, for calls made outside the workflow."""
+    return float(defaults("spectra")["negative_sigma"])
+
+
+def _negative_depth(values: dict[str, float | None], spectrum: Spectrum, err_unit: str, sigma: float,
+                    file_name: str, wave_scale: float) -> str | None:
+    """Why a negative depth is refused (more than ``sigma`` errors below zero, or no error), else None."""
+    depth, err = values["depth"], values.get("depth_err")
+    if spectrum.depth_unit == RADIUS_RATIO and err_unit == RADIUS_RATIO:
+        what, shown = "radius ratio", f"{depth:g}" + ("" if err is None else f" ± {err:g}")
+    else:
+        depth, err = _depth_ppm(depth, err, spectrum.depth_unit, err_unit)
+        what, shown = "depth", f"{depth:g} ppm" + ("" if err is None else f" ± {err:g} ppm")
+    where = f"{what} {shown} at {values['wavelength'] * wave_scale:g} µm in {file_name}"
+    if err is None:
+        return f"negative {where}, without an error to tell noise from a broken point"
+    if -depth <= sigma * err:
+        return None
+    below = f"{-depth / err:.1f} errors below zero" if err > 0 else "below zero with a zero error"
+    return f"negative {where}: {below}, more than spectra.negative_sigma = {sigma:g}"
 
 
 def _row_problem(values: dict[str, float | None], names: list[str], roles: dict[str, int]) -> str | None:
