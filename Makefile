@@ -7,7 +7,7 @@ EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
 SLURM_STAMP := $(VENV)/.installed-slurm
 
-.PHONY: install run verify test test-browser test-slurm lint bench schemas clean help
+.PHONY: install run verify test test-browser test-slurm test-resume lint bench schemas clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
@@ -15,6 +15,7 @@ help:
 	@echo "make test   lint + unit and integration tests"
 	@echo "make test-browser   the Snakemake report of a sample build, opened in headless chromium"
 	@echo "make test-slurm     the sample built through the SLURM profile on a one-node SLURM started here"
+	@echo "make test-resume    builds killed (SIGKILL) at three points resume to a clean build's bytes"
 	@echo "make bench  run every benchmark under benchmarks/"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -41,6 +42,11 @@ test: lint
 # Needs Debian's chromium (apt-get install chromium); its tests skip, saying so, without it.
 test-browser: $(STAMP)
 	$(BIN)/pytest -q -m browser tests/report
+
+# Real builds killed with SIGKILL while converting, checking stores and writing the manifest, each
+# resumed by `snakemake --unlock` and one rerun (tests/resume; about 3 minutes).
+test-resume: $(STAMP)
+	$(BIN)/pytest -q -m resume tests/resume
 
 # The SLURM executor plugin (pip extra `slurm`, pinned in constraints.txt), over the usual install.
 $(SLURM_STAMP): $(STAMP)

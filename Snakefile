@@ -36,9 +36,13 @@ wildcard_constraints:
     source="|".join(SOURCES),
 
 
+# Every versioned product (REQUIRED_PRODUCTS, rules/versioning.smk) is an input of the target rules: Snakemake
+# looks for a missing file only among a target's inputs and the inputs of jobs that run anyway, so a
+# deleted store, table or report that no later job needs would otherwise never be rebuilt.
 rule all:
     input:
         final_targets(),
+        REQUIRED_PRODUCTS,
         TRAIN_TARGETS,
     threads: rule_threads("all")
     resources:
@@ -50,6 +54,7 @@ rule all:
 rule build:
     input:
         final_targets(),
+        REQUIRED_PRODUCTS,
     threads: rule_threads("build")
     resources:
         **rule_resources("build"),

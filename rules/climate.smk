@@ -1,13 +1,15 @@
 # Climate: GCM NetCDF cubes -> verified, validated Zarr v3 stores (one per cube), the table of cubes.
 #
-# Conversion runs in batches: each job converts and validates `climate.batch_size` cubes, since
-# starting the interpreter of a job (xarray, zarr, netCDF4) costs more than converting a small
-# cube. Each cube keeps its own store, reports and log. A batch's outputs are flagged `update`:
-# Snakemake reruns the batch when any of its cubes changes but does not delete the other stores
-# first, and the job keeps every store whose conversion report records the same cube bytes,
-# options and converter (astrobuild.climate.pipeline.convert_batch). A cube above
-# `climate.dask_threshold_mb` gets a job of its own, without `update` (no backup copy of a big
-# store; its job reruns exactly when its cube changes).
+# Conversion runs in batches: each job converts and validates about `climate.batch_size` cubes,
+# since starting the interpreter of a job (xarray, zarr, netCDF4) costs more than converting a
+# small cube. Each cube keeps its own store, reports and log. A batch is an ordinary job: when any
+# of its cubes changes, or any of its outputs is missing, Snakemake deletes its outputs and reruns
+# it whole, and a killed batch is incomplete, so `--rerun-incomplete` redoes it. (Outputs flagged
+# `update` would keep unchanged stores, but Snakemake then copies every store to
+# .snakemake/backups before the job, never notices a missing one, and wedges on the backups a
+# killed job leaves.) The batches are cut by content (astrobuild.climate.stems.conversion_batches),
+# so a cube added or removed reruns its own batch, not every batch after it. A cube above
+# `climate.dask_threshold_mb` gets a job of its own.
 import os
 
 # The DAG needs the stems; they come from this checkout's package (rules/common.smk puts it on the path).
@@ -68,7 +70,6 @@ CLIMATE_STORES = {stem: STORE_PATTERN.format(stem=stem) for stem in CLIMATE_CUBE
 
 for _index, _stems in enumerate(conversion_batches(CLIMATE_CUBES, CLIMATE["batch_size"], CLIMATE_BIG), 1):
     _alone = _stems[0] in CLIMATE_BIG
-    _kept = (lambda path: path) if _alone else update  # batches keep their stores for convert_batch
     _group = "nc_to_zarr_alone" if _alone else "nc_to_zarr"  # their key of config `resources`
 
     rule:
@@ -78,16 +79,15 @@ for _index, _stems in enumerate(conversion_batches(CLIMATE_CUBES, CLIMATE["batch
             # Sample mode: the generated directory (the files appear when it is generated).
             [CLIMATE_ROOT] if CLIMATE_SAMPLE else [CLIMATE_CUBES[s] for s in _stems],
         output:
-            stores=[_kept(directory(CLIMATE_STORES[s])) for s in _stems],
-            reports=[_kept(f"results/reports/nc_to_zarr/{s}.json") for s in _stems],
-            validations=[_kept(f"results/validation/climate_{s}.json") for s in _stems],
+            stores=[directory(CLIMATE_STORES[s]) for s in _stems],
+            reports=[f"results/reports/nc_to_zarr/{s}.json" for s in _stems],
+            validations=[f"results/validation/climate_{s}.json" for s in _stems],
             # Seconds and MB/s are not deterministic: kept beside the benchmark files, not among the products.
-            timings=[_kept(f"results/benchmarks/nc_to_zarr/{s}.timing.json") for s in _stems],
+            timings=[f"results/benchmarks/nc_to_zarr/{s}.timing.json" for s in _stems],
         params:
             source=source_root("climate"),
             cubes=[CLIMATE_CUBES[s] for s in _stems],
             options=CLIMATE,
-            keep_unchanged=not _alone,
         threads: rule_threads(_group)
         resources:
             **rule_resources(_group),

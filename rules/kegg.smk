@@ -1,4 +1,8 @@
 # KEGG: KGML -> reaction edges; BRITE -> tags; overview maps -> members; -> env vectors -> graph store.
+import os
+
+from astrobuild.kegg.graphs import STORE_FILES as GRAPH_STORE_FILES
+
 KGML_PATTERNS = ["*.xml", "*.kgml"]
 BRITE_PATTERNS = ["*.keg", "br[0-9]*.json", "ko[0-9]*.json"]
 LINK_PATTERNS = ["link_*", "*link*.txt", "*link*.tsv"]
@@ -126,14 +130,22 @@ rule make_env_vectors:
         "../scripts/make_env_vectors.py"
 
 
+# The graph store's files, one by one (not the folder as a directory() output), so that Snakemake
+# rebuilds the store when any of them is missing. Rules that read it take its folder from those files.
+GRAPH_STORE = "data/processed/kegg_graphs"
+
+
 rule edges_to_graphs:
     input:
         edges=rules.kegg_to_edges.output.table,
         env=rules.make_env_vectors.output.table,
         env_ok=validation_report("env_vectors"),
     output:
-        store=directory("data/processed/kegg_graphs"),
+        files=[f"{GRAPH_STORE}/{name}" for name in GRAPH_STORE_FILES],
+        graphml=[directory(f"{GRAPH_STORE}/graphml")] if config["kegg"]["graphml"] else [],
     params:
+        # The store's folder, from its files (Snakemake's lint: a path prefix is derived, not hard-coded).
+        store=lambda wc, output: os.path.dirname(output.files[0]),
         graphml=config["kegg"]["graphml"],
     threads: rule_threads("edges_to_graphs")
     resources:
@@ -152,11 +164,13 @@ rule edges_to_graphs:
 # (in a subfolder, so that validate_table's results/validation/{table}.json never claims it).
 rule check_kegg_graphs:
     input:
-        store=rules.edges_to_graphs.output.store,
+        store=rules.edges_to_graphs.output.files,
         edges=rules.kegg_to_edges.output.table,
         env=rules.make_env_vectors.output.table,
     output:
         "results/validation/graphs/kegg_graphs.json",
+    params:
+        store=lambda wc, input: os.path.dirname(input.store[0]),
     threads: rule_threads("check_kegg_graphs")
     resources:
         **rule_resources("check_kegg_graphs"),

@@ -41,11 +41,12 @@ rule plot_climate_map:
 
 rule plot_pathway_graph:
     input:
-        store=rules.edges_to_graphs.output.store,
+        store=rules.edges_to_graphs.output.files,
         store_ok=rules.check_kegg_graphs.output,
     output:
         plot=report("results/kegg/pathway_graph.png", caption="../report/pathway_graph.rst", category="KEGG"),
     params:
+        store=lambda wc, input: os.path.dirname(input.store[0]),
         pathway=FIGURES["pathway"],
         max_nodes=FIGURES["max_graph_nodes"],
     threads: rule_threads("plot_pathway_graph")

@@ -8,7 +8,7 @@ TRAIN_PATHS = {  # plain strings: they are passed to the script as params too
     "registry": str(rules.planet_runs.output.table),
     "exoplanets": str(rules.exoplanet_archive_table.output.table),
     "spectra": str(rules.spectra_table.output.table),
-    "graphs": str(rules.edges_to_graphs.output.store),
+    "graphs": GRAPH_STORE,
 }
 
 
@@ -17,7 +17,7 @@ TRAIN_MODALITY_INPUTS = {}
 if "climate" in TRAIN["modalities"]:
     TRAIN_MODALITY_INPUTS["stores"] = sorted(CLIMATE_STORES.values())
 if "bio_graph" in TRAIN["modalities"]:
-    TRAIN_MODALITY_INPUTS.update(graphs=TRAIN_PATHS["graphs"], graphs_ok=rules.check_kegg_graphs.output[0])
+    TRAIN_MODALITY_INPUTS.update(graphs=rules.edges_to_graphs.output.files, graphs_ok=rules.check_kegg_graphs.output[0])
 if "spectrum" in TRAIN["modalities"]:
     TRAIN_MODALITY_INPUTS.update(spectra=TRAIN_PATHS["spectra"], spectra_ok=validation_report("spectra"))
 

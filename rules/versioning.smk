@@ -9,22 +9,42 @@ import sys
 from pathlib import Path
 
 from astrobuild.versioning.manifest import (
+    hold_workdir_lock,
     ignore_patterns,
     outside,
     restore_build_times,
     restore_stage_times,
     stage_outs,
 )
+from astrobuild.versioning.products import rule_products, versioned
 
 MANIFEST = "results/manifest.json"
 # Files known to be as a build left them (size, mtime, inode, sha256): never retimed.
 MANIFEST_STATE = ".snakemake/astrobuild_manifest_state.json"
+# Held by each main Snakemake process for its life (astrobuild.versioning.manifest.hold_workdir_lock).
+WORKDIR_LOCK = ".snakemake/astrobuild_workdir.lock"
 VERSIONED = stage_outs(Path(workflow.basedir) / "dvc.yaml") if (Path(workflow.basedir) / "dvc.yaml").is_file() else []
 VERSIONED_IGNORE = ignore_patterns(Path(workflow.basedir) / ".dvcignore")
+# What the build makes, from its rules (astrobuild.versioning.products): every output of the rules
+# that make its targets, tables and stores, and of the rules that make their inputs. This file is
+# included last, so every rule of the build is defined by now. The versioned ones (under dvc.yaml's
+# outs, not ignored) are inputs of the target rules (Snakefile) and what write_manifest lists.
+BUILD_PRODUCTS = rule_products(
+    {r.name: ([str(f) for f in r.output], [str(f) for f in r.input if isinstance(f, str)]) for r in workflow.rules},
+    [*final_targets(), *TABLES.values(), *STORES.values()],
+)
+# What the target rules require, so that a deleted one is rebuilt: what DVC versions (neither the raw
+# sample nor the timings, which a `dvc pull` does not bring: requiring them would rebuild the pulled
+# data); in a bare copy of the workflow without dvc.yaml, every product but raw data.
+VERSIONED_PRODUCTS = versioned(BUILD_PRODUCTS, VERSIONED, VERSIONED_IGNORE)
+REQUIRED_PRODUCTS = VERSIONED_PRODUCTS if VERSIONED else [p for p in BUILD_PRODUCTS if not p.startswith("data/raw/")]
+
+
 # dvc.yaml lists the build's result folders one by one (results/train is the train stage's):
-# a product of the build outside them would silently not be versioned, so say so now.
+# a product of the build outside them (raw data aside) would silently not be versioned, so say so now.
 if VERSIONED:
-    _unversioned = outside(final_targets(), VERSIONED, VERSIONED_IGNORE) + outside(
+    _unversioned = outside([p for p in BUILD_PRODUCTS if not p.startswith("data/raw/")], VERSIONED,
+                           VERSIONED_IGNORE) + outside(
         TRAIN_TARGETS, stage_outs(Path(workflow.basedir) / "dvc.yaml", "train", ("outs", "metrics", "plots")))
     if _unversioned:
         raise ValueError(
@@ -49,31 +69,42 @@ LOCAL_INPUT_DIRS = sorted(
 # Snakemake's own .snakemake/. When nothing is stale (a clean checkout, no manifest yet; or a
 # finished build) no file outside .snakemake/ is touched: tests/unit/test_rules.py and
 # tests/integration/test_workflow.py check it for --lint and -n.
+# A second Snakemake started while one runs here must not retime the files that one is writing: the
+# restore runs only in the process holding WORKDIR_LOCK (a run beside it skips it and says so).
 if workflow.is_main_process and not workflow.touch:
-    _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
-    # Then the train stage's files (a model pulled with the data it was trained on): see
-    # astrobuild.versioning.manifest.restore_stage_times.
-    _train_restored = restore_stage_times(rules.train.output.manifest, state_path=MANIFEST_STATE)
-    if _train_restored["retimed"] or _train_restored["changed"] or _train_restored["missing"]:
+    if not hold_workdir_lock(WORKDIR_LOCK):
         print(
-            f"astrobuild: training outputs: {_train_restored['retimed']} file(s) aligned to their inputs' "
-            f"time; {_train_restored['changed']} changed and {_train_restored['missing']} missing since "
-            f"{rules.train.output.manifest} was written (any: the model is retrained)",
+            "astrobuild: another Snakemake run is in progress in this folder: build timestamps were not "
+            f"aligned to {MANIFEST} (that run may be writing those files)",
             file=sys.stderr,
         )
-    if _restored["retimed"]:
-        print(
-            f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "
-            f"to the build recorded in {MANIFEST} (changed: {_restored['changed']}, "
-            f"missing: {_restored['missing']}; those keep theirs)",
-            file=sys.stderr,
-        )
+    else:
+        _restored = restore_build_times(MANIFEST, state_path=MANIFEST_STATE)
+        # Then the train stage's files (a model pulled with the data it was trained on): see
+        # astrobuild.versioning.manifest.restore_stage_times.
+        _train_restored = restore_stage_times(rules.train.output.manifest, state_path=MANIFEST_STATE)
+        if _train_restored["retimed"] or _train_restored["changed"] or _train_restored["missing"]:
+            print(
+                f"astrobuild: training outputs: {_train_restored['retimed']} file(s) aligned to their inputs' "
+                f"time; {_train_restored['changed']} changed and {_train_restored['missing']} missing since "
+                f"{rules.train.output.manifest} was written (any: the model is retrained)",
+                file=sys.stderr,
+            )
+        if _restored["retimed"]:
+            print(
+                f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "
+                f"to the build recorded in {MANIFEST} (changed: {_restored['changed']}, "
+                f"missing: {_restored['missing']}; those keep theirs)",
+                file=sys.stderr,
+            )
 
 
 rule write_manifest:
     input:
-        # Everything the build makes (the manifest itself excepted): it is written last.
-        lambda wc: [t for t in final_targets() if t != MANIFEST],
+        # Every versioned product of the build (the manifest itself excepted): it is written last, and
+        # refuses to list a missing product or a file no rule made (a killed job's temporary store).
+        products=[p for p in VERSIONED_PRODUCTS if p != MANIFEST],
+        targets=lambda wc: [t for t in final_targets() if t != MANIFEST],
     output:
         MANIFEST,
     params:

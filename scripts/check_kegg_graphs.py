@@ -4,5 +4,5 @@ from astrobuild.kegg.pipeline import check_kegg_graphs
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    check_kegg_graphs(store_dir=snakemake.input.store, edges_path=snakemake.input.edges,
+    check_kegg_graphs(store_dir=snakemake.params.store, edges_path=snakemake.input.edges,
                       env_path=snakemake.input.env, report_path=snakemake.output[0])

@@ -4,5 +4,5 @@ from astrobuild.kegg.pipeline import edges_to_graphs
 from astrobuild.rulelog import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    edges_to_graphs(edges_path=snakemake.input.edges, env_path=snakemake.input.env, outdir=snakemake.output.store,
+    edges_to_graphs(edges_path=snakemake.input.edges, env_path=snakemake.input.env, outdir=snakemake.params.store,
                     graphml=snakemake.params.graphml)

@@ -9,4 +9,4 @@ with rule_logging(snakemake.log.batch):
                   reports=list(snakemake.output.reports), validations=list(snakemake.output.validations),
                   timings=list(snakemake.output.timings), logs=list(snakemake.log.cubes),
                   options=dict(snakemake.params.options), threads=snakemake.threads,
-                  keep_unchanged=snakemake.params.keep_unchanged, source=SourceRoot(**snakemake.params.source))
+                  source=SourceRoot(**snakemake.params.source))

@@ -1,7 +1,11 @@
 """Deterministic, atomic writers shared by every step.
 
 Outputs are written to a temporary name beside the target and renamed into
-place, so a crash never leaves a half-written file that looks finished.
+place, so a crash never leaves a half-written file that looks finished. The
+temporary name is ``.<name>.<random>.tmp`` (:func:`temp_prefix`) for files and
+stores alike; the next write of the same target removes any left by a writer
+that was killed (:func:`remove_stale_temps`), so a rerun of a killed job leaves
+none behind.
 Parquet is written from Arrow tables with fixed settings so that the same
 table gives the same bytes (Arrow stores no write timestamp), with a CRC32
 checksum in every page header; :func:`read_parquet`, the one way the package
@@ -15,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -52,12 +57,42 @@ def _naming(path: str | os.PathLike[str]) -> Iterator[None]:
         raise ParquetWriteError(f"{os.fspath(path)}: cannot write this table: {exc}") from exc
 
 
+TEMP_SUFFIX = ".tmp"
+
+
+def temp_prefix(target: Path) -> str:
+    """Prefix of the temporary names of ``target`` (hidden, in its folder: the rename is atomic)."""
+    return f".{target.name}."
+
+
+def stale_temps(target: str | os.PathLike[str]) -> list[Path]:
+    """Temporary files or folders left beside ``target`` by a writer of it that did not finish."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    prefix = temp_prefix(target)
+    return sorted(p for p in target.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX))
+
+
+def remove_stale_temps(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove what :func:`stale_temps` finds. Called by a writer of ``target`` before it starts: only
+    one job at a time writes a target (Snakemake's locks), so any such file is from a killed one."""
+    found = stale_temps(target)
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return found
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it over ``path`` on success."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    remove_stale_temps(target)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

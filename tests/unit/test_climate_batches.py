@@ -27,18 +27,14 @@ def cubes(tmp_path_factory) -> list[Path]:
     return sorted(out.glob("*.nc"))[:3]
 
 
-def _batch(cubes: list[Path], root: Path, keep: bool = True, **options) -> dict[str, int]:
+def _batch(cubes: list[Path], root: Path, **options) -> dict[str, int]:
     names = [c.stem for c in cubes]
     return convert_batch(
         cubes=[str(c) for c in cubes], stores=[str(root / f"{n}.zarr") for n in names],
         reports=[str(root / f"{n}.report.json") for n in names],
         validations=[str(root / f"climate_{n}.json") for n in names],
         timings=[str(root / f"{n}.timing.json") for n in names], logs=[str(root / f"{n}.log") for n in names],
-        options={**defaults("climate"), **options}, threads=1, keep_unchanged=keep)
-
-
-def _store_times(store: Path) -> dict[str, int]:
-    return {p.relative_to(store).as_posix(): p.stat().st_mtime_ns for p in sorted(store.rglob("*")) if p.is_file()}
+        options={**defaults("climate"), **options}, threads=1)
 
 
 # --- what the DAG knows before the sample exists ------------------------------------------------
@@ -63,15 +59,31 @@ def test_stems_module_does_not_import_the_sample_generator():
     assert out.stdout.strip() == "[]"
 
 
-def test_batches_are_runs_of_sorted_stems_and_big_cubes_alone():
-    cubes = {f"c{i:02d}": f"/x/c{i:02d}.nc" for i in range(7)}
-    assert conversion_batches(cubes, 3) == [["c00", "c01", "c02"], ["c03", "c04", "c05"], ["c06"]]
-    assert conversion_batches(cubes, 3, alone=["c01", "zz"]) == [["c00", "c02", "c03"], ["c04", "c05", "c06"],
-                                                                  ["c01"]]
+def test_batches_are_cut_by_content_and_big_cubes_alone():
+    cubes = {f"c{i:03d}": f"/x/c{i:03d}.nc" for i in range(400)}
+    batches = conversion_batches(cubes, 10)
+    assert [s for b in batches for s in b] == sorted(cubes)  # every cube once, in stem order
+    assert max(map(len, batches)) <= 20 and 20 <= len(batches) <= 80  # about 10 a batch
+    assert conversion_batches(cubes, 10) == batches  # the same cubes, the same batches
+    alone = conversion_batches(cubes, 10, alone=["c001", "zz"])
+    assert alone[-1] == ["c001"] and all("c001" not in b for b in alone[:-1])
     assert conversion_batches(cubes, 1) == [[s] for s in sorted(cubes)]
     assert conversion_batches({}, 4) == []
     with pytest.raises(ValueError, match="climate.batch_size must be >= 1"):
         conversion_batches(cubes, 0)
+
+
+@pytest.mark.parametrize("change", ["add_first", "add_middle", "remove"])
+def test_a_cube_added_or_removed_moves_no_other_cube_between_batches(change):
+    """Each batch is rerun whole: a new cube may change its own batch (or split or join it with the
+    next one), never the batches elsewhere, wherever it sorts."""
+    cubes = {f"c{i:03d}": "" for i in range(1, 400)}
+    before = conversion_batches(cubes, 10)
+    changed = {"add_first": {"c000": "", **cubes}, "add_middle": {**cubes, "c200a": ""},
+               "remove": {k: v for k, v in cubes.items() if k != "c200"}}[change]
+    after = conversion_batches(changed, 10)
+    rerun = [b for b in after if b not in before]
+    assert 1 <= len(rerun) <= 2 and len(after) - len(rerun) >= len(before) - 2
 
 
 def test_options_come_from_the_validated_config():
@@ -84,35 +96,16 @@ def test_options_come_from_the_validated_config():
 # --- a batch job ------------------------------------------------------------------------------------
 
 
-def test_batch_rebuilds_only_the_stores_whose_cube_changed(cubes, tmp_path):
-    work = tmp_path / "cubes"
-    work.mkdir()
-    local = [Path(shutil.copy2(c, work / c.name)) for c in cubes]
+def test_batch_converts_and_validates_every_cube_and_records_what_it_was_built_from(cubes, tmp_path):
     out = tmp_path / "out"
-    assert _batch(local, out) == {"converted": 3, "kept": 0}
-    report = json.loads((out / f"{local[0].stem}.report.json").read_text())
+    assert _batch(cubes, out) == {"converted": 3}
+    report = json.loads((out / f"{cubes[0].stem}.report.json").read_text())
     assert report["built_from"]["converter"] == converter_version() and len(report["built_from"]["source_sha256"]) == 64
-    assert json.loads((out / f"climate_{local[0].stem}.json").read_text())["valid"]
-    before = {c.stem: _store_times(out / f"{c.stem}.zarr") for c in local}
-
-    assert _batch(local, out) == {"converted": 0, "kept": 3}  # a rerun with nothing changed
-    assert "kept" in (out / f"{local[1].stem}.log").read_text()
-
-    shutil.copyfile(cubes[2], local[1])  # cube 1 now holds other bytes
-    assert _batch(local, out) == {"converted": 1, "kept": 2}
-    after = {c.stem: _store_times(out / f"{c.stem}.zarr") for c in local}
-    assert after[local[0].stem] == before[local[0].stem] and after[local[2].stem] == before[local[2].stem]
-    assert after[local[1].stem] != before[local[1].stem]
-    assert "kept" not in (out / f"{local[1].stem}.log").read_text()
-
-    chunk = next(p for p in sorted((out / f"{local[2].stem}.zarr" / "T").rglob("*")) if p.is_file()
-                 and p.name != "zarr.json")
-    data = bytearray(chunk.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    chunk.write_bytes(bytes(data))  # a store damaged since it was built is rebuilt, not kept
-    assert _batch(local, out) == {"converted": 1, "kept": 2}
-    assert _batch(local, out, level=5) == {"converted": 3, "kept": 0}  # other options: every store
-    assert _batch(local, out, level=5, keep=False) == {"converted": 3, "kept": 0}  # a job of its own: no keeping
+    assert json.loads((out / f"climate_{cubes[0].stem}.json").read_text())["valid"]
+    first = {c.stem: (out / f"{c.stem}.report.json").read_bytes() for c in cubes}
+    shutil.rmtree(out / f"{cubes[1].stem}.zarr")
+    assert _batch(cubes, out) == {"converted": 3}  # a rerun (Snakemake deleted the outputs) writes the same
+    assert {c.stem: (out / f"{c.stem}.report.json").read_bytes() for c in cubes} == first
 
 
 def test_batch_tries_every_cube_and_names_each_failure(cubes, tmp_path):

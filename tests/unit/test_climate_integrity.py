@@ -289,7 +289,7 @@ def test_time_steps_is_separate_from_scale(tmp_path):
 
 
 def test_verify_target_names_the_damaged_chunk_even_when_the_manifest_was_rewritten(built, tmp_path, monkeypatch):
-    from astrobuild.versioning.manifest import write_manifest
+    from astrobuild.versioning.products import write_build_manifest
     from astrobuild.versioning.verify import BuildVerificationError, verify_build_and_stores
 
     _, store = built
@@ -297,10 +297,10 @@ def test_verify_target_names_the_damaged_chunk_even_when_the_manifest_was_rewrit
     processed = Path("data/processed/climate")
     processed.mkdir(parents=True)
     store.rename(processed / "run.zarr")
-    write_manifest(["data/processed"], [], "results/manifest.json")
+    write_build_manifest(["data/processed"], ["data/processed"], [], "results/manifest.json")
     assert verify_build_and_stores("results/manifest.json", roots=["data/processed"])["extra_checks"] == 1
     _flip_in_chunk(processed / "run.zarr", "T", "c/1/0/0/0", slot=2, slots=4)
     # A manifest written after the damage agrees with the files: only the chunk checksum can tell.
-    write_manifest(["data/processed"], [], "results/manifest.json")
+    write_build_manifest(["data/processed"], ["data/processed"], [], "results/manifest.json")
     with pytest.raises(BuildVerificationError, match=r"variable 'T': chunk \(6, 0, 0, 0\)"):
         verify_build_and_stores("results/manifest.json", roots=["data/processed"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from astrobuild.versioning.manifest import write_manifest
+from astrobuild.versioning.products import write_build_manifest
 from astrobuild.versioning.verify import BuildVerificationError, load_manifest, store_dirs, verify_build
 from tests.workflow import write_files
 
@@ -28,7 +28,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "results/validation/b.json": "{}",
         "results/benchmarks/x.tsv": "s\n0.1\n",
     })
-    write_manifest(ROOTS, IGNORE, MANIFEST, input_roots=["data/raw/local"])
+    write_build_manifest(ROOTS, ROOTS, IGNORE, MANIFEST, input_roots=["data/raw/local"])
     return tmp_path
 
 

@@ -20,9 +20,9 @@ from astrobuild.versioning.manifest import (
     restore_build_times,
     restore_stage_times,
     stage_outs,
-    write_manifest,
     write_stage_manifest,
 )
+from astrobuild.versioning.products import write_build_manifest
 from tests.workflow import write_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "results/store.zarr/.snakemake_timestamp": "",
         "results/store.zarr/c/0": "chunk",
     })
-    write_manifest(["data/interim", "data/processed", "results"], ["/results/benchmarks/"],
+    write_build_manifest(["data/interim", "data/processed", "results"], ["data/interim", "data/processed", "results"], ["/results/benchmarks/"],
                    "results/manifest.json", state_path=".snakemake/state.json")
     return tmp_path
 
@@ -68,7 +68,7 @@ def test_manifest_is_deterministic(build: Path) -> None:
     for f in Path("data").rglob("*"):
         if f.is_file():
             os.utime(f, (1, 1))
-    write_manifest(["data/interim", "data/processed", "results"], ["/results/benchmarks/"], "results/manifest.json")
+    write_build_manifest(["data/interim", "data/processed", "results"], ["data/interim", "data/processed", "results"], ["/results/benchmarks/"], "results/manifest.json")
     assert Path("results/manifest.json").read_bytes() == first
 
 
@@ -193,7 +193,7 @@ def test_manifest_ignores_exactly_what_dvc_ignores(tmp_path: Path) -> None:
 def test_local_raw_inputs_inside_the_checkout_are_recorded_and_restored(build: Path) -> None:
     Path("data/raw/local/g").mkdir(parents=True)
     Path("data/raw/local/g/ls-lR").write_text("listing")
-    manifest = write_manifest(["data/interim"], [], "results/manifest.json", input_roots=["data/raw/local"])
+    manifest = write_build_manifest(["data/interim"], ["data/interim"], [], "results/manifest.json", input_roots=["data/raw/local"])
     assert list(manifest["inputs"]) == ["data/raw/local/g/ls-lR"]
     # After a pull (`dvc add`-ed raw data comes back with a new time), the input is no newer than the products.
     stamp("data/raw/local/g/ls-lR", 2_100_000_000)

@@ -69,6 +69,8 @@ from astrobuild.climate.store import (
     open_store,
 )
 from astrobuild.climate.verify import VerificationError, block_difference, check_shard, compare, verify_shards
+from astrobuild.io import TEMP_SUFFIX, remove_stale_temps, temp_prefix
+from astrobuild.pausepoints import pause_point
 from astrobuild.progress import progress
 
 log = logging.getLogger(__name__)
@@ -256,7 +258,9 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
     use_dask = size > opts.dask_threshold_mb * MB
     out, encoding = prepare(ds, info, opts)
     store.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{store.name}.", suffix=".tmp", dir=store.parent))
+    for stale in remove_stale_temps(store):
+        log.info("%s: removed %s, left by a conversion that did not finish", store, stale.name)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(store), suffix=TEMP_SUFFIX, dir=store.parent))
     try:
         with zarr.config.set({"threading.max_workers": opts.threads, "async.concurrency": max(4, 4 * opts.threads)}), \
                 warnings.catch_warnings():
@@ -273,6 +277,7 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
                                    write_empty_chunks=True)
                 checked = verify_shards(out, tmp, opts.threads) if opts.check_values else {}
         written = time.perf_counter()
+        pause_point("nc_to_zarr.convert")  # the store half made: written, not yet checked or renamed
         if opts.check_values:
             # What was read from the source once (in memory, or block by block while streaming) is
             # compared with the store re-opened from disk: no second read of the source.

@@ -3,15 +3,14 @@
 Conversion runs in batches (:func:`convert_batch`): one Snakemake job converts and validates
 several cubes, because starting an interpreter that imports xarray and zarr costs more than
 converting a small cube. Each cube still has its own store, conversion report, validation report
-and log, and a batch rerun (Snakemake reruns the whole job when any of its cubes changes) keeps
-every store whose cube, options and converter are those it was built from.
+and log; its conversion report records what the store was built from (the cube's sha256, the
+options, the converter). Snakemake reruns a batch whole (rules/climate.smk says why).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import traceback
@@ -27,10 +26,10 @@ from astrobuild.climate.check import StoreContractError, check_store, failing
 from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.climate.runs import SCHEMA as RUNS_SCHEMA
 from astrobuild.climate.runs import climate_runs_frame
-from astrobuild.climate.shards import verify_store_checksums
 from astrobuild.climate.store import ZarrOptions
 from astrobuild.io import sha256_file, write_json, write_parquet
 from astrobuild.paths import SourceRoot, source_label
+from astrobuild.pausepoints import pause_point
 from astrobuild.quarantine import Quarantine
 from astrobuild.rulelog import FORMAT
 
@@ -90,25 +89,13 @@ def convert(src: str, store: str, report_path: str, timing_path: str, opts: Zarr
 def validate_store(store: str, cube: str, out: str, source: SourceRoot | None = None) -> dict[str, Any]:
     """The store's contract report, written to ``out``; raises naming store, variable and check."""
     report = check_store(store, cube)
+    pause_point("nc_to_zarr.check")  # the store in place, its contract report not yet written
     report["source"] = source_label(source, cube)
     write_json(report, out)
     if not report["valid"]:
         raise StoreContractError("\n".join(failing(report)))
     log.info("store %s valid: %d checks passed", store, len(report["checks"]))
     return report
-
-
-def unchanged(store: str, report_path: str, validation_path: str, built_from: dict[str, Any]) -> bool:
-    """Whether ``store`` is already what converting its cube now would write: its report records the
-    same cube bytes, options and converter, its validation passed, and every chunk still matches its
-    crc32c (a store damaged since is rebuilt)."""
-    try:
-        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
-        recorded = {**report["built_from"], "options": report["options"]}
-        valid = json.loads(Path(validation_path).read_text(encoding="utf-8")).get("valid") is True
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    return recorded == built_from and valid and Path(store).is_dir() and not verify_store_checksums(store)
 
 
 @contextlib.contextmanager
@@ -131,39 +118,31 @@ def _cube_log(path: str) -> Iterator[None]:
 
 def convert_batch(cubes: list[str], stores: list[str], reports: list[str], validations: list[str],
                   timings: list[str], logs: list[str], options: dict[str, Any], threads: int,
-                  keep_unchanged: bool, source: SourceRoot | None = None) -> dict[str, Any]:
+                  source: SourceRoot | None = None) -> dict[str, Any]:
     """Rule nc_to_zarr_<batch>: each cube -> its verified store, conversion report and contract report.
 
-    The lists are parallel (one entry per cube). With ``keep_unchanged`` (batches: Snakemake keeps
-    their outputs in place, flagged ``update``) a store whose recorded provenance matches is kept
-    as it is. Every cube is tried; then, if any failed, :class:`ClimateBatchError` names each one
-    (its log has the traceback). Returns how many stores were converted and kept.
+    The lists are parallel (one entry per cube). Every cube is tried; then, if any failed,
+    :class:`ClimateBatchError` names each one (its log has the traceback). Returns how many stores
+    were converted.
     """
     opts = ZarrOptions.from_config(options, threads=threads)
     converter = converter_version()
-    done: dict[str, list[str]] = {"converted": [], "kept": []}
+    converted: list[str] = []
     failed: list[str] = []
     for cube, store, report, validation, timing, cube_log in zip(cubes, stores, reports, validations, timings,
                                                                  logs, strict=True):
         with _cube_log(cube_log):
             try:
-                built_from = provenance(cube, opts, converter)
-                if keep_unchanged and unchanged(store, report, validation, built_from):
-                    log.info("%s: kept; %s was built from these bytes (sha256 %s) with these options and "
-                             "converter %s", cube, store, built_from["source_sha256"], converter)
-                    done["kept"].append(store)
-                    continue
-                convert(cube, store, report, timing, opts, built_from, source=source)
+                convert(cube, store, report, timing, opts, provenance(cube, opts, converter), source=source)
                 validate_store(store, cube, validation, source=source)
-                done["converted"].append(store)
+                converted.append(store)
             except Exception as exc:  # noqa: BLE001  (every cube is tried; all failures are raised below)
                 log.error("%s: %s: %s\n%s", cube, type(exc).__name__, exc, traceback.format_exc())
                 failed.append(f"{cube} -> {store}: {type(exc).__name__}: {exc} (log: {cube_log})")
-    log.info("batch: %d store(s) converted, %d kept, %d failed", len(done["converted"]), len(done["kept"]),
-             len(failed))
+    log.info("batch: %d store(s) converted, %d failed", len(converted), len(failed))
     if failed:
         raise ClimateBatchError(f"{len(failed)} of {len(cubes)} cube(s) failed:\n  " + "\n  ".join(failed))
-    return {k: len(v) for k, v in done.items()}
+    return {"converted": len(converted)}
 
 
 def index_climate_runs(cubes: dict[str, str], stores: dict[str, str], roots: list[str], table: str,

@@ -7,6 +7,7 @@ the rules), so this module knows nothing of the sample.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -55,10 +56,28 @@ def local_cubes(path: str) -> dict[str, str]:
 
 
 def conversion_batches(cubes: Mapping[str, str], batch_size: int, alone: Iterable[str] = ()) -> list[list[str]]:
-    """The stems of each conversion job: runs of ``batch_size`` stems in sorted order, and one
-    job for each stem of ``alone`` (cubes too big to share a job). Same cubes, same batches."""
+    """The stems of each conversion job, and one job for each stem of ``alone`` (cubes too big to
+    share a job). Same cubes, same batches.
+
+    A batch is rerun whole when any of its cubes changes, so a cube added or removed must not move
+    the others between batches (fixed runs of ``batch_size`` would shift every batch after it, and
+    a new first cube would reconvert them all). The batches are cut by content instead, as rsync and
+    content-defined chunking do: a batch ends after a stem whose hash is 0 modulo ``batch_size``
+    (``batch_size`` stems a batch on average, 1 gives one job per cube), or at ``2 * batch_size``
+    stems. A stem added or removed then changes its own batch only, or splits or joins it with the
+    next one, wherever it sorts.
+    """
     if batch_size < 1:
         raise ValueError(f"climate.batch_size must be >= 1, got {batch_size}")
     single = sorted(set(alone) & set(cubes))
-    shared = [s for s in sorted(cubes) if s not in single]
-    return [shared[i:i + batch_size] for i in range(0, len(shared), batch_size)] + [[s] for s in single]
+    batches: list[list[str]] = [[]]
+    for stem in sorted(s for s in cubes if s not in single):
+        batches[-1].append(stem)
+        if _ends_batch(stem, batch_size) or len(batches[-1]) >= 2 * batch_size:
+            batches.append([])
+    return [b for b in batches if b] + [[s] for s in single]
+
+
+def _ends_batch(stem: str, batch_size: int) -> bool:
+    # sha256, not hash(): the same on every machine and run (Python salts str hashes per process).
+    return int.from_bytes(hashlib.sha256(stem.encode("utf-8")).digest()[:8], "big") % batch_size == 0

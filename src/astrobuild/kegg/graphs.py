@@ -46,6 +46,9 @@ from lxml import etree
 from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
 
 log = logging.getLogger(__name__)
+# The store's files (the layout above), each an output of rule edges_to_graphs, so that a missing one is
+# rebuilt (Snakemake looks at a directory() output's folder, never at the files inside it).
+STORE_FILES = ("graphs.parquet", "nodes.parquet", "edges.parquet", "manifest.json")
 
 FORMAT = "astrobuild-kegg-graphs"
 FORMAT_VERSION = 1

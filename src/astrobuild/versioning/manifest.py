@@ -11,7 +11,9 @@ that are byte-for-byte what it would make.
 The design here keeps both tools honest:
 
 * At the end of every build, rule ``write_manifest`` records every versioned
-  file with its size and SHA-256 (:func:`build_manifest`). The manifest is a
+  file with its size and SHA-256 (:func:`build_manifest`): the files of the
+  products the rules make, checked to be there and to be all that is there
+  (:mod:`astrobuild.versioning.products`). The manifest is a
   deterministic build product itself, so it is versioned and pulled with the
   data it describes.
 * When Snakemake starts (rules/versioning.smk), :func:`restore_build_times`
@@ -32,6 +34,7 @@ made by rsync, tar or a CI artifact store.
 
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import json
 import logging
@@ -43,6 +46,7 @@ from typing import Any
 import yaml
 
 from astrobuild.io import sha256_file, write_json
+from astrobuild.pausepoints import pause_point
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
@@ -151,16 +155,17 @@ def build_manifest(products: Iterable[str], inputs: Iterable[str] = ()) -> dict[
     }
 
 
-def write_manifest(roots: Sequence[str], patterns: Sequence[str], manifest_path: PathLike,
+def write_manifest(products: Sequence[str], patterns: Sequence[str], manifest_path: PathLike,
                    input_roots: Sequence[str] = (), state_path: PathLike | None = None) -> dict[str, Any]:
-    """Scan ``roots`` (minus ignored paths and the manifest itself) and write the manifest.
+    """Write the manifest of the product files ``products`` (and of the files under ``input_roots``).
 
+    The build's list comes checked from :func:`astrobuild.versioning.products.write_build_manifest`.
     With ``state_path``, the files as Snakemake just left them are recorded as
     consistent, so that :func:`restore_build_times` never moves their times.
     """
-    products = list_files(roots, patterns, exclude=[manifest_path])
     inputs = list_files(input_roots, patterns)
     manifest = build_manifest(products, inputs)
+    pause_point("write_manifest")  # every file hashed, the manifest not yet written
     write_json(manifest, manifest_path)
     log.info("manifest: %d product file(s), %d byte(s); %d tracked input file(s)",
              manifest["totals"]["files"], manifest["totals"]["bytes"], len(inputs))
@@ -320,6 +325,33 @@ def restore_stage_times(manifest_path: PathLike, state_path: PathLike | None = N
     if state_path is not None:
         _save_state(state_path, state)
     return counts
+
+
+_HELD_LOCKS: dict[str, int] = {}  # lock path -> open descriptor
+
+
+def hold_workdir_lock(lock_path: PathLike) -> bool:
+    """Take an exclusive lock on ``lock_path`` for the rest of this process's life; False, at once, when
+    another process holds it.
+
+    The timestamp restore runs while Snakemake reads the workflow, before Snakemake takes its own
+    locks, so without this a second run started beside a running build would retime files that
+    build is writing. Each main Snakemake process holds this lock while it lives and restores only
+    when it got it. ``flock`` is released by the kernel when the process ends, however it ends
+    (a SIGKILL included), so a killed build never leaves it stale, unlike a lock file.
+    """
+    key = os.path.realpath(lock_path)
+    if key in _HELD_LOCKS:  # the workflow read twice by one process
+        return True
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    _HELD_LOCKS[key] = fd  # kept open: closing it would release the lock
+    return True
 
 
 def _load_state(state_path: PathLike | None) -> dict[str, list]:
