@@ -14,6 +14,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# The repository root on sys.path, so benchmarks import their scaffolding (servers on 127.0.0.1, the
+# sample laid out as upstream serves it) from tests/support, as the tests do: the package ships none.
+if str(REPO) not in sys.path:
+    sys.path.insert(1, str(REPO))
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

@@ -29,8 +29,8 @@ from _common import best_interleaved, row  # noqa: E402
 from astrobuild.fetch.files import Expected, Staging  # noqa: E402
 from astrobuild.fetch.http import HttpClient, RetryPolicy  # noqa: E402
 from astrobuild.fetch.jobs import fetch_kegg_pathways  # noqa: E402
-from astrobuild.fetch.loopback import LoopbackHTTP  # noqa: E402
 from astrobuild.fetch.ratelimit import HostLimiter  # noqa: E402
+from tests.support.loopback import LoopbackHTTP  # noqa: E402
 
 OPTIONS = {"retries": 5, "backoff": 1.0, "backoff_max": 60, "jitter": 1.0, "retry_after_max": 600,
            "connect_timeout": 30, "read_timeout": 300}

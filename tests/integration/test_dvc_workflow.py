@@ -1,5 +1,5 @@
-"""End to end: build -> dvc push -> fresh clone -> dvc pull -> verified, nothing to rebuild; a real change is
-seen; experiments (a build setting in a temporary copy; a training setting, which reruns the train stage
+"""End to end: build -> dvc push -> fresh clone -> dvc pull -> verified, nothing to rebuild; an edit to the
+model's code leaves the build stage clean; a real change is seen; experiments (a build setting in a temporary copy; a training setting, which reruns the train stage
 alone); a damaged remote object fails the pull.
 
 Runs in temporary copies of this checkout (tracked files only, as a clone
@@ -115,6 +115,14 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
 
     # 1. Build through DVC, record the version, push it.
     dvc(a, "repro")
+    assert "up to date" in dvc(a, "status")
+    # An edit to the model's code leaves the build stage clean: only the train stage is out of date.
+    model = a / "src/astrobuild/learn/model.py"
+    code = model.read_text()
+    model.write_text(code + "\n# an edit to the architecture\n")
+    stale = json.loads(dvc(a, "status", "--json"))
+    assert any("train" in stage for stage in stale) and not any("build" in stage for stage in stale), stale
+    model.write_text(code)
     assert "up to date" in dvc(a, "status")
     git(a, "add", "dvc.lock")
     git(a, "commit", "-q", "-m", "dataset version")

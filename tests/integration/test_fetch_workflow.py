@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from astrobuild.contracts.catalogue import CATALOGUE
-from astrobuild.fetch.loopback import Fault, LoopbackHTTP, loopback_ftp, query_of
-from astrobuild.sample.upstream import LISTING_ROOT, write_upstream
+from tests.support.loopback import Fault, LoopbackHTTP, loopback_ftp, query_of
+from tests.support.upstream import LISTING_ROOT, write_upstream
 from tests.workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.integration

@@ -15,10 +15,10 @@ from astrobuild.fetch.ftp import FtpClient
 from astrobuild.fetch.http import FetchError, HttpClient, RetryPolicy
 from astrobuild.fetch.jobs import fetch_1000g_indices
 from astrobuild.fetch.listing import http_lister, index_entries, listed_sizes, ls_line, walk_tree
-from astrobuild.fetch.loopback import Fault, LoopbackHTTP, loopback_ftp
 from astrobuild.fetch.manifest import config_entries, parse_manifest
 from astrobuild.fetch.ratelimit import HostLimiter, TokenBucket
 from astrobuild.fetch.safety import SecretMask, UnsafePathError, check_url, safe_join, safe_relpath
+from tests.support.loopback import Fault, LoopbackHTTP, loopback_ftp
 
 FAST = RetryPolicy(retries=3, backoff=0.05, backoff_max=1.0, jitter=0.01, connect_timeout=5, read_timeout=5)
 BODY = os.urandom(13 * 2**20 + 12345)  # several read blocks (4 MiB): a cut lands after whole blocks were written

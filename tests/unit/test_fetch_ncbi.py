@@ -17,11 +17,11 @@ from Bio.SeqFeature import SeqFeature, SimpleLocation
 from Bio.SeqRecord import SeqRecord
 
 from astrobuild.fetch.http import FetchError
-from astrobuild.fetch.loopback import Fault, LoopbackHTTP, efetch_route, genbank_records, query_of
 from astrobuild.fetch.ncbi import RATE_WITH_KEY, RATE_WITHOUT_KEY, fetch_genbank_records, rate_of
 from astrobuild.organisms.genbank import GenomeFileError, read_records
 from astrobuild.quarantine import Quarantine
 from astrobuild.rulelog import rule_logging
+from tests.support.loopback import Fault, LoopbackHTTP, efetch_route, genbank_records, query_of
 
 OPTIONS = {"retries": 3, "backoff": 0.05, "backoff_max": 1.0, "jitter": 0.01, "retry_after_max": 5,
            "connect_timeout": 5, "read_timeout": 5}

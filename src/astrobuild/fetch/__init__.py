@@ -13,5 +13,7 @@ retry policy. The pieces:
 * :mod:`~astrobuild.fetch.listing`: ``ls -lR`` listings of FTP or HTTP directory trees.
 * :mod:`~astrobuild.fetch.manifest`: manifests of files to fetch (relative path, md5, bytes).
 * :mod:`~astrobuild.fetch.jobs`: what each fetch rule does, one function per rule.
-* :mod:`~astrobuild.fetch.loopback`: HTTP and FTP servers on 127.0.0.1 for tests and benchmarks.
+
+The HTTP and FTP servers on 127.0.0.1 that the fetch tests and benchmarks run against live outside the
+package, in ``tests/support/loopback.py``.
 """

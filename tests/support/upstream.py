@@ -1,4 +1,4 @@
-"""The built-in sample laid out as its upstreams serve it, for the loopback servers of the fetch tests.
+"""The built-in sample laid out as its upstreams serve it, for the loopback servers (:mod:`tests.support.loopback`) of the fetch tests and benchmarks.
 
 :func:`write_upstream` generates each source's sample and arranges it under upstream's paths:
 
@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from astrobuild.fetch.files import Expected
-from astrobuild.fetch.loopback import Route, efetch_route, genbank_records
 from astrobuild.fetch.manifest import Entry, manifest_text
 from astrobuild.organisms.files import GENBANK_PATTERNS, open_text
 from astrobuild.sample import generate
+from tests.support.loopback import Route, efetch_route, genbank_records
 
 LISTING_ROOT = "vol1/ftp/phase3/data"
 INDEX_DIR = "vol1/ftp/indices"
