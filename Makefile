@@ -7,7 +7,7 @@ EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
 SLURM_STAMP := $(VENV)/.installed-slurm
 
-.PHONY: install run verify test test-browser test-slurm test-resume lint bench schemas clean help
+.PHONY: install run verify test test-browser test-slurm test-resume lint bench schemas docs rulegraph clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
@@ -17,6 +17,9 @@ help:
 	@echo "make test-slurm     the sample built through the SLURM profile on a one-node SLURM started here"
 	@echo "make test-resume    builds killed (SIGKILL) at three points resume to a clean build's bytes"
 	@echo "make bench  run every benchmark under benchmarks/"
+	@echo "make docs   regenerate docs/outputs.md and docs/configuration.md (python -m astrobuild.docs docs)"
+	@echo "make rulegraph      redraw docs/images/rulegraph.svg from snakemake --rulegraph (needs Graphviz's dot)"
+	@echo "make schemas        regenerate the YAML copies of the contracts in schemas/contracts"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +63,19 @@ test-slurm: $(SLURM_STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m astrobuild.contracts.export schemas/contracts
+
+# The reference pages generated from the catalogue, the contracts, the quality rules and the config
+# schema; tests/unit/test_docs.py fails when a committed page differs from what this writes.
+docs: $(STAMP)
+	$(BIN)/python -m astrobuild.docs docs
+
+# The picture of the DAG in the README: the rule graph of the tests' sample config, drawn by Graphviz
+# (apt-get install graphviz). The test suite never needs dot: the SVG is committed.
+rulegraph: $(STAMP)
+	@command -v dot >/dev/null || { echo "Graphviz's dot is missing: apt-get install graphviz"; exit 1; }
+	$(BIN)/snakemake --rulegraph --configfile config/test.yaml > docs/images/.rulegraph.dot
+	dot -Tsvg docs/images/.rulegraph.dot > docs/images/rulegraph.svg
+	rm -f docs/images/.rulegraph.dot
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
