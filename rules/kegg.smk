@@ -1,7 +1,8 @@
 # KEGG: KGML -> reaction edges; BRITE -> tags; overview maps -> members; -> env vectors -> graph store.
 import os
 
-from astrobuild.kegg.graphs import STORE_FILES as GRAPH_STORE_FILES
+from astrobuild.contracts.products import GRAPH_STORE as GRAPH_STORE_PRODUCT
+from astrobuild.contracts.products import graph_store_files
 
 KGML_PATTERNS = ["*.xml", "*.kgml"]
 BRITE_PATTERNS = ["*.keg", "br[0-9]*.json", "ko[0-9]*.json"]
@@ -132,7 +133,7 @@ rule make_env_vectors:
 
 # The graph store's files, one by one (not the folder as a directory() output), so that Snakemake
 # rebuilds the store when any of them is missing. Rules that read it take its folder from those files.
-GRAPH_STORE = "data/processed/kegg_graphs"
+GRAPH_STORE = GRAPH_STORE_PRODUCT.path
 
 
 rule edges_to_graphs:
@@ -141,7 +142,7 @@ rule edges_to_graphs:
         env=rules.make_env_vectors.output.table,
         env_ok=validation_report("env_vectors"),
     output:
-        files=[f"{GRAPH_STORE}/{name}" for name in GRAPH_STORE_FILES],
+        files=graph_store_files(),
         graphml=[directory(f"{GRAPH_STORE}/graphml")] if config["kegg"]["graphml"] else [],
     params:
         # The store's folder, from its files (Snakemake's lint: a path prefix is derived, not hard-coded).

@@ -3,6 +3,8 @@
 # Only the products of the selected modalities are inputs (the exoplanet table always: the
 # logistic baseline reads it), so a change of a dropped modality's products alone does not
 # rerun training.
+from astrobuild.contracts.products import TRAIN_OUTPUTS as TRAIN_OUTPUT_PATHS
+
 TRAIN = config["train"]
 TRAIN_PATHS = {  # plain strings: they are passed to the script as params too
     "registry": str(rules.planet_runs.output.table),
@@ -30,16 +32,17 @@ rule train:
         exoplanets=TRAIN_PATHS["exoplanets"],
         exoplanets_ok=validation_report("exoplanets"),
     output:
-        model="results/train/model.pt",
-        metrics="results/train/metrics.json",
-        curves="results/train/curves.csv",
-        predictions="results/train/predictions.parquet",
-        norm_stats="results/train/norm_stats.json",
-        report="results/train/report.json",
-        curves_plot=report("results/train/curves.png", caption="../report/train_curves.rst", category="Training"),
-        confusion_plot=report("results/train/confusion.png", caption="../report/train_confusion.rst",
+        # The paths are declared once, in astrobuild.contracts.products.TRAIN_OUTPUTS.
+        model=TRAIN_OUTPUT_PATHS["model"],
+        metrics=TRAIN_OUTPUT_PATHS["metrics"],
+        curves=TRAIN_OUTPUT_PATHS["curves"],
+        predictions=TRAIN_OUTPUT_PATHS["predictions"],
+        norm_stats=TRAIN_OUTPUT_PATHS["norm_stats"],
+        report=TRAIN_OUTPUT_PATHS["report"],
+        curves_plot=report(TRAIN_OUTPUT_PATHS["curves_plot"], caption="../report/train_curves.rst", category="Training"),
+        confusion_plot=report(TRAIN_OUTPUT_PATHS["confusion_plot"], caption="../report/train_confusion.rst",
                             category="Training"),
-        manifest="results/train/manifest.json",
+        manifest=TRAIN_OUTPUT_PATHS["manifest"],
     params:
         train=TRAIN,
         paths=TRAIN_PATHS,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 
 from astrobuild.contracts.catalogue import CATALOGUE, CONTRACTS, STAGES, Table, contract_of
 from astrobuild.contracts.kegg import KeggEdges
+from tests.workflow import REPO
 
 
 def test_a_tables_path_and_quarantine_follow_its_stage():
@@ -55,3 +58,22 @@ def test_the_learning_stage_reads_only_processed_products():
     stage_of = {table.path: table.stage for table in CATALOGUE.values()}
     for path in [*asdict(Inputs()).values(), STORE_PATTERN]:
         assert path.startswith("data/processed/") and stage_of.get(path, "processed") == "processed", path
+
+
+def test_stores_and_training_files_are_declared_once_and_the_rules_and_dvc_use_them():
+    import yaml
+
+    from astrobuild.contracts.catalogue import PRODUCTS, TRAIN_OUTPUTS
+    from astrobuild.learn.config import Inputs
+    from astrobuild.learn.outputs import TrainOutputs
+
+    assert asdict(TrainOutputs()) == TRAIN_OUTPUTS
+    assert Inputs().graphs == PRODUCTS["kegg_graphs"].path
+    train = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["train"]
+    declared = {next(iter(o)) if isinstance(o, dict) else o for kind in ("outs", "metrics", "plots")
+                for o in train[kind]}
+    assert declared == set(TRAIN_OUTPUTS.values())
+    rules = "\n".join(line for p in (REPO / "rules").glob("*.smk") for line in p.read_text().splitlines()
+                      if not line.lstrip().startswith("#"))  # code, not comments
+    for path in (*TRAIN_OUTPUTS.values(), PRODUCTS["kegg_graphs"].path, PRODUCTS["climate_store"].path):
+        assert path not in rules, f"{path} is written in rules/ too: take it from astrobuild.contracts.products"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import astrobuild.learn.graphs as learn_graphs
 from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.io import write_parquet
 from astrobuild.learn.climate import CubeError, CubeReader, index_weights, lat_weights, lon_weights
-from astrobuild.learn.config import ClimateConfig, ClimateVariable, TrainConfigError, train_config
+from astrobuild.learn.config import ClimateVariable, TrainConfigError, train_config
 from astrobuild.learn.dataset import PlanetRunDataset, Sources, collate
 from astrobuild.learn.graphs import UnionGraphs
 from astrobuild.learn.norm import fit_norm
@@ -27,6 +28,11 @@ from astrobuild.spectra.pipeline import spectra_frame
 from astrobuild.spectra.reader import read_spectrum
 from tests.climate_options import zarr_options
 from tests.learn_products import make_products, train_section
+
+
+def climate_config(**fields):
+    """The schema's climate settings (the dataclasses hold no defaults), with ``fields`` changed."""
+    return dataclasses.replace(train_config(train_section()).climate, **fields)
 
 
 @pytest.fixture(scope="module")
@@ -90,28 +96,28 @@ def test_pooling_weights_conserve_area_means_and_treat_longitude_as_periodic():
 
 
 def test_sample_cube_becomes_the_model_shape_with_levels_pooled(products):
-    config = ClimateConfig(variables=(ClimateVariable("ts", ("surface_temperature",)), ClimateVariable("t", ("T",))),
-                           lat=4, lon=8, lev=1, time_steps=2)
+    config = climate_config(variables=(ClimateVariable("ts", ("surface_temperature",)), ClimateVariable("t", ("T",))),
+                            lat=4, lon=8, lev=1, time_steps=2)
     cube = CubeReader(config, products).read("data/processed/climate/p00_run0.zarr")
     assert cube.shape == (2, 2, 4, 8, 1) and cube.dtype == np.float32 and np.isfinite(cube).all()
     assert (cube[1] < cube[0]).all(), "air temperature averaged over levels is below the surface's"
     with pytest.raises(CubeError, match=r"p00_run0.zarr has no variable for channel 'olr2'.*\['OLR_X'\]"):
-        CubeReader(ClimateConfig(variables=(ClimateVariable("olr2", ("OLR_X",)),)), products).read(
+        CubeReader(climate_config(variables=(ClimateVariable("olr2", ("OLR_X",)),)), products).read(
             "data/processed/climate/p00_run0.zarr")
 
 
 def test_real_exocam_cube_month_axis_no_levels_and_xc_yc_coordinates(realdata, tmp_path):
     store = tmp_path / "aqua.zarr"
     nc_to_zarr(realdata / "climate" / "pop_frc.4x5d.090130_aquaplanet_0OHT_Earth.nc", store, zarr_options())
-    config = ClimateConfig(variables=(ClimateVariable("surface_temperature", ("TS", "T")),), lat=6, lon=8, lev=2,
-                           time_steps=4)
+    config = climate_config(variables=(ClimateVariable("surface_temperature", ("TS", "T")),), lat=6, lon=8, lev=2,
+                            time_steps=4)
     cube = CubeReader(config, tmp_path).read("aqua.zarr")
     assert cube.shape == (1, 4, 6, 8, 2)
     assert np.allclose(cube[..., 0], cube[..., 1]), "a cube without levels is one layer, repeated"
     assert 200 < cube.min() and 280 < cube.max() < 320, "degC became K"
     assert cube[0, 0, 2:4].mean() > cube[0, 0, [0, 5]].mean() + 10, "the tropics are warmer than the poles"
     with pytest.raises(CubeError, match=r"climate store aqua.zarr has no variable for channel 'surface_temperature'"):
-        CubeReader(ClimateConfig(variables=(ClimateVariable("surface_temperature", ("TS", "ts")),)),
+        CubeReader(climate_config(variables=(ClimateVariable("surface_temperature", ("TS", "ts")),)),
                    tmp_path).read("aqua.zarr")
 
 

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatch
 from pathlib import Path
 
+from astrobuild.contracts.products import CLIMATE_STORE
+
 CUBE_PATTERNS = ("*.nc", "*.nc4", "*.cdf")
-STORE_PATTERN = "data/processed/climate/{stem}.zarr"
+STORE_PATTERN = CLIMATE_STORE.path  # declared in astrobuild.contracts.products
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

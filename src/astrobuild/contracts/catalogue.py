@@ -37,6 +37,9 @@ from astrobuild.contracts.kegg import (
 )
 from astrobuild.contracts.organisms import OrganismPathways, Organisms
 from astrobuild.contracts.planet_runs import PlanetRuns
+
+# The products that are not tables (the climate and graph stores, the training's files), listed beside them.
+from astrobuild.contracts.products import PRODUCTS, TRAIN_OUTPUTS  # noqa: F401
 from astrobuild.contracts.spectra import Spectra
 
 STAGES = ("interim", "processed")

@@ -43,12 +43,13 @@ import pandas as pd
 import pyarrow as pa
 from lxml import etree
 
+from astrobuild.contracts.products import GRAPH_STORE
 from astrobuild.io import atomic_path, read_parquet, write_json, write_parquet
 
 log = logging.getLogger(__name__)
 # The store's files (the layout above), each an output of rule edges_to_graphs, so that a missing one is
 # rebuilt (Snakemake looks at a directory() output's folder, never at the files inside it).
-STORE_FILES = ("graphs.parquet", "nodes.parquet", "edges.parquet", "manifest.json")
+STORE_FILES = GRAPH_STORE.files
 
 FORMAT = "astrobuild-kegg-graphs"
 FORMAT_VERSION = 1

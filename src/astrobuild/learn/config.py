@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from astrobuild.contracts.catalogue import CATALOGUE
+from astrobuild.contracts.products import GRAPH_STORE
 
 MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
 
@@ -26,15 +27,17 @@ class ClimateVariable:
     aliases: tuple[str, ...]  # variable names (or CF standard_names) it may have in a store
 
 
+# No defaults on these classes: the schema holds them (schemas/config.schema.yaml, `train`), and
+# train_config fills every field from the validated config, so there is one place to change one.
 @dataclass(frozen=True)
 class ClimateConfig:
     variables: tuple[ClimateVariable, ...]
-    lat: int = 8
-    lon: int = 16
-    lev: int = 1
-    time_steps: int = 4
-    time_start: int = 0
-    time_stop: int | None = None
+    lat: int
+    lon: int
+    lev: int
+    time_steps: int
+    time_start: int
+    time_stop: int | None
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
@@ -44,11 +47,11 @@ class ClimateConfig:
 
 @dataclass(frozen=True)
 class SpectrumConfig:
-    min_um: float = 0.6
-    max_um: float = 5.0
-    bins: int = 48
-    min_coverage: float = 0.5
-    drop_flagged: bool = True
+    min_um: float
+    max_um: float
+    bins: int
+    min_coverage: float
+    drop_flagged: bool
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,19 @@ class TrainConfig:
     climate: ClimateConfig
     spectrum: SpectrumConfig
     planet_columns: tuple[str, ...]
-    missing: str = "mask"
-    seed: int = 0
-    split: tuple[float, float, float] = (0.6, 0.2, 0.2)
-    split_seed: int | None = None  # None: the planet split follows ``seed``
-    epochs: int = 40
-    patience: int = 8
-    batch_size: int = 16
-    lr: float = 3e-3
-    weight_decay: float = 1e-4
-    hidden: int = 32
-    graph_layers: int = 2
-    device: str = "auto"
-    num_workers: int = 0
+    missing: str
+    seed: int
+    split: tuple[float, float, float]
+    split_seed: int | None  # None: the planet split follows ``seed``
+    epochs: int
+    patience: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    hidden: int
+    graph_layers: int
+    device: str
+    num_workers: int
 
     def uses(self, modality: str) -> bool:
         return modality in self.modalities
@@ -123,4 +126,4 @@ class Inputs:
     registry: str = CATALOGUE["planet_runs"].path
     exoplanets: str = CATALOGUE["exoplanets"].path
     spectra: str = CATALOGUE["spectra"].path
-    graphs: str = "data/processed/kegg_graphs"
+    graphs: str = GRAPH_STORE.path

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import torch
 
+from astrobuild.contracts.products import TRAIN_OUTPUTS
 from astrobuild.io import atomic_path, write_parquet, write_text
 from astrobuild.learn.model import MultiModalNet
 
@@ -35,16 +36,18 @@ CURVE_COLUMNS = ("epoch", "train_loss", "val_loss", "train_auroc", "val_auroc")
 
 @dataclass(frozen=True)
 class TrainOutputs:
-    model: str = "results/train/model.pt"
-    metrics: str = "results/train/metrics.json"
-    curves: str = "results/train/curves.csv"
-    predictions: str = "results/train/predictions.parquet"
-    norm_stats: str = "results/train/norm_stats.json"
-    report: str = "results/train/report.json"
-    curves_plot: str = "results/train/curves.png"
-    confusion_plot: str = "results/train/confusion.png"
+    """Where the training writes; the paths are declared in astrobuild.contracts.products.TRAIN_OUTPUTS."""
+
+    model: str = TRAIN_OUTPUTS["model"]
+    metrics: str = TRAIN_OUTPUTS["metrics"]
+    curves: str = TRAIN_OUTPUTS["curves"]
+    predictions: str = TRAIN_OUTPUTS["predictions"]
+    norm_stats: str = TRAIN_OUTPUTS["norm_stats"]
+    report: str = TRAIN_OUTPUTS["report"]
+    curves_plot: str = TRAIN_OUTPUTS["curves_plot"]
+    confusion_plot: str = TRAIN_OUTPUTS["confusion_plot"]
     # last: size and sha256 of the files above and of every input (astrobuild.versioning.manifest)
-    manifest: str = "results/train/manifest.json"
+    manifest: str = TRAIN_OUTPUTS["manifest"]
 
 
 def _plain(obj: Any) -> Any:

@@ -1,0 +1,53 @@
+"""The build's products that are not one table, each declared once: the climate stores, the KEGG
+graph store and the training's files. Their paths are written here only; the rules, the package
+(climate stems, graph store, learning stage) and the generated docs read them from here.
+
+Light on purpose (no pandera, no numpy): the climate chain's stems module imports it while
+Snakemake builds the DAG. :mod:`astrobuild.contracts.catalogue` lists them beside the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    path: str  # relative to the working directory; ``{stem}`` for one per climate cube
+    rule: str  # the rule that writes it
+    description: str
+    # The files inside a folder product that are outputs one by one (a missing one is rebuilt);
+    # empty: the folder is one ``directory()`` output (a Zarr store, whose chunks depend on the data).
+    files: tuple[str, ...] = ()
+
+
+CLIMATE_STORE = Product(
+    "climate_store", "data/processed/climate/{stem}.zarr", "nc_to_zarr_<n>",
+    "one Zarr v3 store per NetCDF cube, verified equal to its source, every chunk with a crc32c")
+GRAPH_STORE = Product(
+    "kegg_graphs", "data/processed/kegg_graphs", "edges_to_graphs",
+    "per-pathway graphs in a tensor-ready layout (graphs, nodes and edges tables with offsets)",
+    files=("graphs.parquet", "nodes.parquet", "edges.parquet", "manifest.json"))
+
+# The training's files (rule train), by the name the rule and astrobuild.learn.outputs.TrainOutputs
+# give them; the manifest last (sizes and sha256 of the others and of every input).
+TRAIN_OUTPUTS: dict[str, str] = {
+    "model": "results/train/model.pt",
+    "metrics": "results/train/metrics.json",
+    "curves": "results/train/curves.csv",
+    "predictions": "results/train/predictions.parquet",
+    "norm_stats": "results/train/norm_stats.json",
+    "report": "results/train/report.json",
+    "curves_plot": "results/train/curves.png",
+    "confusion_plot": "results/train/confusion.png",
+    "manifest": "results/train/manifest.json",
+}
+
+PRODUCTS: dict[str, Product] = {p.name: p for p in (CLIMATE_STORE, GRAPH_STORE)}
+"""The folder products by name (the training's files: :data:`TRAIN_OUTPUTS`)."""
+
+
+def graph_store_files(store: str = GRAPH_STORE.path) -> list[str]:
+    """The graph store's files under ``store``."""
+    return [f"{store}/{name}" for name in GRAPH_STORE.files]
