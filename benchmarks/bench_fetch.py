@@ -29,11 +29,12 @@ from _common import best_interleaved, row  # noqa: E402
 from astrobuild.fetch.files import Expected, Staging  # noqa: E402
 from astrobuild.fetch.http import HttpClient, RetryPolicy  # noqa: E402
 from astrobuild.fetch.jobs import fetch_kegg_pathways  # noqa: E402
+from astrobuild.fetch.options import KeggOptions  # noqa: E402
 from astrobuild.fetch.ratelimit import HostLimiter  # noqa: E402
 from tests.support.loopback import LoopbackHTTP  # noqa: E402
 
-OPTIONS = {"retries": 5, "backoff": 1.0, "backoff_max": 60, "jitter": 1.0, "retry_after_max": 600,
-           "connect_timeout": 30, "read_timeout": 300}
+FETCH = {"retries": 5, "backoff": 1.0, "backoff_max": 60, "jitter": 1.0, "retry_after_max": 600,
+         "connect_timeout": 30, "read_timeout": 300}
 
 
 def _big_file(path: Path, size: int) -> str:
@@ -90,9 +91,11 @@ def pace(work: Path, pathways: int, rate: float, kgml: bytes) -> None:
     listing = work / "list_pathway.txt"
     listing.write_text("".join(f"map{n}\tpathway {n}\n" for n in numbers), encoding="utf-8")
     with LoopbackHTTP(routes) as server:
-        src = {"url": f"{server.url}/kegg", "rate_limit": rate, "kgml_prefixes": ["ko"], "pathways": None}
+        src = {"url": f"{server.url}/kegg", "rate_limit": rate, "organisms": ["hsa"], "brite": ["br08901"],
+               "kgml_prefixes": ["ko"], "pathways": None}
+        opts = KeggOptions.from_config({"sources": {"kegg": src}, "fetch": FETCH})
         start = time.perf_counter()
-        out = fetch_kegg_pathways(src, OPTIONS, str(listing), str(work / "kgml"), str(work / "kgml_staging"))
+        out = fetch_kegg_pathways(opts, str(listing), str(work / "kgml"), str(work / "kgml_staging"))
         wall = time.perf_counter() - start
     assert len(out) == pathways and len(server.requests) == pathways
     stamps = [r.at for r in server.requests]

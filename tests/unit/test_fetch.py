@@ -16,8 +16,10 @@ from astrobuild.fetch.http import FetchError, HttpClient, RetryPolicy
 from astrobuild.fetch.jobs import fetch_1000g_indices
 from astrobuild.fetch.listing import http_lister, index_entries, listed_sizes, ls_line, walk_tree
 from astrobuild.fetch.manifest import config_entries, parse_manifest
+from astrobuild.fetch.options import Genomes1000gOptions, KeggOptions
 from astrobuild.fetch.ratelimit import HostLimiter, TokenBucket
 from astrobuild.fetch.safety import SecretMask, UnsafePathError, check_url, safe_join, safe_relpath
+from tests.fetch_options import fetch_options
 from tests.support.loopback import Fault, LoopbackHTTP, loopback_ftp
 
 FAST = RetryPolicy(retries=3, backoff=0.05, backoff_max=1.0, jitter=0.01, connect_timeout=5, read_timeout=5)
@@ -142,18 +144,18 @@ def test_md5_mismatch_deletes_the_file_and_names_both_values(server: LoopbackHTT
 
 
 def test_index_files_are_checked_against_the_sizes_their_listing_gives(server: LoopbackHTTP, tmp_path: Path) -> None:
-    options = {"retries": 0, "backoff": 0.05, "backoff_max": 1, "jitter": 0, "retry_after_max": 1,
-               "connect_timeout": 5, "read_timeout": 5}
-    src = {"url": server.url, "indices": ["data/small.txt"]}
+    opts = fetch_options(Genomes1000gOptions, url=server.url, indices=["data/small.txt"],
+                         fetch={"retries": 0, "backoff": 0.05, "backoff_max": 1, "jitter": 0, "retry_after_max": 1,
+                                "connect_timeout": 5, "read_timeout": 5})
     listing = tmp_path / "listings" / "data.ls-lR"
     listing.parent.mkdir()
     listing.write_text("./data:\n" + ls_line("small.txt", False, 99, None) + "\n" + ls_line("sub", True, 4096, None) + "\n")
     assert listed_sizes(listing.read_text()) == {"data/small.txt": 99}
     with pytest.raises(VerifyError, match=r"/data/small.txt.*expected 99 bytes, got 6"):
-        fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings_dir=listing.parent)
+        fetch_1000g_indices(opts, str(tmp_path / "out"), str(tmp_path / "staging"), listings_dir=listing.parent)
     assert not (tmp_path / "out").exists()
     listing.write_text("./data:\n" + ls_line("small.txt", False, 6, None) + "\n")
-    (got,) = fetch_1000g_indices(src, options, str(tmp_path / "out"), str(tmp_path / "staging"), listings_dir=listing.parent)
+    (got,) = fetch_1000g_indices(opts, str(tmp_path / "out"), str(tmp_path / "staging"), listings_dir=listing.parent)
     assert got.read_bytes() == b"hello\n"
 
 
@@ -306,13 +308,13 @@ def test_kgml_ids_come_from_the_list_or_the_configured_subset(tmp_path: Path) ->
 
     listing = tmp_path / "list_pathway.txt"
     listing.write_text("map00010\tGlycolysis\npath:map00020\tCitrate cycle\nmap00010\tGlycolysis again\n")
-    src = {"kgml_prefixes": ["ko", "hsa"], "pathways": None}
-    assert kgml_ids(src, listing) == ["ko00010", "hsa00010", "ko00020", "hsa00020"]
-    assert kgml_ids({**src, "pathways": ["map00190", "00010"]}, listing) == ["ko00190", "hsa00190", "ko00010",
-                                                                            "hsa00010"]
-    with pytest.raises(ValueError, match="not a pathway number"):
-        kgml_ids({**src, "pathways": ["glycolysis"]}, listing)
-    assert kegg_list_files({"organisms": ["hsa"], "brite": ["br08901"]}) == {
+    opts = fetch_options(KeggOptions, kgml_prefixes=["ko", "hsa"], pathways=None)
+    assert kgml_ids(opts, listing) == ["ko00010", "hsa00010", "ko00020", "hsa00020"]
+    subset = fetch_options(KeggOptions, kgml_prefixes=["ko", "hsa"], pathways=["map00190", "00010"])
+    assert subset.pathways == ("00190", "00010")
+    assert kgml_ids(subset, listing) == ["ko00190", "hsa00190", "ko00010", "hsa00010"]
+    # The defaults (organisms [hsa], brite [br08901]).
+    assert kegg_list_files(opts) == {
         "list/pathway": "list_pathway.txt", "list/pathway/hsa": "list_pathway_hsa.txt", "list/hsa": "list_hsa.txt",
         "get/br:br08901": "br08901.keg",
         # The organisms chain's KO and EC -> pathway membership (organisms_to_pathways).
@@ -326,15 +328,15 @@ def test_kegg_pathways_tolerate_404_but_not_other_errors(server: LoopbackHTTP, t
     listing = tmp_path / "list_pathway.txt"
     listing.write_text("map00010\tGlycolysis\nmap00020\tCitrate cycle\n")
     server.routes["/kegg/get/ko00010/kgml"] = b"<pathway name='path:ko00010'/>\n"
-    src = {"url": f"{server.url}/kegg", "rate_limit": 100, "kgml_prefixes": ["ko"], "pathways": None}
-    options = {"retries": 1, "backoff": 0.01, "backoff_max": 1, "jitter": 0, "retry_after_max": 5,
-               "connect_timeout": 5, "read_timeout": 5}
+    opts = fetch_options(KeggOptions, url=f"{server.url}/kegg", rate_limit=100, kgml_prefixes=["ko"], pathways=None,
+                         fetch={"retries": 1, "backoff": 0.01, "backoff_max": 1, "jitter": 0, "retry_after_max": 5,
+                                "connect_timeout": 5, "read_timeout": 5})
     with caplog.at_level(logging.INFO):
-        out = fetch_kegg_pathways(src, options, os.fspath(listing), os.fspath(tmp_path / "out"),
+        out = fetch_kegg_pathways(opts, os.fspath(listing), os.fspath(tmp_path / "out"),
                                   os.fspath(tmp_path / "staging"))
     assert out == [tmp_path / "out" / "ko00010.xml"] and not (tmp_path / "staging").exists()
     assert "1 not available upstream: ko00020" in caplog.text
     server.fail("/kegg/get/ko00010/kgml", Fault(403))
     with pytest.raises(FetchError, match="HTTP 403"):
-        fetch_kegg_pathways(src, options, os.fspath(listing), os.fspath(tmp_path / "out2"),
+        fetch_kegg_pathways(opts, os.fspath(listing), os.fspath(tmp_path / "out2"),
                             os.fspath(tmp_path / "staging"))

@@ -5,6 +5,7 @@ resumed. No test reaches beyond the loopback interface."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from io import StringIO
@@ -18,13 +19,13 @@ from Bio.SeqRecord import SeqRecord
 
 from astrobuild.fetch.http import FetchError
 from astrobuild.fetch.ncbi import RATE_WITH_KEY, RATE_WITHOUT_KEY, fetch_genbank_records, rate_of
+from astrobuild.fetch.options import NcbiOptions
 from astrobuild.organisms.genbank import GenomeFileError, read_records
 from astrobuild.quarantine import Quarantine
 from astrobuild.rulelog import rule_logging
+from tests.fetch_options import fetch_options
 from tests.support.loopback import Fault, LoopbackHTTP, efetch_route, genbank_records, query_of
 
-OPTIONS = {"retries": 3, "backoff": 0.05, "backoff_max": 1.0, "jitter": 0.01, "retry_after_max": 5,
-           "connect_timeout": 5, "read_timeout": 5}
 SECRET = "0123456789abcdef-ncbi-key"
 EFETCH = "/eutils/efetch.fcgi"
 
@@ -56,13 +57,14 @@ def efetch():
         yield server
 
 
-def _src(server: LoopbackHTTP, accessions: list[str], **kw) -> dict:
-    return {"url": f"{server.url}/eutils", "accessions": accessions, "batch_size": 2, "rate_limit": None,
-            "token_env": "NCBI_API_KEY", "email": None, **kw}
+def _options(server: LoopbackHTTP, accessions: list[str], **kw) -> NcbiOptions:
+    src = {"url": f"{server.url}/eutils", "accessions": accessions, "batch_size": 2, "rate_limit": None,
+           "token_env": "NCBI_API_KEY", "email": None, **kw}
+    return fetch_options(NcbiOptions, **src)
 
 
 def _fetch(server: LoopbackHTTP, tmp_path: Path, accessions: list[str], **kw) -> list[Path]:
-    return fetch_genbank_records(_src(server, accessions, **kw), OPTIONS, os.fspath(tmp_path / "out"),
+    return fetch_genbank_records(_options(server, accessions, **kw), os.fspath(tmp_path / "out"),
                                  os.fspath(tmp_path / "staging"))
 
 
@@ -137,8 +139,11 @@ def test_pace_is_3_per_second_without_a_key_and_10_with_one(tmp_path: Path, monk
         # A configured rate above NCBI's limit is lowered to it.
         _fetch(server, tmp_path / "keyed", accessions, batch_size=1, rate_limit=50)
         assert per_second(server, RATE_WITH_KEY) == 12
-    assert rate_of({"rate_limit": None}, False) == 3.0 and rate_of({"rate_limit": None}, True) == 10.0
-    assert rate_of({"rate_limit": 50}, False) == 3.0 and rate_of({"rate_limit": 1}, True) == 1.0
+    opts = fetch_options(NcbiOptions, accessions=accessions[:1])
+    assert opts.rate_limit is None  # the schema's default: NCBI's limit
+    assert rate_of(opts, False) == 3.0 and rate_of(opts, True) == 10.0
+    assert rate_of(dataclasses.replace(opts, rate_limit=50), False) == 3.0
+    assert rate_of(dataclasses.replace(opts, rate_limit=1), True) == 1.0
 
 
 def test_429_with_retry_after_then_a_cut_answer_are_survived(efetch: LoopbackHTTP, tmp_path: Path,

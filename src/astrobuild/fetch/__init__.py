@@ -12,6 +12,9 @@ retry policy. The pieces:
 * :mod:`~astrobuild.fetch.http` and :mod:`~astrobuild.fetch.ftp`: one client each, same contract.
 * :mod:`~astrobuild.fetch.listing`: ``ls -lR`` listings of FTP or HTTP directory trees.
 * :mod:`~astrobuild.fetch.manifest`: manifests of files to fetch (relative path, md5, bytes).
+* :mod:`~astrobuild.fetch.options`: each remote source's config and the ``fetch:`` retry policy as one
+  frozen, checked options object, built by the rule's script and handed to the jobs (no config dicts
+  below it; tokens stay names of environment variables).
 * :mod:`~astrobuild.fetch.jobs`: what each fetch rule does, one function per rule.
 
 The HTTP and FTP servers on 127.0.0.1 that the fetch tests and benchmarks run against live outside the

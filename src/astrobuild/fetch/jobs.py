@@ -4,7 +4,8 @@ Each downloads into its staging folder (:mod:`astrobuild.fetch.files`) and publi
 outputs only once everything is there and verified, then logs a per-source summary (files fetched,
 kept from an interrupted run, resumed; bytes; requests; time spent waiting for the rate limit).
 Paths under a source's URL keep upstream's layout, so a mirror or a loopback test server works
-unchanged (the config contract in schemas/config.schema.yaml).
+unchanged (the config contract in schemas/config.schema.yaml). Each function takes its source's
+typed options (:mod:`astrobuild.fetch.options`), built once by the rule's script from its config.
 """
 
 from __future__ import annotations
@@ -15,16 +16,24 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
 
 from astrobuild.fetch.files import NOTHING_EXPECTED, Expected, Staging
 from astrobuild.fetch.ftp import FtpClient
-from astrobuild.fetch.http import FetchError, HttpClient, Outcome, RetryPolicy
+from astrobuild.fetch.http import FetchError, HttpClient, Outcome
 from astrobuild.fetch.listing import TreeStats, http_lister, listed_sizes, walk_tree
-from astrobuild.fetch.manifest import Entry, config_entries, parse_manifest
+from astrobuild.fetch.manifest import Entry, parse_manifest
+from astrobuild.fetch.options import (
+    LISTING_SUFFIX,
+    ExoplanetsOptions,
+    Genomes1000gOptions,
+    KeggOptions,
+    ListedFilesOptions,
+    RemoteOptions,
+)
 from astrobuild.fetch.ratelimit import HostLimiter
 from astrobuild.fetch.safety import SecretMask, check_url, is_loopback, join_url, safe_relpath
 from astrobuild.ids import UPSTREAM_PATHWAY
@@ -32,7 +41,6 @@ from astrobuild.ids import UPSTREAM_PATHWAY
 log = logging.getLogger(__name__)
 
 Client = HttpClient | FtpClient
-_NUMBER = re.compile(r"^(?:[a-z]{2,4})?(\d{5})$")
 _LIST_ID = re.compile(rf"^{UPSTREAM_PATHWAY}\t")
 
 
@@ -61,34 +69,27 @@ class Summary:
                  f"; {extra}" if extra else "")
 
 
-def policy_of(options: Mapping) -> RetryPolicy:
-    """The retry policy of config ``fetch:`` (keys as in the schema)."""
-    return RetryPolicy(retries=int(options["retries"]), backoff=float(options["backoff"]),
-                       backoff_max=float(options["backoff_max"]), jitter=float(options["jitter"]),
-                       retry_after_max=int(options["retry_after_max"]),
-                       connect_timeout=float(options["connect_timeout"]), read_timeout=float(options["read_timeout"]))
-
-
 @contextlib.contextmanager
-def connect(source: str, src: Mapping, options: Mapping) -> Iterator[tuple[str, Client]]:
+def connect(opts: RemoteOptions) -> Iterator[tuple[str, Client]]:
     """(base URL, client) of a source's ``url``: FTP or HTTP(S), rate-limited per host at the source's
     ``rate_limit``; a token from the environment variable named by ``token_env`` (never from a file
     of the repository), masked in the log like any password."""
-    base = check_url(src["url"], f"sources.{source}.url")
+    source = opts.source
+    base = check_url(opts.url, f"sources.{source}.url")
     if base.startswith("http://") and not is_loopback(base):
         log.warning("sources.%s.url is plain http: nothing certifies the server; prefer https", source)
     mask = SecretMask()
     mask.install()
-    limiter = HostLimiter(src.get("rate_limit"))
+    limiter = HostLimiter(opts.rate_limit)
     token = None
-    if src.get("token_env"):
-        token = os.environ.get(src["token_env"])
-        log.info("token from $%s: %s", src["token_env"], "set (masked in this log)" if token else "not set; anonymous")
+    if opts.token_env:
+        token = opts.token()
+        log.info("token from $%s: %s", opts.token_env, "set (masked in this log)" if token else "not set; anonymous")
     client: Client
     if base.startswith("ftp://"):
-        client = FtpClient(base, policy_of(options), limiter, mask)
+        client = FtpClient(base, opts.policy, limiter, mask)
     else:
-        client = HttpClient(policy_of(options), limiter, mask, token, src.get("token_scheme", "Bearer"))
+        client = HttpClient(opts.policy, limiter, mask, token, opts.token_scheme)
     try:
         yield base, client
     finally:
@@ -110,18 +111,14 @@ def _get_text(client: Client, base: str, path: str, staging: Staging, name: str)
 
 # ---- 1000 Genomes -----------------------------------------------------------------------------
 
-LISTING_SUFFIX = ".ls-lR"  # fetch_1000g_dirlists writes one <tree>.ls-lR per tree
-
-def fetch_1000g_dirlists(src: Mapping, options: Mapping, out_dir: str, staging_dir: str) -> list[Path]:
-    """``ls -lR`` listings of the trees ``src["dirlists"]`` (paths under the URL), one file each,
-    named after the tree's last folder; listing only, never a data file. A tree inside another
-    listed tree is left out of the outer one (each file is listed once)."""
-    roots = [r.strip("/") for r in src["dirlists"]]
-    names = [safe_relpath(PurePosixPath(r).name + LISTING_SUFFIX, "listing name") for r in roots]
-    if len(set(names)) != len(names):
-        raise ValueError(f"config: sources.genomes_1000g.dirlists: two trees end in the same folder name: {roots}")
+def fetch_1000g_dirlists(opts: Genomes1000gOptions, out_dir: str, staging_dir: str) -> list[Path]:
+    """``ls -lR`` listings of the trees ``opts.dirlists`` (paths under the URL), one file each,
+    named after the tree's last folder (``<folder>`` + :data:`LISTING_SUFFIX`); listing only, never
+    a data file. A tree inside another listed tree is left out of the outer one (each file is listed
+    once)."""
+    roots, names = list(opts.dirlists), opts.listing_names
     staging, summary = Staging(staging_dir), Summary("genomes_1000g dirlists")
-    with connect("genomes_1000g", src, options) as (base, client):
+    with connect(opts) as (base, client):
         lister = client.list_lines if isinstance(client, FtpClient) else http_lister(client.get_text, client.head, base)
         stats = TreeStats()
         for root, name in zip(roots, names, strict=True):
@@ -140,15 +137,15 @@ def fetch_1000g_dirlists(src: Mapping, options: Mapping, out_dir: str, staging_d
     return staging.publish(names, out_dir)
 
 
-def fetch_1000g_indices(src: Mapping, options: Mapping, out_dir: str, staging_dir: str,
+def fetch_1000g_indices(opts: Genomes1000gOptions, out_dir: str, staging_dir: str,
                         listings_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The index files and population tables of ``src["indices"]`` (paths under the URL, each
+    """The index files and population tables of ``opts.indices`` (paths under the URL, each
     optionally with md5 and bytes), streamed to the same relative paths under ``out_dir``.
 
     A file without configured bytes that lies in a tree listed in ``listings_dir`` (the output of
     fetch_1000g_dirlists) is checked against the size the listing gives it: upstream publishes no
     md5 of its index files, but its listing says how big each is."""
-    entries = config_entries(src["indices"], "sources.genomes_1000g.indices")
+    entries = list(opts.indices)
     sizes: dict[str, int] = {}
     for listing in sorted(Path(listings_dir).glob(f"*{LISTING_SUFFIX}")) if listings_dir else ():
         sizes.update(listed_sizes(Path(listing).read_text(encoding="utf-8")))
@@ -159,14 +156,14 @@ def fetch_1000g_indices(src: Mapping, options: Mapping, out_dir: str, staging_di
             checked.append(entry.path)
     log.info("%d of %d index file(s) checked against the size their listing gives: %s", len(checked),
              len(entries), checked)
-    return _fetch_entries("genomes_1000g", src, options, entries, out_dir, staging_dir)
+    return _fetch_entries(opts, entries, out_dir, staging_dir)
 
 
-def _fetch_entries(source: str, src: Mapping, options: Mapping, entries: Sequence[Entry], out_dir: str,
-                   staging_dir: str, base_client: tuple[str, Client] | None = None) -> list[Path]:
-    staging, summary = Staging(staging_dir), Summary(source)
+def _fetch_entries(opts: RemoteOptions, entries: Sequence[Entry], out_dir: str, staging_dir: str,
+                   base_client: tuple[str, Client] | None = None) -> list[Path]:
+    staging, summary = Staging(staging_dir), Summary(opts.source)
     with contextlib.ExitStack() as stack:
-        base, client = base_client or stack.enter_context(connect(source, src, options))
+        base, client = base_client or stack.enter_context(connect(opts))
         for entry in entries:
             summary.add(fetch_file(client, base, entry.path, entry.rel, staging, entry.expected))
         summary.log(client)
@@ -175,28 +172,28 @@ def _fetch_entries(source: str, src: Mapping, options: Mapping, entries: Sequenc
 
 # ---- KEGG -------------------------------------------------------------------------------------
 
-def kegg_list_files(src: Mapping) -> dict[str, str]:
+def kegg_list_files(opts: KeggOptions) -> dict[str, str]:
     """REST path -> file name of every list (and BRITE hierarchy) fetch_kegg_lists writes; with the
     KO and EC -> pathway links (``link/pathway/ko``, ``link/pathway/ec``), the organisms chain's
     pathway membership."""
     files = {"list/pathway": "list_pathway.txt", "link/pathway/ko": "link_pathway_ko.txt",
              "link/pathway/ec": "link_pathway_ec.txt"}
-    for org in src["organisms"]:
+    for org in opts.organisms:
         files[f"list/pathway/{org}"] = f"list_pathway_{org}.txt"
         files[f"list/{org}"] = f"list_{org}.txt"
-    for brite in src["brite"]:
+    for brite in opts.brite:
         files[f"get/br:{brite}"] = f"{brite}.keg"
     return files
 
 
-def fetch_kegg_lists(src: Mapping, options: Mapping, out_dir: str, staging_dir: str) -> list[Path]:
+def fetch_kegg_lists(opts: KeggOptions, out_dir: str, staging_dir: str) -> list[Path]:
     """KEGG REST ``list/pathway``, ``link/pathway/ko``, ``link/pathway/ec``, ``list/pathway/<org>`` and
     ``list/<org>`` for each configured organism, and ``get/br:<id>`` for each BRITE hierarchy, at the
     source's rate limit."""
-    files = kegg_list_files(src)
+    files = kegg_list_files(opts)
     entries = [Entry(safe_relpath(name)) for name in files.values()]
     staging, summary = Staging(staging_dir), Summary("kegg lists")
-    with connect("kegg", src, options) as (base, client):
+    with connect(opts) as (base, client):
         for path, entry in zip(files, entries, strict=True):
             summary.add(fetch_file(client, base, path, entry.rel, staging))
         summary.log(client)
@@ -214,31 +211,23 @@ def pathway_numbers(list_file: str | os.PathLike[str]) -> list[str]:
     return list(numbers)
 
 
-def kgml_ids(src: Mapping, list_file: str | os.PathLike[str]) -> list[str]:
+def kgml_ids(opts: KeggOptions, list_file: str | os.PathLike[str]) -> list[str]:
     """Pathway ids to fetch as KGML: each prefix of ``kgml_prefixes`` with each number of
-    ``pathways`` (ids or numbers), or of the ``list/pathway`` file when ``pathways`` is null."""
-    if src.get("pathways") is None:
-        numbers = pathway_numbers(list_file)
-    else:
-        numbers = []
-        for item in src["pathways"]:
-            match = _NUMBER.match(str(item))
-            if not match:
-                raise ValueError(f"config: sources.kegg.pathways: {item!r} is not a pathway number or id")
-            numbers.append(match.group(1))
-    return list(dict.fromkeys(f"{prefix}{number}" for number in numbers for prefix in src["kgml_prefixes"]))
+    ``pathways`` (the configured ids' numbers), or of the ``list/pathway`` file when ``pathways`` is None."""
+    numbers = pathway_numbers(list_file) if opts.pathways is None else opts.pathways
+    return list(dict.fromkeys(f"{prefix}{number}" for number in numbers for prefix in opts.kgml_prefixes))
 
 
-def fetch_kegg_pathways(src: Mapping, options: Mapping, list_file: str, out_dir: str, staging_dir: str) -> list[Path]:
+def fetch_kegg_pathways(opts: KeggOptions, list_file: str, out_dir: str, staging_dir: str) -> list[Path]:
     """One KGML file per pathway id (``get/<id>/kgml`` -> ``<id>.xml``), at the source's rate limit
     (KEGG asks for at most 3 requests/s). An id KEGG has no KGML for (HTTP 404: many reference maps)
     is listed in the summary, not an error; every other failure is."""
-    ids = kgml_ids(src, list_file)
+    ids = kgml_ids(opts, list_file)
     staging, summary = Staging(staging_dir), Summary("kegg pathways")
     fetched = []
     from astrobuild.progress import progress
 
-    with connect("kegg", src, options) as (base, client):
+    with connect(opts) as (base, client):
         for pathway in progress(ids, desc="KGML", unit="pathway"):
             rel = safe_relpath(f"{pathway}.xml")
             try:
@@ -251,60 +240,61 @@ def fetch_kegg_pathways(src: Mapping, options: Mapping, list_file: str, out_dir:
             fetched.append(rel)
         summary.log(client)
     if not fetched:
-        raise FetchError(f"{src['url']}: none of the {len(ids)} KGML files requested exists upstream "
-                         f"(prefixes {src['kgml_prefixes']}; KEGG serves KGML for ko and organism maps)")
+        raise FetchError(f"{opts.url}: none of the {len(ids)} KGML files requested exists upstream "
+                         f"(prefixes {list(opts.kgml_prefixes)}; KEGG serves KGML for ko and organism maps)")
     return staging.publish(fetched, out_dir)
 
 
 # ---- files listed in a manifest (GCM cubes, spectra) ------------------------------------------
 
-def manifest_entries(source: str, src: Mapping, manifest_file: str | os.PathLike[str] | None) -> list[Entry]:
+def manifest_entries(opts: ListedFilesOptions, manifest_file: str | os.PathLike[str] | None) -> list[Entry]:
     """The files of a source: the config list ``files``, else the manifest file."""
-    if src.get("files") is not None:
-        return config_entries(src["files"], f"sources.{source}.files")
+    if opts.files is not None:
+        return list(opts.files)
     if manifest_file is None:
-        raise ValueError(f"config: sources.{source}: no `files` list and no manifest")
+        raise ValueError(f"config: sources.{opts.source}: no `files` list and no manifest")
     return parse_manifest(Path(manifest_file).read_text(encoding="utf-8"), os.fspath(manifest_file))
 
 
-def fetch_manifest(source: str, src: Mapping, options: Mapping, out_file: str, staging_dir: str) -> Path:
+def fetch_manifest(opts: ListedFilesOptions, out_file: str, staging_dir: str) -> Path:
     """``<url>/<manifest>`` (path,md5,bytes CSV), checked (safe paths, no duplicates), saved."""
     staging = Staging(staging_dir)
-    with connect(source, src, options) as (base, client):
-        text = _get_text(client, base, src["manifest"], staging, "manifest.csv")
-    entries = parse_manifest(text, join_url(base, src["manifest"]))
-    log.info("manifest of %s: %d file(s), %d with md5, %d with a size", source, len(entries),
+    with connect(opts) as (base, client):
+        text = _get_text(client, base, opts.manifest, staging, "manifest.csv")
+    entries = parse_manifest(text, join_url(base, opts.manifest))
+    log.info("manifest of %s: %d file(s), %d with md5, %d with a size", opts.source, len(entries),
              sum(e.expected.md5 is not None for e in entries), sum(e.expected.size is not None for e in entries))
     return staging.publish_file(PurePosixPath("manifest.csv"), out_file)
 
 
-def fetch_listed_files(source: str, src: Mapping, options: Mapping, manifest_file: str | None, out_dir: str,
+def fetch_listed_files(opts: ListedFilesOptions, manifest_file: str | None, out_dir: str,
                        staging_dir: str) -> list[Path]:
     """Every file of the source's ``files`` list, else of its manifest (the file ``manifest_file``
     when a rule fetched it already, else ``<url>/<manifest>``, fetched here), into ``out_dir`` with
     the same relative paths, verified against the md5 and bytes listed."""
-    with connect(source, src, options) as (base, client):
-        if src.get("files") is None and manifest_file is None:
-            origin = join_url(base, src["manifest"])
-            entries = parse_manifest(_get_text(client, base, src["manifest"], Staging(staging_dir),
+    with connect(opts) as (base, client):
+        if opts.files is None and manifest_file is None:
+            origin = join_url(base, opts.manifest)
+            entries = parse_manifest(_get_text(client, base, opts.manifest, Staging(staging_dir),
                                                ".manifest.csv"), origin)
         else:
-            entries = manifest_entries(source, src, manifest_file)
-        return _fetch_entries(source, src, options, entries, out_dir, staging_dir, (base, client))
+            entries = manifest_entries(opts, manifest_file)
+        return _fetch_entries(opts, entries, out_dir, staging_dir, (base, client))
 
 
 # ---- NASA Exoplanet Archive -------------------------------------------------------------------
 
-def archive_query(src: Mapping, table: str) -> str:
-    return src.get("query") or f"select * from {table}"
+def archive_query(opts: ExoplanetsOptions, table: str) -> str:
+    """The configured ADQL query, else every row of ``table`` (config ``exoplanets.table``)."""
+    return opts.query or f"select * from {table}"
 
 
-def fetch_exoplanet_archive(src: Mapping, options: Mapping, table: str, out_file: str, staging_dir: str) -> Path:
+def fetch_exoplanet_archive(opts: ExoplanetsOptions, table: str, out_file: str, staging_dir: str) -> Path:
     """The archive's TAP sync answer to the configured ADQL query, as CSV (``<url>/TAP/sync``)."""
-    query = archive_query(src, table)
+    query = archive_query(opts, table)
     staging, summary = Staging(staging_dir), Summary("exoplanets")
     rel = PurePosixPath("archive.csv")
-    with connect("exoplanets", src, options) as (base, client):
+    with connect(opts) as (base, client):
         summary.add(fetch_file(client, base, "TAP/sync?" + urlencode({"query": query, "format": "csv"}), rel, staging))
         summary.log(client, f"query: {query}")
     with open(staging.path(rel), "rb") as handle:

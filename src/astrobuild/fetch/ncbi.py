@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
 
 from astrobuild.fetch.files import Staging
 from astrobuild.fetch.http import FetchError, HttpClient
-from astrobuild.fetch.jobs import Summary, policy_of
+from astrobuild.fetch.jobs import Summary
+from astrobuild.fetch.options import NcbiOptions
 from astrobuild.fetch.ratelimit import HostLimiter
 from astrobuild.fetch.safety import SecretMask, check_url, join_url, safe_relpath
-from astrobuild.ids import NUCCORE_ACCESSION_RE, check_accessions
+from astrobuild.ids import NUCCORE_ACCESSION_RE
 from astrobuild.organisms.genbank import TRUNCATED, GenomeFileError
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,11 @@ RECORD_SUFFIX = ".gbff"  # a pattern of organisms.files.GENBANK_PATTERNS: genome
 NOT_UNDERSTOOD = frozenset({400, 404})
 
 
-def rate_of(src: Mapping, has_key: bool) -> float:
+def rate_of(opts: NcbiOptions, has_key: bool) -> float:
     """Requests per second: the configured ``rate_limit``, else NCBI's limit (3/s, 10/s with a key);
     never above that limit (a higher one is lowered, with a warning)."""
     ceiling = RATE_WITH_KEY if has_key else RATE_WITHOUT_KEY
-    wanted = src.get("rate_limit")
+    wanted = opts.rate_limit
     if wanted is None:
         return ceiling
     if float(wanted) > ceiling:
@@ -61,11 +61,11 @@ def batches(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def efetch_path(ids: Sequence[str], src: Mapping, key: str | None) -> str:
+def efetch_path(ids: Sequence[str], opts: NcbiOptions, key: str | None) -> str:
     """The efetch path and query for ``ids`` (with the API key when given: only for the request)."""
     query = {"db": "nuccore", "id": ",".join(ids), "rettype": "gbwithparts", "retmode": "text", "tool": TOOL}
-    if src.get("email"):
-        query["email"] = src["email"]
+    if opts.email:
+        query["email"] = opts.email
     if key:
         query["api_key"] = key
     return f"{EFETCH}?{urlencode(query)}"
@@ -161,17 +161,17 @@ def record_rel(accession: str) -> PurePosixPath:
 class _Job:
     """One run of fetch_genbank_records: the client, the staging folder, the counts."""
 
-    def __init__(self, src: Mapping, client: HttpClient, base: str, key: str | None, staging: Staging) -> None:
-        self.src, self.client, self.base, self.key, self.staging = src, client, base, key, staging
+    def __init__(self, opts: NcbiOptions, client: HttpClient, base: str, key: str | None, staging: Staging) -> None:
+        self.opts, self.client, self.base, self.key, self.staging = opts, client, base, key, staging
         self.summary = Summary("organisms genbank")
         self.missing: dict[str, str] = {}
 
     def fetch(self, ids: list[str]) -> None:
         """Ask efetch for ``ids``; split its answer; note the ids that did not come back."""
-        shown = join_url(self.base, efetch_path(ids, self.src, None))  # what messages name: never the key
+        shown = join_url(self.base, efetch_path(ids, self.opts, None))  # what messages name: never the key
         rel = PurePosixPath("batches") / f"{hashlib.sha1(','.join(ids).encode()).hexdigest()[:16]}.gb"
         try:
-            outcome = self.client.download(join_url(self.base, efetch_path(ids, self.src, self.key)), rel,
+            outcome = self.client.download(join_url(self.base, efetch_path(ids, self.opts, self.key)), rel,
                                            self.staging)
         except FetchError as exc:
             if exc.status not in NOT_UNDERSTOOD:
@@ -199,28 +199,26 @@ class _Job:
         log.info("batch of %d: %d record(s)%s", len(ids), len(found), said)
 
 
-def fetch_genbank_records(src: Mapping, options: Mapping, out_dir: str, staging_dir: str) -> list[Path]:
-    """Every accession of ``src["accessions"]`` as ``<out_dir>/<accession>.gbff`` (see the module
+def fetch_genbank_records(opts: NcbiOptions, out_dir: str, staging_dir: str) -> list[Path]:
+    """Every accession of ``opts.accessions`` as ``<out_dir>/<accession>.gbff`` (see the module
     docstring). Raises FetchError naming every accession that did not come back."""
-    accessions = check_accessions(src.get("accessions") or [])
-    base = check_url(src["url"], "sources.organisms.url")
-    if base.startswith("ftp://"):
-        raise ValueError("config: sources.organisms.url: E-utilities is an http(s) service")
-    env = src.get("token_env")
-    key = os.environ.get(env) if env else None
+    accessions = list(opts.accessions)
+    base = check_url(opts.url, "sources.organisms.url")  # an http(s) URL: checked by NcbiOptions
+    env = opts.token_env
+    key = opts.token()
     mask = SecretMask()
     mask.add(key)
     mask.install()
-    rate = rate_of(src, bool(key))
+    rate = rate_of(opts, bool(key))
     log.info("API key from $%s: %s; %s requests/s", env, "set (masked in this log)" if key else "not set", rate)
     staging = Staging(staging_dir)
-    client = HttpClient(policy_of(options), HostLimiter(rate), mask)
-    job = _Job(src, client, base, key, staging)
+    client = HttpClient(opts.policy, HostLimiter(rate), mask)
+    job = _Job(opts, client, base, key, staging)
     try:
         todo = [a for a in accessions if not staging.path(record_rel(a)).is_file()]
         if len(todo) < len(accessions):
             job.summary.actions["kept"] += len(accessions) - len(todo)  # split by a run that failed later
-        for batch in batches(todo, int(src.get("batch_size") or 1)):
+        for batch in batches(todo, opts.batch_size):
             job.fetch(batch)
         job.summary.missing = sorted(job.missing)
         job.summary.log(client, f"{len(accessions) - len(job.missing)} of {len(accessions)} record(s)")
