@@ -22,7 +22,7 @@ CLIMATE_SAMPLE = source_mode("climate") == "sample"
 CLIMATE_BIG = []  # stems of cubes converted alone (above the Dask threshold)
 # Remote mode: the files of the manifest (or of sources.climate.files), fetched by fetch_gcm_cubes
 # (rules/fetch.smk) to the same relative paths under data/raw/remote/climate.
-CLIMATE_MANIFEST = f"{REMOTE_ROOT}/manifests/climate.csv"
+CLIMATE_MANIFEST = REGISTRY["climate"].manifest_path
 CLIMATE_REMOTE = None
 if CLIMATE_SAMPLE:
     # The cubes the generator will write, so the DAG is known before the sample is generated.
@@ -110,7 +110,7 @@ rule index_climate_runs:
         else (
             [f"{CLIMATE_ROOT}/{e.path}" for e in CLIMATE_REMOTE or [] if e.rel.name == "runs.csv"]
             if source_mode("climate") == "remote"
-            else optional_raw_inputs("climate", ["runs.csv"])
+            else optional_raw_inputs("climate", source_patterns("climate", "runs"))
         ),
         valid=expand("results/validation/climate_{stem}.json", stem=sorted(CLIMATE_CUBES)),
     output:

@@ -18,25 +18,27 @@ if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
 from astrobuild.contracts.catalogue import CATALOGUE
 from astrobuild.resources import check_resource_names, job_resources, job_threads
-from astrobuild.sources import REMOTE_ROOT, STAGING_ROOT, check_config_paths, check_remote_config, find_source_files
+from astrobuild.registry import REMOTE_ROOT, SAMPLE_ROOT, STAGING_ROOT
+from astrobuild.registry import SOURCES as REGISTRY
+from astrobuild.sources import check_config_paths, check_remote_config, find_source_files
 
 check_config_paths(config)
 check_remote_config(config)
 
-SOURCES = ("genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms")
-SAMPLE_DIR = "data/raw/sample/{source}"
-REMOTE_DIR = "data/raw/remote/{source}"  # = astrobuild.sources.REMOTE_ROOT/<source>
+# Every source is declared once, in astrobuild.registry (modes, sample generator, file patterns,
+# remote parts, default URL, terms of use); the names, folders and remote parts here derive from it.
+SOURCES = tuple(REGISTRY)
+SAMPLE_DIR = f"{SAMPLE_ROOT}/{{source}}"
+REMOTE_DIR = f"{REMOTE_ROOT}/{{source}}"
 # Remote mode: what the fetch rules (rules/fetch.smk) write, per source and part; the parsing
 # rules read these folders (and files) as they read a local source's.
-REMOTE_PARTS = {
-    "genomes_1000g": {"dirlists": f"{REMOTE_ROOT}/genomes_1000g/dirlists", "indices": f"{REMOTE_ROOT}/genomes_1000g/indices"},
-    "kegg": {"lists": f"{REMOTE_ROOT}/kegg/lists", "pathways": f"{REMOTE_ROOT}/kegg/pathways"},
-    # Named as the archive names its downloads of the table, so the local patterns find it.
-    "exoplanets": {"archive": f"{REMOTE_ROOT}/exoplanets/{ {'pscomppars': 'PSCompPars'}.get(config['exoplanets']['table'], 'PS')}_tap.csv"},
-    "spectra": {"files": f"{REMOTE_ROOT}/spectra/files"},
-    # One <accession>.gbff per record; the GTDB and annotation inputs find none there (optional).
-    "organisms": {"genbank": f"{REMOTE_ROOT}/organisms/genbank"},
-}
+REMOTE_PARTS = {name: src.remote_paths(config) for name, src in REGISTRY.items()}
+
+
+def source_patterns(source, *kinds):
+    """The registry's local file patterns of ``source`` for ``kinds`` (astrobuild.registry)."""
+    return REGISTRY[source].pattern_list(*kinds)
+
 
 # Every table is declared once, in astrobuild.contracts.catalogue (path, contract, key, stage):
 # the chains' rules write to these paths, validate_table checks the tables of TABLES.

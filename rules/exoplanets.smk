@@ -1,5 +1,5 @@
 # Exoplanets: NASA Exoplanet Archive download (PSCompPars or PS CSV) -> one row per planet.
-EXOPLANET_PATTERNS = ["PSCompPars*.csv", "PS_*.csv", "*pscomppars*.csv", "*exoplanet*archive*.csv"]
+EXOPLANET_PATTERNS = source_patterns("exoplanets", "archive")  # astrobuild.registry
 
 
 rule exoplanet_archive_table:

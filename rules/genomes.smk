@@ -1,7 +1,8 @@
 # 1000 Genomes reference metadata: listings -> master table; indices + populations -> sample table.
-LISTING_PATTERNS = ["ls-lR", "ls-lR.gz", "*.ls-lR", "*.ls-lR.gz", "*.listing", "*.md5"]
-INDEX_PATTERNS = ["*.index"]
-POPULATION_PATTERNS = ["*.panel", "*.ped", "*ped_population.txt"]
+# File patterns of a local folder: astrobuild.registry (the genomes_1000g source).
+LISTING_PATTERNS = source_patterns("genomes_1000g", "listings")
+INDEX_PATTERNS = source_patterns("genomes_1000g", "indices")
+POPULATION_PATTERNS = source_patterns("genomes_1000g", "populations")
 
 
 rule dirlists_to_master:

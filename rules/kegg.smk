@@ -4,9 +4,10 @@ import os
 from astrobuild.contracts.products import GRAPH_STORE as GRAPH_STORE_PRODUCT
 from astrobuild.contracts.products import graph_store_files
 
-KGML_PATTERNS = ["*.xml", "*.kgml"]
-BRITE_PATTERNS = ["*.keg", "br[0-9]*.json", "ko[0-9]*.json"]
-LINK_PATTERNS = ["link_*", "*link*.txt", "*link*.tsv"]
+# File patterns of a local folder: astrobuild.registry (the kegg source).
+KGML_PATTERNS = source_patterns("kegg", "kgml")
+BRITE_PATTERNS = source_patterns("kegg", "brite")
+LINK_PATTERNS = source_patterns("kegg", "links")
 # The REST lists are optional: their tables are built only where the source has them (the catalogue).
 LIST_PATTERNS = list(CATALOGUE["kegg_pathway_list"].only_with_files)
 

@@ -1,6 +1,6 @@
 rule generate_sample:
     output:
-        directory("data/raw/sample/{source}"),
+        directory(SAMPLE_DIR),
     params:
         scale=config["sample"]["scale"],
         seed=config["sample"]["seed"],

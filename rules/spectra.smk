@@ -1,5 +1,5 @@
 # Spectra: transmission/emission spectrum files -> one tidy table (depth in ppm, wavelength in µm).
-SPECTRA_PATTERNS = ["*.csv", "*.txt", "*.dat", "*.tsv", "*.ecsv", "*.tbl"]
+SPECTRA_PATTERNS = source_patterns("spectra", "spectra")  # astrobuild.registry
 
 
 rule spectra_table:

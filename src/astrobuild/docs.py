@@ -341,7 +341,24 @@ def configuration_page(schema_path: str | Path = SCHEMA, config_path: str | Path
         _walk(section, [name], definitions, config, rows)
         lines += [f"## {name}", "", " ".join(section.get("description", "").split()) or f"The `{name}` section.",
                   "", "| key | type | default | config.yaml | description |", "|---|---|---|---|---|", *rows, ""]
+        if name == "sources":
+            lines += _sources_table()
     return "\n".join(lines)
+
+
+def _sources_table() -> list[str]:
+    """The registry of sources (astrobuild.registry): what each is, its modes, default URL, local file
+    kinds, remote parts and terms of use."""
+    from astrobuild.registry import SOURCES
+
+    rows = [f"| `{s.name}` | {_cell(s.description)} | {', '.join(s.modes)} | "
+            f"{_code(s.default_url) if s.default_url else 'none: set `url`'} | "
+            + "; ".join(f"{kind}: {', '.join(_code(p) for p in pats)}" for kind, pats in s.patterns.items())
+            + f" | {', '.join(_code(part) for part in s.remote_parts) or 'the files its manifest lists'} | {_cell(s.terms)} |"
+            for s in SOURCES.values()]
+    return ["### The sources", "", "Declared once, in [`src/astrobuild/registry.py`](../src/astrobuild/registry.py).",
+            "", "| source | what | modes | default URL | local file patterns | remote parts | terms of use |",
+            "|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def pages() -> dict[str, str]:

@@ -16,11 +16,6 @@ from astrobuild.fetch.manifest import Entry, config_entries, parse_manifest
 from astrobuild.fetch.safety import check_url
 from astrobuild.ids import check_accessions
 
-# Where remote mode's downloads land (data/raw/remote/<source>/...), and the staging folders of the
-# fetch rules (astrobuild.fetch.files): partial and not yet published downloads, kept across runs.
-REMOTE_ROOT = "data/raw/remote"
-STAGING_ROOT = f"{REMOTE_ROOT}/.staging"
-
 # Snakemake reads "{name}" in an input path as a wildcard, and has no escape for
 # it ("{{" is not unescaped in input files): such paths cannot be rule inputs.
 BRACES = frozenset("{}")

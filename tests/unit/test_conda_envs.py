@@ -7,8 +7,8 @@ These tests read, for every rule with ``conda:`` and ``script:``, the imports of
 transitively, of the astrobuild modules it reaches (``ast``, no import executed), map them to
 distributions (``importlib.metadata.packages_distributions``) and check them against the env file.
 
-What counts as reached: module-level imports; a module named in a string constant
-(``importlib.import_module(GENERATORS[source])``); and an import inside a function when that
+What counts as reached: module-level imports; a module named in a string constant, or built by name
+(the sample generators, ``DYNAMIC_IMPORTS``); and an import inside a function when that
 function's name is used anywhere in the reached code (``store.to_torch()`` reaches ``to_torch``'s
 ``import torch``; a rule that never names ``to_torch`` does not need torch).
 """
@@ -30,6 +30,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from astrobuild.registry import SOURCES
 from tests.unit.test_rules import RULE_FILES, rule_blocks
 from tests.workflow import REPO
 
@@ -105,6 +106,11 @@ def _module_file(module: str, src: Path) -> tuple[Path, str] | None:
     return None
 
 
+# Modules a package imports by a name it builds (importlib): astrobuild.sample runs the generator of
+# each source, named in the registry by its last name only.
+DYNAMIC_IMPORTS = {"astrobuild.sample": [f"astrobuild.sample.{s.generator}" for s in SOURCES.values()]}
+
+
 def third_party_imports(script: Path, src: Path = SRC, package: str = PACKAGE) -> set[str]:
     """Modules outside the standard library and ``package`` that running ``script`` may import."""
     scanned: dict[Path, _Source] = {}
@@ -115,6 +121,8 @@ def third_party_imports(script: Path, src: Path = SRC, package: str = PACKAGE) -
 
     def reach(module: str) -> None:
         top = module.split(".")[0]
+        for dynamic in DYNAMIC_IMPORTS.get(module, ()):
+            reach(dynamic)
         if top == package:
             parts = module.split(".")
             for end in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ too

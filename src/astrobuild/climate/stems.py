@@ -15,8 +15,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from astrobuild.contracts.products import CLIMATE_STORE
+from astrobuild.registry import SOURCES
 
-CUBE_PATTERNS = ("*.nc", "*.nc4", "*.cdf")
+CUBE_PATTERNS = SOURCES["climate"].patterns["cubes"]  # declared in astrobuild.registry
 STORE_PATTERN = CLIMATE_STORE.path  # declared in astrobuild.contracts.products
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

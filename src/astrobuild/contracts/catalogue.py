@@ -41,16 +41,12 @@ from astrobuild.contracts.planet_runs import PlanetRuns
 # The products that are not tables (the climate and graph stores, the training's files), listed beside them.
 from astrobuild.contracts.products import PRODUCTS, TRAIN_OUTPUTS  # noqa: F401
 from astrobuild.contracts.spectra import Spectra
+from astrobuild.registry import SOURCES
 
 STAGES = ("interim", "processed")
-# The KEGG REST list files: many KEGG mirrors have none, so their tables are built only where they are.
-KEGG_LIST_FILES = ("list_*", "*_list.txt", "*-list.txt")
-# KEGG REST link/pathway/ko and link/pathway/ec output (either column order) and KEGG FTP's
-# ko_pathway.list, in the kegg source: organism_pathways is built only where it has some. Not every
-# link file: link/pathway/eco (genes) or module links map no KO to a pathway.
-PATHWAY_LINK_FILES = ("*link*pathway[_.-]ko", "*link*pathway[_.-]ko.*", "*link*pathway[_.-]ec",
-                      "*link*pathway[_.-]ec.*", "*link*ko[_.-]pathway*", "*link*ec[_.-]pathway*",
-                      "ko_pathway.list", "ec_pathway.list")
+# The files an optional table is parsed from (its source's kinds in astrobuild.registry).
+KEGG_LIST_FILES = SOURCES["kegg"].patterns["lists"]
+PATHWAY_LINK_FILES = SOURCES["kegg"].patterns["pathway_links"]
 
 
 @dataclass(frozen=True)

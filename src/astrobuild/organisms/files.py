@@ -10,11 +10,13 @@ import io
 import os
 from typing import TextIO
 
-GENBANK_PATTERNS = ("*.gb", "*.gbk", "*.gbff", "*.gb.gz", "*.gbk.gz", "*.gbff.gz")
-# GTDB release tables (bac120_taxonomy_r220.tsv, ar53_taxonomy_r220.tsv.gz) and GTDB-Tk summaries.
-GTDB_PATTERNS = ("*_taxonomy*.tsv", "*_taxonomy*.tsv.gz", "gtdbtk.*.summary.tsv")
-EMAPPER_PATTERNS = ("*.emapper.annotations", "*.emapper.annotations.tsv")
-KO_TABLE_PATTERNS = ("*.ko", "*.ko.txt", "*.ko.tsv", "*_ko.txt", "*_ko.tsv", "*.kofam.txt", "*.kofam.tsv")
+from astrobuild.registry import SOURCES
+
+# Declared in astrobuild.registry (the organisms source), named here for the chain's code.
+GENBANK_PATTERNS = SOURCES["organisms"].patterns["genbank"]
+GTDB_PATTERNS = SOURCES["organisms"].patterns["gtdb"]
+EMAPPER_PATTERNS = SOURCES["organisms"].patterns["emapper"]
+KO_TABLE_PATTERNS = SOURCES["organisms"].patterns["ko_tables"]
 ANNOTATION_PATTERNS = EMAPPER_PATTERNS + KO_TABLE_PATTERNS
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -16,17 +16,12 @@ import logging
 import os
 from pathlib import Path
 
+from astrobuild.registry import SOURCES
+
 log = logging.getLogger(__name__)
 
-# source name (as in config `sources:`) -> module that writes it
-GENERATORS = {
-    "genomes_1000g": "astrobuild.sample.genomes",
-    "kegg": "astrobuild.sample.kegg",
-    "climate": "astrobuild.sample.climate",
-    "exoplanets": "astrobuild.sample.exoplanets",
-    "spectra": "astrobuild.sample.spectra",
-    "organisms": "astrobuild.sample.organisms",
-}
+# source name (as in config `sources:`) -> module that writes it: declared in astrobuild.registry
+GENERATORS = {name: f"{__name__}.{src.generator}" for name, src in SOURCES.items()}
 
 
 def generate(source: str, outdir: str | os.PathLike[str], scale: int = 1, seed: int = 0,
