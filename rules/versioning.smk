@@ -145,4 +145,4 @@ rule verify:
     conda:
         "../envs/astrobuild.yaml"
     script:
-        "../scripts/verify_build.py"
+        "../scripts/verify.py"

@@ -121,3 +121,30 @@ def test_wildcard_constraints_are_global():
                 if re.search(r"^ +wildcard_constraints:", path.read_text(), re.M) and path.name != "validate.smk"]
     assert per_rule == []
     assert re.search(r"^wildcard_constraints:\n +source=", (REPO / "Snakefile").read_text(), re.M)
+
+
+# `snakemake verify` has no benchmark on purpose: a benchmark file is an output, and a rule with an
+# output would run once and then be "up to date" instead of checking every time it is asked.
+NO_BENCHMARK = {"verify"}
+
+
+def test_every_rule_that_runs_a_script_names_its_log_benchmark_env_and_script_after_itself():
+    checked = 0
+    for path in RULE_FILES:
+        for name, body in rule_blocks(path.read_text()).items():
+            if not re.search(r"^\s+script:", body, re.M):
+                assert not re.search(r"^\s+(shell|run):", body, re.M), f"rule {name}: use a script"
+                continue
+            # The generated conversion rules nc_to_zarr_<n> share the name nc_to_zarr.
+            base = "nc_to_zarr" if name.startswith('f"nc_to_zarr_') else name
+            for directive in ("log", "conda", "script") + (() if name in NO_BENCHMARK else ("benchmark",)):
+                assert re.search(rf"^\s+{directive}:", body, re.M), f"rule {name}: no {directive}"
+            log = re.search(r"^\s+log:\s*\n\s+(?:\w+=)?f?\"([^\"]+)\"", body, re.M).group(1)
+            assert re.fullmatch(rf"logs/{base}(\.log|/.+\.log)", log), f"rule {name}: log {log}"
+            script = re.search(r"^\s+script:\s*\n\s+\"([^\"]+)\"", body, re.M).group(1)
+            assert script == f"../scripts/{base}.py", f"rule {name}: script {script}"
+            if name not in NO_BENCHMARK:
+                bench = re.search(r"^\s+benchmark:\s*\n\s+f?\"([^\"]+)\"", body, re.M).group(1)
+                assert re.fullmatch(rf"results/benchmarks/{base}(\.tsv|/.+\.tsv)", bench), f"rule {name}: {bench}"
+            checked += 1
+    assert checked >= 35
