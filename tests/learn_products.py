@@ -95,10 +95,16 @@ def make_products(root: Path, n_planets: int = 6, runs_per_planet: int = 2, labe
                                 ("wavelength_err_um", pa.float64()), ("depth_ppm", pa.float64()),
                                 ("depth_err_ppm", pa.float64()), ("quality", pa.float64())])
     write_parquet(pa.Table.from_pylist(spectra, schema=spectra_schema), root / "data/processed/spectra.parquet")
+    write_graphs(root / "data/processed/kegg_graphs")
+    return pd.DataFrame(rows)
+
+
+def write_graphs(store: Path, pathways: dict | None = None) -> None:
+    """The KEGG graph store of ``pathways`` (default :data:`PATHWAYS`; same keys, so the env vectors fit)."""
+    pathways = PATHWAYS if pathways is None else pathways
     edges = pd.DataFrame([{"pathway": pw, "reaction": f"rn:R{k}{pw[-3:]}", "substrate": f"cpd:{s}",
                            "product": f"cpd:{t}", "reversible": rev}
-                          for pw, reactions in PATHWAYS.items() for k, (s, t, rev) in enumerate(reactions)])
+                          for pw, reactions in pathways.items() for k, (s, t, rev) in enumerate(reactions)])
     env = pd.DataFrame({"pathway": list(PATHWAYS), "pH": [7.0, 7.0, 6.5], "temp": [300.0, 300.0, 320.0],
                         "O2": [0.2, 0.2, 0.0], "redox": [0.1, 0.1, -0.3]})
-    write_graph_store(edges, env, root / "data/processed/kegg_graphs")
-    return pd.DataFrame(rows)
+    write_graph_store(edges, env, store)

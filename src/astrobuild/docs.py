@@ -173,7 +173,7 @@ OTHER_PRODUCTS_TAIL = """\
 | `results/reports/<rule>.json` | each parsing rule | counts: rows, quarantined lines by reason, join coverage |
 | `results/genomes/1000g_summary.json`, `samples_per_population.png` | `summarise_1000g` | summary and plot of the validated tables |
 | `results/manifest.json` | `write_manifest` | size and SHA-256 of every versioned file of the build (what `verify` and the timestamp restore read) |
-| `results/train/model.pt`, `metrics.json`, `curves.csv`, `predictions.parquet`, `norm_stats.json`, `report.json`, `curves.png`, `confusion.png`, `manifest.json` | `train` (rules/train.smk) | the trained model (state dict, shape, config, normalisation; loads with `torch.load(path, weights_only=True)`), its metrics per split with the yardsticks, per-epoch curves, test predictions, the training split's normalisation statistics, counts of missing modalities, plots, and the manifest of its files and inputs |
+| `results/train/model.pt`, `metrics.json`, `curves.csv`, `predictions.parquet`, `norm_stats.json`, `report.json`, `curves.png`, `confusion.png`, `manifest.json` | `train` (rules/train.smk) | the trained model (state dict, shape, config, normalisation, compound vocabulary, feature layout; loads with `torch.load(path, weights_only=True)`, checked against the store and config by `load_checkpoint`), its metrics per split with the yardsticks, per-epoch curves, test predictions, the training split's normalisation statistics, counts of missing modalities, plots, and the manifest of its files and inputs |
 | `logs/<rule>.log`, `results/benchmarks/<rule>.tsv` | every rule | one log and one Snakemake benchmark file per job |
 
 A climate store is graded by the quality report on completeness (non-NaN share per variable),

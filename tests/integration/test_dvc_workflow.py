@@ -194,6 +194,12 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert json.loads((b / "results/train/metrics.json").read_text())["modalities"] == "climate+planet_params"
     assert "results/train/metrics.json" in dvc(b, "exp", "show", "--json")
 
+    # 7b. Any train key can be set with -S (config/config.yaml writes them all): queued, not run.
+    for override in ("train.split_seed=1", "train.hidden=16", "train.climate.grid.lat=4",
+                     "train.spectrum.bins=24", "train.planet_columns=[radius_earth,eq_temp_k]"):
+        dvc(b, "exp", "run", "--queue", "-S", f"config/config.yaml:{override}")
+    dvc(b, "queue", "remove", "--all")
+
     # 8. A damaged object in the remote (same size, one byte changed) fails a fresh clone's pull
     #    (`verify = true` on the remote in .dvc/config) instead of being checked out as the recorded
     #    bytes; DVC drops the object, so the output holding it is not checked out at all.

@@ -122,3 +122,19 @@ def test_finding_a_local_source_names_key_directory_and_patterns(tmp_path):
     with pytest.raises(ValueError, match=r"sources.genomes_1000g.path: files under .* hold '\{' or '\}' .*"
                                          r"\['sub/\{sample\}.index'\]; rename them"):
         find_source_files("genomes_1000g", tmp_path, ["*.index"])
+
+
+def _leaves(value: object, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], object]:
+    """Dotted key -> value of every leaf of a mapping (lists are leaves: DVC sets them whole)."""
+    if isinstance(value, dict):
+        return {k: v for key, sub in value.items() for k, v in _leaves(sub, (*path, key)).items()}
+    return {path: value}
+
+
+def test_config_yaml_writes_every_train_key_at_its_default_so_dvc_exp_run_can_set_it():
+    # `dvc exp run -S 'config/config.yaml:train.split_seed=1'` fails ("Could not override") for a key
+    # the file does not have: every key of the train section is written, at the schema's default.
+    shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))["train"]
+    defaults = {"train": {}}
+    validate(defaults, str(REPO / "schemas" / "config.schema.yaml"))
+    assert _leaves(shipped) == _leaves(defaults["train"])

@@ -83,18 +83,19 @@ def test_checkpoint_loads_with_weights_only_and_reproduces_the_scores(products, 
     payload = torch.load(root / "results/train/model.pt", weights_only=True)
     assert payload["config"]["modalities"] == list(train_config(section).modalities)
     assert payload["norm_stats"] == json.loads((root / "results/train/norm_stats.json").read_text())
-    model, _ = load_checkpoint(root / "results/train/model.pt")
-    # score the test runs again with the restored model and the checkpoint's normalisation
+    # score the test runs again with the restored model and the checkpoint's normalisation,
+    # loaded against the graph store and the config the inputs are made with (checked)
     from astrobuild.learn.dataset import PlanetRunDataset
     from astrobuild.learn.norm import NormStats
     from astrobuild.learn.pipeline import read_inputs
 
+    config = train_config(section)
+    sources = Sources(config, root=root)
+    model, _ = load_checkpoint(root / "results/train/model.pt", graphs=sources.graphs, layout=config)
     predictions = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
     test = predictions[predictions["split"] == "test"]
     runs = pd.read_parquet(root / "data/processed/planet_runs.parquet").set_index("run_id").loc[test["run_id"]]
     runs = runs.reset_index()
-    config = train_config(section)
-    sources = Sources(config, root=root)
     dataset = PlanetRunDataset(runs, sources, NormStats.from_json(payload["norm_stats"]), read_inputs(runs, sources))
     with torch.no_grad():
         scores = torch.sigmoid(model(collate([dataset[i] for i in range(len(dataset))]))).numpy()

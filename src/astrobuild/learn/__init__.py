@@ -11,6 +11,8 @@ Modules, in the order data flows through them:
 * :mod:`dataset`  the ``torch.utils.data.Dataset`` and ``collate``;
 * :mod:`model`    one encoder per modality, fusion with missing-modality masking, a binary head;
 * :mod:`metrics`  AUROC/accuracy/F1/loss and the baselines;
+* :mod:`compat`   what model.pt keeps to stand alone (compound vocabulary, feature layout) and
+  the check that refuses data it does not fit;
 * :mod:`train`    the seeded training loop (CPU, or CUDA with bf16 autocast);
 * :mod:`pipeline` rule ``train``: everything above, and the files it writes.
 """

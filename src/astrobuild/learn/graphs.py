@@ -12,6 +12,11 @@ pathways).
 
 The store is loaded once, on first use (a run set that does not use the graph
 modality never opens it).
+
+The vocabulary index is what the graph encoder's embedding rows are: a store
+rebuilt from other KEGG data numbers its compounds anew, so ``model.pt`` keeps
+the ids in index order (:attr:`UnionGraphs.compound_ids`) and is refused
+against a store whose ids differ (:func:`astrobuild.learn.compat.check_compatible`).
 """
 
 from __future__ import annotations
@@ -21,13 +26,29 @@ from pathlib import Path
 
 import numpy as np
 
-from astrobuild.kegg.graphs import ENV_COLUMNS, load_graph_store
+from astrobuild.kegg.graphs import ENV_COLUMNS, GraphStore, load_graph_store
 
 GRAPH_FEATURES = (*ENV_COLUMNS, "log1p_pathways")
 
 
 class GraphError(ValueError):
     pass
+
+
+def compound_vocabulary(store: GraphStore, where: str | os.PathLike[str] = "the KEGG graph store") -> list[str]:
+    """Compound ids by vocabulary index, read back from the nodes (every compound of the store is a node)."""
+    size = int(store.manifest["compound_vocabulary"])
+    index = np.asarray(store.compound_index, dtype=np.int64)
+    if index.size and (index.min() < 0 or index.max() >= size):
+        raise GraphError(f"{where}: compound_index outside its vocabulary of {size}")
+    ids = np.full(size, None, dtype=object)
+    ids[index] = np.asarray(store.compound, dtype=object)
+    if not (ids[index] == np.asarray(store.compound, dtype=object)).all():
+        raise GraphError(f"{where}: one compound_index names two compounds")
+    absent = np.flatnonzero(np.equal(ids, None))
+    if absent.size:
+        raise GraphError(f"{where}: {absent.size} vocabulary index(es) have no compound, e.g. {absent[:5].tolist()}")
+    return [str(c) for c in ids]
 
 
 class UnionGraphs:
@@ -37,6 +58,7 @@ class UnionGraphs:
         self.store_dir = Path(store_dir)
         self._store = None
         self._position: dict[str, int] = {}
+        self._compound_ids: list[str] | None = None
 
     @property
     def store(self):
@@ -48,6 +70,13 @@ class UnionGraphs:
     @property
     def vocabulary_size(self) -> int:
         return int(self.store.manifest["compound_vocabulary"])
+
+    @property
+    def compound_ids(self) -> list[str]:
+        """The store's compound ids in vocabulary-index order (index ``i`` is embedding row ``i``)."""
+        if self._compound_ids is None:
+            self._compound_ids = compound_vocabulary(self.store, self.store_dir)
+        return self._compound_ids
 
     def union(self, pathways: list[str]) -> dict[str, np.ndarray]:
         store = self.store

@@ -2,9 +2,14 @@
 
 ``results/train/``:
 
-* ``model.pt``: ``{"format", "version", "state_dict", "model_spec", "config", "norm_stats"}``,
-  plain containers and tensors only, so it loads with ``torch.load(path, weights_only=True)``
-  (no arbitrary code runs on load); :func:`load_checkpoint` rebuilds the model from it;
+* ``model.pt``: ``{"format", "version", "state_dict", "model_spec", "config", "norm_stats",
+  "vocabulary", "layout"}``, plain containers and tensors only, so it loads with
+  ``torch.load(path, weights_only=True)`` (no arbitrary code runs on load). It stands alone:
+  besides the weights and the shapes to rebuild the model, the ``train`` config, the
+  normalisation statistics, the compound vocabulary (ids in embedding order and their SHA-256;
+  None without the graph modality) and the feature layout (:mod:`astrobuild.learn.compat`).
+  :func:`load_checkpoint` rebuilds the model from it and refuses, naming both sides, a graph
+  store or config whose vocabulary or layout differs, and a checkpoint of another version;
 * ``metrics.json`` (DVC metrics), ``curves.csv`` (DVC plots: one row per epoch),
   ``predictions.parquet`` (run_id, split, score, label), ``norm_stats.json``, ``report.json``;
 * ``curves.png`` (loss and AUROC per epoch), ``confusion.png`` (test split, threshold 0.5);
@@ -18,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +33,14 @@ import torch
 
 from astrobuild.contracts.products import TRAIN_OUTPUTS
 from astrobuild.io import atomic_path, write_parquet, write_text
+from astrobuild.learn.compat import check_compatible, vocabulary_entry
+from astrobuild.learn.config import TrainConfig
 from astrobuild.learn.model import MultiModalNet
 
 CHECKPOINT_FORMAT = "astrobuild-multimodal"
-CHECKPOINT_VERSION = 1
+# 2: the compound vocabulary and the feature layout (a v1 file cannot be checked against the data)
+CHECKPOINT_VERSION = 2
+CHECKPOINT_KEYS = ("format", "version", "state_dict", "model_spec", "config", "norm_stats", "vocabulary", "layout")
 CURVE_COLUMNS = ("epoch", "train_loss", "val_loss", "train_auroc", "val_auroc")
 
 
@@ -56,10 +66,22 @@ def _plain(obj: Any) -> Any:
 
 
 def save_checkpoint(path: str | os.PathLike[str], model: MultiModalNet, config: dict[str, Any],
-                    norm_stats: dict[str, Any]) -> None:
+                    norm_stats: dict[str, Any], compound_ids: Sequence[str] | None, layout: dict[str, Any]) -> None:
+    """Write ``model.pt``; ``compound_ids``: the graph store's ids by vocabulary index (None without
+    the graph modality), ``layout``: :func:`astrobuild.learn.compat.feature_layout` of the config."""
+    vocabulary = vocabulary_entry(compound_ids)
+    spec = model.spec
+    if "bio_graph" in spec["modalities"] and (vocabulary is None
+                                              or vocabulary["compounds"]["size"] != spec["vocabulary"]):
+        raise ValueError(f"the graph encoder embeds {spec['vocabulary']} compounds, the vocabulary given has "
+                         f"{None if vocabulary is None else vocabulary['compounds']['size']}")
+    if list(layout.get("modalities", ())) != list(spec["modalities"]):
+        raise ValueError(f"layout modalities {layout.get('modalities')} are not the model's {spec['modalities']}")
     payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
                "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-               "model_spec": _plain(model.spec), "config": _plain(config), "norm_stats": _plain(norm_stats)}
+               "model_spec": _plain(spec), "config": _plain(config), "norm_stats": _plain(norm_stats),
+               "vocabulary": _plain(vocabulary) if "bio_graph" in spec["modalities"] else None,
+               "layout": _plain(layout)}
     # Saved through a buffer: torch names the archive's folder after the file it writes, which
     # here would be atomic_path's random temporary name (different bytes on every run).
     buffer = io.BytesIO()
@@ -68,11 +90,38 @@ def save_checkpoint(path: str | os.PathLike[str], model: MultiModalNet, config: 
         tmp.write_bytes(buffer.getvalue())
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> tuple[MultiModalNet, dict[str, Any]]:
-    """The model (eval mode) and the checkpoint's dict, loaded with ``weights_only=True``."""
+def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> dict[str, Any]:
+    """The checkpoint's dict (``weights_only=True``), refused when not this format and version."""
     payload = torch.load(path, map_location=map_location, weights_only=True)
-    if payload.get("format") != CHECKPOINT_FORMAT or payload.get("version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: not an {CHECKPOINT_FORMAT} v{CHECKPOINT_VERSION} checkpoint")
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"{path}: not an {CHECKPOINT_FORMAT} checkpoint (format {found!r})")
+    version = payload.get("version")
+    if version != CHECKPOINT_VERSION:
+        why = (" (written before model.pt kept its compound vocabulary and feature layout, so it cannot be "
+               "checked against the data it would be fed)" if isinstance(version, int) and version < 2 else "")
+        raise ValueError(f"{path}: an {CHECKPOINT_FORMAT} v{version} checkpoint; this version of astrobuild reads "
+                         f"v{CHECKPOINT_VERSION} only{why}: retrain it (rule train, e.g. `dvc repro train`)")
+    absent = [k for k in CHECKPOINT_KEYS if k not in payload]
+    if absent:
+        raise ValueError(f"{path}: {CHECKPOINT_FORMAT} v{version} checkpoint without {absent}")
+    return payload
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu", *, graphs: Any = None,
+                    layout: TrainConfig | dict[str, Any] | None = None
+                    ) -> tuple[MultiModalNet, dict[str, Any]]:
+    """The model (eval mode) and the checkpoint's dict, loaded with ``weights_only=True``.
+
+    Pass what the model will be fed: ``graphs``, the KEGG graph store (a
+    :class:`~astrobuild.learn.graphs.UnionGraphs`, a loaded store, its folder, or the compound ids in
+    index order, as a features store records them), and ``layout``, the ``train`` config the inputs
+    are made with (or a layout dict). Each given one is checked against the checkpoint's
+    (:func:`astrobuild.learn.compat.check_compatible`): a different vocabulary or layout is refused
+    with a ValueError naming both sides, never silently misaligned.
+    """
+    payload = read_checkpoint(path, map_location)
+    check_compatible(payload, graphs=graphs, layout=layout, name=str(path))
     model = MultiModalNet(payload["model_spec"])
     model.load_state_dict(payload["state_dict"])
     model.eval()

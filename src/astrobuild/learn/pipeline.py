@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import torch
 
 from astrobuild.io import write_json
+from astrobuild.learn.compat import feature_layout
 from astrobuild.learn.config import Inputs, TrainConfig, train_config
 from astrobuild.learn.dataset import RUN_COLUMNS, PlanetRunDataset, Sources
 from astrobuild.learn.metrics import binary_metrics, confusion, logistic_scores, majority_scores
@@ -144,8 +145,9 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
 
     device = resolve_device(config.device)
     seed_everything(config.seed)
-    vocabulary = sources.graphs.vocabulary_size if sources.graphs is not None else 0
-    model = MultiModalNet(model_spec(config, vocabulary))
+    # ids by vocabulary index: the embedding rows, kept in model.pt (astrobuild.learn.compat)
+    compound_ids = sources.graphs.compound_ids if sources.graphs is not None else None
+    model = MultiModalNet(model_spec(config, 0 if compound_ids is None else len(compound_ids)))
     datasets = {s: PlanetRunDataset(part, sources, norm, cache) for s, part in parts.items()}
     result = fit(model, datasets["train"], datasets["val"], config, device)
 
@@ -170,7 +172,8 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     metrics["best_epoch"], metrics["epochs_run"] = result.best_epoch, result.epochs_run
     metrics["modalities"] = "+".join(config.modalities)
 
-    save_checkpoint(root / outputs.model, result.model, config.to_dict(), norm.to_json())
+    save_checkpoint(root / outputs.model, result.model, config.to_dict(), norm.to_json(), compound_ids,
+                    feature_layout(config))
     write_json(metrics, root / outputs.metrics)
     write_curves(result.curves, root / outputs.curves)
     write_predictions(predictions, root / outputs.predictions)
