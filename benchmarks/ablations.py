@@ -251,7 +251,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.build:
         build_sample(args.build, args.scale)
     root = root.resolve()
-    overrides: dict[str, Any] = {"split_seed": None if args.split_seed == "seed" else int(args.split_seed)}
+    overrides: dict[str, Any] = {"split_seed": None if args.split_seed == "seed" else int(args.split_seed),
+                                 # one split per seed (its test planets are the perfect score's): no
+                                 # cross-validation here unless --set cv=... asks for it
+                                 "cv": {"folds": 1}}
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = yaml.safe_load(value)

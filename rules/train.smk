@@ -42,6 +42,8 @@ rule train:
         curves_plot=report(TRAIN_OUTPUT_PATHS["curves_plot"], caption="../report/train_curves.rst", category="Training"),
         confusion_plot=report(TRAIN_OUTPUT_PATHS["confusion_plot"], caption="../report/train_confusion.rst",
                             category="Training"),
+        calibration_plot=report(TRAIN_OUTPUT_PATHS["calibration_plot"], caption="../report/train_calibration.rst",
+                                category="Training"),
         manifest=TRAIN_OUTPUT_PATHS["manifest"],
     params:
         train=TRAIN,

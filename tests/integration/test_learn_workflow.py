@@ -70,15 +70,21 @@ def test_local_mode_trains_on_real_files_and_refuses_without_labels(realdata, tm
 
     metrics = json.loads((work / TARGET).read_text())
     assert metrics["modalities"] == "climate+bio_graph+spectrum+planet_params"
-    assert metrics["test"]["n"] + metrics["val"]["n"] + metrics["train"]["n"] == 8
+    # 4 host stars: the default 5 folds are lowered to 4; every run scored once, out of fold
+    assert metrics["cv"]["folds"] == 4 and metrics["cv"]["folds_requested"] == 5
+    assert metrics["test"]["n"] == metrics["pooled"]["network"]["n"] == 8
     assert set(metrics["baselines"]) == {"majority", "logistic_planet_params"}
+    assert set(metrics["pooled"]) == {"network", "majority", "logistic_planet_params"}
+    assert "auroc_ci_low" in metrics["pooled"]["network"] and set(metrics["folds"]) == {"0", "1", "2", "3"}
     report = json.loads((work / "results/train/report.json").read_text())
     assert report["missing_modalities"]["runs_lacking"]["spectrum"] == 6  # only WASP-39 b has one
     assert report["missing_modalities"]["runs_masked"] == 6
-    assert report["splits"]["train"]["planets"] + report["splits"]["val"]["planets"] \
-        + report["splits"]["test"]["planets"] == 4
+    # model.pt: all 4 planets, one star's held out for early stopping
+    assert report["splits"]["train"]["planets"] + report["splits"]["val"]["planets"] == 4
     predictions = pq.read_table(work / "results/train/predictions.parquet").to_pandas()
     assert len(predictions) == 8 and predictions["score"].between(0, 1).all()
+    assert predictions["run_id"].is_unique and sorted(predictions["fold"].unique()) == [0, 1, 2, 3]
+    assert (work / "results/train/calibration.png").is_file()
     payload = torch.load(work / "results/train/model.pt", weights_only=True)
     assert payload["config"]["climate"]["variables"][0]["aliases"] == ["TS", "T"]
     norm = payload["norm_stats"]["modalities"]

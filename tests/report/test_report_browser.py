@@ -37,6 +37,7 @@ FIGURES = {  # figure -> its category
     "results/planet_runs/runs_per_planet.png": "Registry",
     "results/train/curves.png": "Training",
     "results/train/confusion.png": "Training",
+    "results/train/calibration.png": "Training",
 }
 WINDOW = (1400, 900)
 # Headless, offline, no first-run or background traffic; --no-sandbox because CI runs as root.

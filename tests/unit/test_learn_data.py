@@ -22,7 +22,7 @@ from astrobuild.learn.graphs import UnionGraphs
 from astrobuild.learn.norm import fit_norm
 from astrobuild.learn.pipeline import handle_missing, read_inputs
 from astrobuild.learn.spectra import Spectra, bin_spectrum
-from astrobuild.learn.splits import SplitError, assign_splits
+from astrobuild.learn.splits import SplitError, assign_folds, assign_splits, inner_validation, star_groups
 from astrobuild.quarantine import Quarantine
 from astrobuild.spectra.pipeline import spectra_frame
 from astrobuild.spectra.reader import read_spectrum
@@ -78,6 +78,37 @@ def test_splits_keep_every_planet_in_one_split_and_are_seeded_and_deterministic(
     assert not assign_splits(runs, (0.6, 0.2, 0.2), seed=1).equals(split)
     with pytest.raises(SplitError, match="at least 3"):
         assign_splits(_registry(planets=1, runs_each=3).iloc[:3], (0.6, 0.2, 0.2), seed=0)
+
+
+def test_folds_hold_each_star_whole_once_and_are_seeded_and_deterministic():
+    runs = _registry(planets=30, runs_each=2)
+    # planets 0-2 circle one star, 3-4 another; 5 has no host in the table; the rest one star each
+    hosts = {f"planet {p}": ("Alpha" if p < 3 else "Beta" if p < 5 else f"star {p}") for p in range(30) if p != 5}
+    groups = star_groups(runs, hosts)
+    assert set(groups[runs["planet"].isin(["planet 0", "planet 1", "planet 2"])]) == {"star:Alpha"}
+    assert set(groups[runs["planet"] == "planet 5"]) == {"planet 5"}
+    assert set(groups[runs["planet"].isna()]) == {"run:run-orphan-0", "run:run-orphan-1"}
+    folds = assign_folds(groups, 5, seed=0)
+    table = runs.assign(group=groups, fold=folds)
+    assert (table.groupby("group")["fold"].nunique() == 1).all(), "a star's (or planet's) runs in two folds"
+    assert set(folds) == set(range(5))  # every group is in exactly one test fold, and every fold has one
+    sizes = table["fold"].value_counts()
+    assert sizes.max() - sizes.min() <= 6, sizes.to_dict()  # balanced by runs (Alpha has 6)
+    # another row order: the same folds; another seed: others
+    shuffled = runs.sample(frac=1.0, random_state=4)
+    again = assign_folds(star_groups(shuffled, hosts), 5, seed=0)
+    assert dict(zip(shuffled["run_id"], again, strict=True)) == dict(zip(runs["run_id"], folds, strict=True))
+    assert not assign_folds(groups, 5, seed=1).equals(folds)
+    with pytest.raises(SplitError, match="at least 5 groups"):
+        assign_folds(groups.iloc[:6], 5, seed=0)
+    # the validation slice inside a fold: whole groups, seeded by seed and fold, never all of them
+    rest = table[table["fold"] != 0]
+    val = inner_validation(rest["group"], 0.25, seed=0, fold=0)
+    assert 0 < val.sum() < len(rest)
+    assert (rest.assign(val=val).groupby("group")["val"].nunique() == 1).all()
+    assert round(0.25 * rest["group"].nunique()) == rest.loc[val, "group"].nunique()
+    assert val.equals(inner_validation(rest["group"], 0.25, seed=0, fold=0))
+    assert not val.equals(inner_validation(rest["group"], 0.25, seed=0, fold=1))
 
 
 def test_pooling_weights_conserve_area_means_and_treat_longitude_as_periodic():

@@ -24,7 +24,7 @@ from tests.learn_products import SCHEMA, make_products, shipped_config, train_se
 from tests.workflow import REPO
 
 FILES = ("model.pt", "metrics.json", "curves.csv", "predictions.parquet", "norm_stats.json", "report.json",
-         "curves.png", "confusion.png")
+         "curves.png", "confusion.png", "calibration.png")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,30 @@ def test_auroc_counts_ties_as_half_and_is_undefined_for_one_class():
     assert m["loss"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.4, 0.4])), abs=1e-6)
 
 
+def test_auprc_brier_and_the_group_bootstrap():
+    from astrobuild.learn.metrics import auprc, brier, group_bootstrap
+
+    y, s = np.array([1, 0, 1, 0, 1]), np.array([0.9, 0.9, 0.4, 0.2, 0.1])
+    # thresholds 0.9 (P 1/2, R 1/3), 0.4 (2/3, 2/3), 0.2 (2/4, 2/3), 0.1 (3/5, 1)
+    assert auprc(y, s) == pytest.approx(1 / 3 * 1 / 2 + 1 / 3 * 2 / 3 + 1 / 3 * 3 / 5)
+    assert auprc(np.zeros(3), np.ones(3)) is None
+    assert brier(y, s) == pytest.approx(np.mean((s - y) ** 2))
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(40), 3).astype(str)
+    labels = np.repeat(rng.random(40) < 0.4, 3)
+    scores = {"good": np.clip(labels + rng.normal(0, 0.4, 120), 0, 1), "none": rng.random(120)}
+    first = group_bootstrap(labels, scores, groups, resamples=200, seed=7)
+    assert first == group_bootstrap(labels, scores, groups, resamples=200, seed=7)
+    assert first != group_bootstrap(labels, scores, groups, resamples=200, seed=8)
+    good, none = first["good"], first["none"]
+    assert good["auroc_ci_low"] > none["auroc_ci_high"]
+    assert good["auroc_ci_low"] <= auroc(labels, scores["good"]) <= good["auroc_ci_high"]
+    assert good["brier_ci_low"] < good["brier_ci_high"]
+    # whole groups are drawn: triplicating every row inside its group leaves the draws, hence the interval, as is
+    assert group_bootstrap(np.repeat(labels, 3), {"good": np.repeat(scores["good"], 3)}, np.repeat(groups, 3),
+                           resamples=200, seed=7)["good"]["auroc_ci_low"] == pytest.approx(good["auroc_ci_low"])
+
+
 def test_baselines_majority_rate_and_logistic_regression_on_parameters():
     assert np.allclose(majority_scores(np.array([1, 0, 0, 0]), 3), 0.25)
     rng = np.random.default_rng(0)
@@ -56,20 +80,51 @@ def test_baselines_majority_rate_and_logistic_regression_on_parameters():
 def test_one_epoch_training_writes_every_output(products, tmp_path):
     root = tmp_path / "run"
     shutil.copytree(products, root)
-    metrics = train_model(train_section(epochs=1, batch_size=4), root=root, threads=1)
+    metrics = train_model(train_section(epochs=1, batch_size=4, cv={"bootstrap": 50}), root=root, threads=1)
     for name in FILES:
         assert (root / "results/train" / name).stat().st_size > 0, name
-    assert set(metrics) >= {"test", "val", "train", "baselines", "best_epoch"}
+    assert set(metrics) >= {"test", "val", "train", "baselines", "best_epoch", "pooled", "folds", "cv"}
     assert set(metrics["baselines"]) == {"majority", "logistic_planet_params"}
-    assert set(metrics["test"]) == {"auroc", "accuracy", "f1", "loss", "n", "positives"}
+    assert set(metrics["test"]) == {"auroc", "auprc", "brier", "accuracy", "f1", "loss", "n", "positives"}
+    # 6 planets (no host in the table: each its own group), 5 folds by default
+    assert metrics["cv"]["folds"] == 5 and set(metrics["folds"]) == {"0", "1", "2", "3", "4"}
+    assert set(metrics["pooled"]) == {"network", "majority", "logistic_planet_params"}
+    for name, pooled in metrics["pooled"].items():
+        for key in ("auroc", "auprc", "brier"):
+            low, high = pooled[f"{key}_ci_low"], pooled[f"{key}_ci_high"]
+            if pooled[key] is not None and low is not None:
+                assert low <= high, (name, key)
+        assert pooled["n"] == 12
+    assert {k: v for k, v in metrics["pooled"]["network"].items() if "_ci_" not in k} == metrics["test"]
+    assert sum(f["network"]["n"] for f in metrics["folds"].values()) == 12
     curves = (root / "results/train/curves.csv").read_text().splitlines()
     assert curves[0] == "epoch,train_loss,val_loss,train_auroc,val_auroc" and len(curves) == 2
     predictions = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
-    assert len(predictions) == 12 and set(predictions["split"]) == {"train", "val", "test"}
+    # out of fold: every run once, scored by the fold that held it out
+    assert len(predictions) == 12 and predictions["run_id"].is_unique and set(predictions["split"]) == {"test"}
+    assert set(predictions["fold"]) == {0, 1, 2, 3, 4}
     assert predictions["score"].between(0, 1).all()
     report = json.loads((root / "results/train/report.json").read_text())
     assert report["missing_modalities"]["runs_lacking"]["spectrum"] == 1
     assert report["missing_modalities"]["runs_masked"] == 1 and report["device"] == "cpu"
+    for fold in report["cv"]["per_fold"].values():  # a fold's test planets are in none of its other slices
+        assert fold["train"]["planets"] + fold["val"]["planets"] + fold["test"]["planets"] == 6
+    # model.pt: every labelled run, a validation slice of them held out for early stopping
+    assert report["splits"]["train"]["runs"] + report["splits"]["val"]["runs"] == 12
+    norm = json.loads((root / "results/train/norm_stats.json").read_text())
+    assert len(norm["fitted_on"]["run_ids"]) == report["splits"]["train"]["runs"]
+
+
+def test_one_fold_is_the_single_split(products, tmp_path):
+    root = tmp_path / "run"
+    shutil.copytree(products, root)
+    metrics = train_model(train_section(epochs=1, batch_size=4, cv={"folds": 1, "bootstrap": 20}), root=root,
+                          threads=1)
+    assert metrics["cv"]["folds"] == 1 and set(metrics["folds"]) == {"0"}
+    assert metrics["pooled"]["network"]["n"] == metrics["test"]["n"] < 12
+    predictions = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
+    assert len(predictions) == 12 and set(predictions["split"]) == {"train", "val", "test"}
+    assert set(predictions["fold"]) == {0}
     norm = json.loads((root / "results/train/norm_stats.json").read_text())
     train_ids = set(predictions.loc[predictions["split"] == "train", "run_id"])
     assert set(norm["fitted_on"]["run_ids"]) == train_ids
@@ -78,7 +133,7 @@ def test_one_epoch_training_writes_every_output(products, tmp_path):
 def test_checkpoint_loads_with_weights_only_and_reproduces_the_scores(products, tmp_path):
     root = tmp_path / "run"
     shutil.copytree(products, root)
-    section = train_section(epochs=2, batch_size=4)
+    section = train_section(epochs=2, batch_size=4, cv={"folds": 1})  # model.pt is the test split's model
     train_model(section, root=root, threads=1)
     payload = torch.load(root / "results/train/model.pt", weights_only=True)
     assert payload["config"]["modalities"] == list(train_config(section).modalities)
@@ -107,22 +162,23 @@ def test_two_cpu_runs_give_the_same_metrics_and_bytes(products, tmp_path):
     for name in ("a", "b"):
         root = tmp_path / name
         shutil.copytree(products, root)
-        train_model(train_section(epochs=3, batch_size=4, seed=3), root=root, threads=1)
+        train_model(train_section(epochs=3, batch_size=4, seed=3, cv={"bootstrap": 100}), root=root, threads=1)
         outputs.append({f: (root / "results/train" / f).read_bytes() for f in FILES})
     assert outputs[0] == outputs[1]
 
 
-def test_split_seed_holds_the_planets_of_each_split_whatever_the_seed(products, tmp_path):
-    def splits(**settings) -> dict[str, str]:
+def test_split_seed_holds_the_planets_of_each_fold_whatever_the_seed(products, tmp_path):
+    def splits(**settings) -> dict[str, int]:
         root = tmp_path / "_".join(f"{k}{v}" for k, v in settings.items())
         shutil.copytree(products, root)
-        train_model(train_section(epochs=1, batch_size=4, **settings), root=root, threads=1)
+        train_model(train_section(epochs=1, batch_size=4, cv={"folds": 3, "bootstrap": 10}, **settings), root=root,
+                    threads=1)
         table = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
-        return dict(zip(table["run_id"], table["split"], strict=True))
+        return dict(zip(table["run_id"], table["fold"], strict=True))
 
     held = [splits(seed=seed, split_seed=5) for seed in (0, 1, 2)]
-    assert held[0] == held[1] == held[2], "the split must follow split_seed alone"
-    drawn = [splits(seed=seed) for seed in (0, 1, 2)]  # without it, the split follows the seed
+    assert held[0] == held[1] == held[2], "the folds must follow split_seed alone"
+    drawn = [splits(seed=seed) for seed in (0, 1, 2)]  # without it, the folds follow the seed
     assert len({tuple(sorted(d.items())) for d in drawn}) > 1
 
 

@@ -41,6 +41,7 @@ TRAIN_OUTPUTS: dict[str, str] = {
     "report": "results/train/report.json",
     "curves_plot": "results/train/curves.png",
     "confusion_plot": "results/train/confusion.png",
+    "calibration_plot": "results/train/calibration.png",
     "manifest": "results/train/manifest.json",
 }
 

@@ -55,6 +55,13 @@ class SpectrumConfig:
 
 
 @dataclass(frozen=True)
+class CVConfig:
+    folds: int  # 1: the single train/val/test split
+    val_fraction: float
+    bootstrap: int
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     modalities: tuple[str, ...]
     climate: ClimateConfig
@@ -64,6 +71,7 @@ class TrainConfig:
     seed: int
     split: tuple[float, float, float]
     split_seed: int | None  # None: the planet split follows ``seed``
+    cv: CVConfig
     epochs: int
     patience: int
     batch_size: int
@@ -76,6 +84,11 @@ class TrainConfig:
 
     def uses(self, modality: str) -> bool:
         return modality in self.modalities
+
+    @property
+    def fold_seed(self) -> int:
+        """The seed of splits, folds, validation slices and the bootstrap."""
+        return self.seed if self.split_seed is None else self.split_seed
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (stored in model.pt and the training report)."""
@@ -112,6 +125,8 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
         modalities=modalities, climate=climate, spectrum=spectrum,
         planet_columns=tuple(section["planet_columns"]), missing=section["missing"], seed=int(section["seed"]),
         split=fractions, split_seed=None if section.get("split_seed") is None else int(section["split_seed"]),
+        cv=CVConfig(folds=int(section["cv"]["folds"]), val_fraction=float(section["cv"]["val_fraction"]),
+                    bootstrap=int(section["cv"]["bootstrap"])),
         epochs=int(section["epochs"]), patience=int(section["patience"]),
         batch_size=int(section["batch_size"]), lr=float(section["lr"]), weight_decay=float(section["weight_decay"]),
         hidden=int(section["hidden"]), graph_layers=int(section["graph_layers"]), device=section["device"],

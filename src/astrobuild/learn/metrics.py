@@ -3,12 +3,32 @@
 * AUROC by ranks (the Mann-Whitney U statistic; ties get average ranks), null
   when the labels hold one class only (it is undefined there, not 0.5);
 * accuracy and F1 of the positive class at a score threshold of 0.5;
+* AUPRC as average precision: the precision at each distinct score threshold,
+  weighted by the recall it adds (null without a positive);
+* Brier score: the mean squared difference of probability and label;
 * loss: mean binary cross-entropy of the probabilities (clipped to [1e-7, 1 - 1e-7]).
+
+:func:`group_bootstrap` gives each pooled figure a 95% percentile interval by
+resampling host-star groups (every run of a drawn star comes with it), the
+same draws for every model, so their intervals are comparable and paired
+differences can be read off the same resamples. Why groups, and why not the
+spread across folds: runs of one planet (and planets of one star) are not
+independent draws, so resampling runs would make the interval far too narrow;
+resampling the groups treats the unit that was actually sampled as the unit
+of uncertainty. The across-fold spread is not used: with k = 5 it is a
+standard deviation of five correlated numbers (the folds share 3/4 of their
+training planets), each on a small test fold whose AUROC is itself noisy, so
+it neither has the right coverage nor uses the pooled out-of-fold predictions
+it would qualify. (It stays visible in ``metrics.json`` per fold.)
 
 Baselines, fitted on the training split and scored on the same rows as the model:
 
 * ``majority``: every run gets the training split's positive rate as its score
-  (so its AUROC is 0.5 by construction and its accuracy is the majority share);
+  (so its AUROC is 0.5 by construction and its accuracy is the majority share;
+  pooled over cross-validation folds it is not: its score moves with each fold's
+  training rate, and a fold with fewer positives than the others gets a higher
+  one, so its pooled AUROC, typically a little under 0.5, is what the folds'
+  base rates alone rank);
 * ``logistic_planet_params``: ridge-penalised logistic regression (Newton/IRLS,
   numpy: scikit-learn is not a dependency) on the planet parameters alone,
   standardised with training statistics, unknown values imputed with the
@@ -32,26 +52,46 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     n_pos, n_neg = int(labels.sum()), int((~labels).sum())
     if n_pos == 0 or n_neg == 0:
         return None
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    i = 0
-    while i < len(scores):  # average ranks over ties
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1.0
-        i = j + 1
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    starts = np.cumsum(counts) - counts
+    ranks = (starts + (counts + 1) / 2.0)[inverse]  # average ranks over ties, 1-based
     u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
 
 
+def auprc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """Average precision (step-wise area under the precision-recall curve); None without a positive."""
+    labels = np.asarray(labels, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    n_pos = int(labels.sum())
+    if n_pos == 0:
+        return None
+    values, inverse = np.unique(-scores, return_inverse=True)  # thresholds, highest score first
+    tp = np.cumsum(np.bincount(inverse, weights=labels, minlength=len(values)))
+    seen = np.cumsum(np.bincount(inverse, minlength=len(values)))
+    recall = tp / n_pos
+    precision = tp / seen
+    return float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision))
+
+
+def brier(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    labels = np.asarray(labels, dtype=np.float64)
+    if not len(labels):
+        return None
+    return float(np.mean((np.asarray(scores, dtype=np.float64) - labels) ** 2))
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
 def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
-    """auroc, accuracy, f1, loss, n and positives; floats rounded to 6 digits (stable JSON)."""
+    """auroc, auprc, brier, accuracy, f1, loss, n and positives; floats rounded to 6 digits (stable JSON)."""
     labels = np.asarray(labels, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
     if not len(labels):
-        return {"auroc": None, "accuracy": None, "f1": None, "loss": None, "n": 0, "positives": 0}
+        return {"auroc": None, "auprc": None, "brier": None, "accuracy": None, "f1": None, "loss": None,
+                "n": 0, "positives": 0}
     predicted = scores >= threshold
     tp = int((predicted & labels).sum())
     fp = int((predicted & ~labels).sum())
@@ -60,8 +100,48 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
     loss = float(-np.mean(np.where(labels, np.log(p), np.log(1 - p))))
     f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0
     area = auroc(labels, scores)
-    return {"auroc": None if area is None else round(area, 6), "accuracy": round(float((predicted == labels).mean()), 6),
+    return {"auroc": _r(area), "auprc": _r(auprc(labels, scores)), "brier": _r(brier(labels, scores)),
+            "accuracy": round(float((predicted == labels).mean()), 6),
             "f1": round(f1, 6), "loss": round(loss, 6), "n": int(len(labels)), "positives": int(labels.sum())}
+
+
+INTERVAL_METRICS = {"auroc": auroc, "auprc": auprc, "brier": brier}
+
+
+def group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], groups: np.ndarray,
+                    resamples: int = 1000, seed: int = 0, level: float = 0.95
+                    ) -> dict[str, dict[str, float | None]]:
+    """Percentile intervals of AUROC, AUPRC and Brier per model, resampling whole groups.
+
+    ``scores``: model name -> scores of the same rows as ``labels``; ``groups``: each row's
+    group (host star). Each resample draws as many groups as there are, with replacement,
+    from ``numpy.random.Generator(PCG64(seed))``; all models are scored on the same draws. A
+    draw with one class only has no AUROC or AUPRC and is left out of those intervals.
+    Returns ``{model: {"auroc_ci_low": ..., "auroc_ci_high": ..., ...}}`` rounded to 6 digits.
+    """
+    labels = np.asarray(labels, dtype=bool)
+    groups = np.asarray(groups).astype(str)
+    names, inverse = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(len(names))]
+    rng = np.random.Generator(np.random.PCG64(seed))
+    draws: dict[str, dict[str, list[float]]] = {m: {k: [] for k in INTERVAL_METRICS} for m in scores}
+    for _ in range(resamples):
+        rows = np.concatenate([members[g] for g in rng.integers(0, len(names), len(names))]) if len(names) \
+            else np.zeros(0, dtype=np.int64)
+        for model, values in scores.items():
+            for key, fn in INTERVAL_METRICS.items():
+                got = fn(labels[rows], np.asarray(values, dtype=np.float64)[rows])
+                if got is not None:
+                    draws[model][key].append(got)
+    tail = (1.0 - level) / 2.0
+    out: dict[str, dict[str, float | None]] = {}
+    for model, per_key in draws.items():
+        out[model] = {}
+        for key, values in per_key.items():
+            low = _r(np.quantile(values, tail)) if values else None
+            high = _r(np.quantile(values, 1.0 - tail)) if values else None
+            out[model][f"{key}_ci_low"], out[model][f"{key}_ci_high"] = low, high
+    return out
 
 
 def confusion(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> np.ndarray:

@@ -10,9 +10,14 @@
   None without the graph modality) and the feature layout (:mod:`astrobuild.learn.compat`).
   :func:`load_checkpoint` rebuilds the model from it and refuses, naming both sides, a graph
   store or config whose vocabulary or layout differs, and a checkpoint of another version;
-* ``metrics.json`` (DVC metrics), ``curves.csv`` (DVC plots: one row per epoch),
-  ``predictions.parquet`` (run_id, split, score, label), ``norm_stats.json``, ``report.json``;
-* ``curves.png`` (loss and AUROC per epoch), ``confusion.png`` (test split, threshold 0.5);
+* ``metrics.json`` (DVC metrics; layout in :mod:`astrobuild.learn.pipeline`), ``curves.csv``
+  (DVC plots: one row per epoch of the model in ``model.pt``), ``predictions.parquet`` (run_id,
+  fold, split, score, label: the out-of-fold predictions under cross-validation, split ``test``;
+  with ``train.cv.folds: 1`` every run's score with its split and fold 0), ``norm_stats.json``
+  (``model.pt``'s), ``report.json``;
+* ``curves.png`` (loss and AUROC per epoch of ``model.pt``'s training), ``confusion.png``
+  (out-of-fold or test predictions, threshold 0.5), ``calibration.png`` (reliability curve of
+  the same predictions, the network beside the yardsticks);
 * ``manifest.json``: size and SHA-256 of the files above and of every input file, so that a
   pulled model gets build timestamps only when it was trained on exactly the data present
   (:func:`astrobuild.versioning.manifest.restore_stage_times`).
@@ -56,6 +61,7 @@ class TrainOutputs:
     report: str = TRAIN_OUTPUTS["report"]
     curves_plot: str = TRAIN_OUTPUTS["curves_plot"]
     confusion_plot: str = TRAIN_OUTPUTS["confusion_plot"]
+    calibration_plot: str = TRAIN_OUTPUTS["calibration_plot"]
     # last: size and sha256 of the files above and of every input (astrobuild.versioning.manifest)
     manifest: str = TRAIN_OUTPUTS["manifest"]
 
@@ -136,8 +142,8 @@ def write_curves(curves: list[dict[str, Any]], path: str) -> None:
 
 
 def write_predictions(rows: list[dict[str, Any]], path: str) -> None:
-    schema = pa.schema([("run_id", pa.string()), ("split", pa.string()), ("score", pa.float64()),
-                        ("label", pa.bool_())])
+    schema = pa.schema([("run_id", pa.string()), ("fold", pa.int64()), ("split", pa.string()),
+                        ("score", pa.float64()), ("label", pa.bool_())])
     write_parquet(pa.Table.from_pylist(rows, schema=schema), path, dictionary=["split"])
 
 
@@ -189,6 +195,50 @@ def plot_confusion(matrix: np.ndarray, path: str, title: str) -> None:
     ax.set_xticks([0, 1], ["predicted 0", "predicted 1"])
     ax.set_yticks([0, 1], ["label 0", "label 1"])
     ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def reliability(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
+    """(mean score, observed positive rate, runs) of each non-empty equal-width score bin."""
+    labels = np.asarray(labels, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    which = np.clip((scores * bins).astype(np.int64), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            out.append((float(scores[inside].mean()), float(labels[inside].mean()), int(inside.sum())))
+    return out
+
+
+def plot_calibration(labels: np.ndarray, scores: dict[str, np.ndarray], path: str, title: str,
+                     bins: int = 10) -> None:
+    """Reliability curves (10 equal-width bins; marker area by runs) and the score histograms."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(4.8, 5.4), height_ratios=(3, 1), sharex=True)
+    top.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="perfectly calibrated")
+    edges = np.linspace(0, 1, bins + 1)
+    for name, values in scores.items():
+        points = reliability(labels, values, bins)
+        if points:
+            x, y, n = (np.array(v) for v in zip(*points, strict=True))
+            line, = top.plot(x, y, marker="o", ms=3, lw=1.2, label=name)
+            top.scatter(x, y, s=8 + 60 * n / n.max(), color=line.get_color(), alpha=0.5)
+            bottom.hist(np.asarray(values, dtype=np.float64), bins=edges, histtype="step",
+                        color=line.get_color(), label=name)
+    top.set_ylabel("observed positive rate")
+    top.set_xlim(0, 1)
+    top.set_ylim(-0.02, 1.02)
+    top.set_title(title, fontsize=9)
+    top.legend(fontsize=7, loc="upper left")
+    bottom.set_xlabel("predicted probability")
+    bottom.set_ylabel("runs")
     fig.tight_layout()
     _savefig(fig, path)
     plt.close(fig)

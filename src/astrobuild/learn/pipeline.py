@@ -1,4 +1,32 @@
-"""Rule ``train``: registry -> splits -> raw inputs -> normalisation -> model -> metrics and files.
+"""Rule ``train``: registry -> folds -> raw inputs -> normalisation -> models -> metrics and files.
+
+Evaluation is grouped k-fold cross-validation (``train.cv.folds``, default 5):
+the labelled runs are dealt to folds by host star (:mod:`astrobuild.learn.splits`);
+for each fold a network is trained, as a single training would be, on the other
+folds' runs, a validation slice of their host stars (``train.cv.val_fraction``)
+doing the early stopping, and scores its fold. The yardsticks (majority class,
+logistic regression on planet parameters) are fitted on the same fold's
+training slice and scored on the same fold. ``model.pt`` is then trained on
+every labelled run the same way (a validation slice drawn from all of them),
+so training costs about k + 1 single trainings. ``train.cv.folds: 1`` is the
+single train/val/test split of ``train.split`` (one training; ``model.pt`` is
+that model).
+
+``metrics.json``:
+
+* ``pooled``: over the out-of-fold predictions (k = 1: the test split), per model
+  (``network``, ``majority``, ``logistic_planet_params``): auroc, auprc, brier,
+  accuracy, f1, loss, n, positives, and ``<auroc|auprc|brier>_ci_low/_ci_high``,
+  the 95% interval by bootstrap over host stars
+  (:func:`astrobuild.learn.metrics.group_bootstrap`, which says why);
+* ``folds``: ``{"0": {"network", "majority", "logistic_planet_params": {auroc, auprc,
+  brier, n, positives}, "val": the network on the fold's validation slice,
+  "best_epoch", "epochs_run"}, ...}``;
+* ``cv``: folds used and requested, the grouping, the seed and the resamples;
+* kept for the readers of a single split (benchmarks/ablations.py): ``test`` (=
+  ``pooled.network`` without intervals), ``val`` and ``train`` (the networks pooled
+  over the folds' validation and training slices), ``baselines`` (the yardsticks'
+  pooled figures), ``best_epoch`` and ``epochs_run`` (of ``model.pt``), ``modalities``.
 
 Runs without a label cannot be trained or scored: they are left out and
 counted; when no run has one (local mode with a ``runs.csv`` without a
@@ -28,11 +56,18 @@ from astrobuild.io import write_json
 from astrobuild.learn.compat import feature_layout
 from astrobuild.learn.config import Inputs, TrainConfig, train_config
 from astrobuild.learn.dataset import RUN_COLUMNS, PlanetRunDataset, Sources
-from astrobuild.learn.metrics import binary_metrics, confusion, logistic_scores, majority_scores
+from astrobuild.learn.metrics import (
+    binary_metrics,
+    confusion,
+    group_bootstrap,
+    logistic_scores,
+    majority_scores,
+)
 from astrobuild.learn.model import MultiModalNet, model_spec
 from astrobuild.learn.norm import fit_norm
 from astrobuild.learn.outputs import (
     TrainOutputs,
+    plot_calibration,
     plot_confusion,
     plot_curves,
     save_checkpoint,
@@ -40,11 +75,21 @@ from astrobuild.learn.outputs import (
     write_predictions,
 )
 from astrobuild.learn.params import PlanetParams
-from astrobuild.learn.splits import SPLITS, assign_splits
-from astrobuild.learn.train import fit, make_loader, predict, resolve_device, seed_everything
+from astrobuild.learn.splits import (
+    SPLITS,
+    assign_folds,
+    assign_splits,
+    effective_folds,
+    inner_validation,
+    star_groups,
+)
+from astrobuild.learn.train import FitResult, fit, make_loader, predict, resolve_device, seed_everything
 from astrobuild.versioning.manifest import write_stage_manifest
 
 log = logging.getLogger(__name__)
+
+YARDSTICKS = ("majority", "logistic_planet_params")
+FOLD_KEYS = ("auroc", "auprc", "brier", "n", "positives")
 
 
 class TrainError(ValueError):
@@ -110,6 +155,51 @@ def _baseline_values(runs: pd.DataFrame, params: PlanetParams) -> np.ndarray:
     return np.stack(rows) if rows else np.zeros((0, len(params.columns)))
 
 
+def host_stars(exoplanets_path: str | os.PathLike[str]) -> dict[str, str]:
+    """planet -> host star name from the exoplanet table (its ``host`` column); empty without one."""
+    names = pq.read_schema(exoplanets_path).names
+    if "planet" not in names or "host" not in names:
+        return {}
+    table = pq.read_table(exoplanets_path, columns=["planet", "host"]).to_pydict()
+    return {str(p): str(h) for p, h in zip(table["planet"], table["host"], strict=True)
+            if p is not None and h is not None and str(h).strip()}
+
+
+def _counts(part: pd.DataFrame) -> dict[str, int]:
+    return {"runs": len(part), "planets": int(part["planet"].nunique()), "stars": int(part["group"].nunique()),
+            "positives": int(part["label"].sum())}
+
+
+def _train_one(parts: dict[str, pd.DataFrame], sources: Sources, cache: dict[str, dict[str, Any]],
+               config: TrainConfig, device: torch.device, compound_ids: list[str] | None
+               ) -> tuple[FitResult, Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Normalisation fitted on ``parts["train"]``, a seeded network early-stopped on ``parts["val"]``,
+    and its (scores, labels) on every part, in the part's row order."""
+    norm = fit_norm(((rid, cache[rid]) for rid in parts["train"]["run_id"]), config.modalities,
+                    sources.channel_names())
+    seed_everything(config.seed)
+    model = MultiModalNet(model_spec(config, 0 if compound_ids is None else len(compound_ids)))
+    datasets = {s: PlanetRunDataset(part, sources, norm, cache) for s, part in parts.items()}
+    result = fit(model, datasets["train"], datasets["val"], config, device)
+    scored = {}
+    for name, dataset in datasets.items():
+        scores, labels, meta = predict(result.model, make_loader(dataset, config, device, shuffle=False), device)
+        if [m["run_id"] for m in meta] != list(parts[name]["run_id"]):
+            raise RuntimeError("the loader did not keep the runs' order")
+        scored[name] = (scores, labels)
+    return result, norm, scored
+
+
+def _compact(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: metrics[k] for k in FOLD_KEYS}
+
+
+def _pool(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    if not pieces:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    return np.concatenate([s for s, _ in pieces]), np.concatenate([y for _, y in pieces])
+
+
 def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: TrainOutputs | None = None,
                 root: str | os.PathLike[str] = ".", threads: int = 1,
                 manifest_inputs: Sequence[str] = (), known_inputs: dict[str, dict[str, Any]] | None = None
@@ -128,63 +218,135 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     root = Path(root)
     started = time.perf_counter()
     runs, unlabelled = labelled_runs(root / inputs.registry)
-    split_seed = config.seed if config.split_seed is None else config.split_seed
-    runs["split"] = assign_splits(runs, config.split, split_seed).to_numpy()
+    seed = config.fold_seed
+    runs["group"] = star_groups(runs, host_stars(root / inputs.exoplanets)).to_numpy()
+    requested = config.cv.folds
+    if requested > 1:
+        folds = effective_folds(runs["group"], requested)
+        if folds < requested:
+            log.warning("train.cv.folds is %d but the labelled runs have %d host star(s): %d folds", requested,
+                        folds, folds)
+        if folds < 3:
+            raise TrainError(f"train: {folds} host star(s) with labelled runs; cross-validation needs at least 3 "
+                             "(a test fold, and training and validation stars in every other); set train.cv.folds: 1")
+        runs["fold"] = assign_folds(runs["group"], folds, seed).to_numpy()
+    else:
+        folds = 1
+        runs["split"] = assign_splits(runs, config.split, seed).to_numpy()
+        runs["fold"] = 0
+    # Folds are made over the labelled runs before any modality is read (see the module's docstring).
     sources = Sources(config, inputs, root)
     cache = read_inputs(runs, sources, known_inputs)
     runs, missing = handle_missing(runs, cache, config)
-    parts = {s: runs[runs["split"] == s].reset_index(drop=True) for s in SPLITS}
-    empty = [s for s, part in parts.items() if part.empty]
-    if empty:
-        raise TrainError(f"train: no run left in split(s) {empty} (train.missing={config.missing}: "
-                         f"{missing['runs_skipped']} run(s) skipped); use train.missing: mask or more planets")
 
-    norm = fit_norm(((rid, cache[rid]) for rid in parts["train"]["run_id"]), config.modalities,
-                    sources.channel_names())
-    write_json(norm.to_json(), root / outputs.norm_stats)
+    pieces: list[dict[str, pd.DataFrame]] = []
+    if folds == 1:
+        pieces.append({s: runs[runs["split"] == s].reset_index(drop=True) for s in SPLITS})
+    else:
+        for f in range(folds):
+            rest = runs[runs["fold"] != f].reset_index(drop=True)
+            val = inner_validation(rest["group"], config.cv.val_fraction, seed, f).to_numpy()
+            pieces.append({"train": rest[~val].reset_index(drop=True), "val": rest[val].reset_index(drop=True),
+                           "test": runs[runs["fold"] == f].reset_index(drop=True)})
+    for f, parts in enumerate(pieces):
+        empty = [s for s, part in parts.items() if part.empty]
+        if empty:
+            where = f"split(s) {empty}" if folds == 1 else f"fold {f}'s {empty}"
+            raise TrainError(f"train: no run left in {where} (train.missing={config.missing}: "
+                             f"{missing['runs_skipped']} run(s) skipped); use train.missing: mask or more planets")
 
     device = resolve_device(config.device)
-    seed_everything(config.seed)
     # ids by vocabulary index: the embedding rows, kept in model.pt (astrobuild.learn.compat)
     compound_ids = sources.graphs.compound_ids if sources.graphs is not None else None
-    model = MultiModalNet(model_spec(config, 0 if compound_ids is None else len(compound_ids)))
-    datasets = {s: PlanetRunDataset(part, sources, norm, cache) for s, part in parts.items()}
-    result = fit(model, datasets["train"], datasets["val"], config, device)
-
-    predictions, metrics = [], {}
-    scored: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for split in SPLITS:
-        scores, labels, meta = predict(result.model, make_loader(datasets[split], config, device, shuffle=False),
-                                       device)
-        scored[split] = (scores, labels)
-        metrics[split] = binary_metrics(labels, scores)
-        predictions += [{"run_id": m["run_id"], "split": split, "score": float(s), "label": bool(y)}
-                        for m, s, y in zip(meta, scores, labels, strict=True)]
-    test_scores, test_labels = scored["test"]
-    train_labels = scored["train"][1]
     # The yardstick reads the planet table whatever the modalities (see astrobuild.learn.metrics).
     params = sources.params or PlanetParams(root / inputs.exoplanets, config.planet_columns)
-    metrics["baselines"] = {
-        "majority": binary_metrics(test_labels, majority_scores(train_labels, len(test_labels))),
-        "logistic_planet_params": binary_metrics(test_labels, logistic_scores(
-            _baseline_values(parts["train"], params), train_labels, _baseline_values(parts["test"], params))),
-    }
-    metrics["best_epoch"], metrics["epochs_run"] = result.best_epoch, result.epochs_run
-    metrics["modalities"] = "+".join(config.modalities)
 
+    fold_metrics: dict[str, Any] = {}
+    fold_report: dict[str, Any] = {}
+    pooled_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in SPLITS}
+    oof_scores: dict[str, list[np.ndarray]] = {m: [] for m in ("network", *YARDSTICKS)}
+    oof_groups: list[np.ndarray] = []
+    predictions: list[dict[str, Any]] = []
+    single = None
+    for f, parts in enumerate(pieces):
+        fold_started = time.perf_counter()
+        result, norm, scored = _train_one(parts, sources, cache, config, device, compound_ids)
+        if folds == 1:
+            single = (result, norm)
+        for split in SPLITS:
+            pooled_parts[split].append(scored[split])
+        test_scores, test_labels = scored["test"]
+        train_labels = scored["train"][1]
+        yardsticks = {
+            "majority": majority_scores(train_labels, len(test_labels)),
+            "logistic_planet_params": logistic_scores(_baseline_values(parts["train"], params), train_labels,
+                                                      _baseline_values(parts["test"], params)),
+        }
+        oof_scores["network"].append(test_scores)
+        for name, values in yardsticks.items():
+            oof_scores[name].append(values)
+        oof_groups.append(parts["test"]["group"].to_numpy())
+        fold_metrics[str(f)] = {
+            "network": _compact(binary_metrics(test_labels, test_scores)),
+            **{name: _compact(binary_metrics(test_labels, values)) for name, values in yardsticks.items()},
+            "val": _compact(binary_metrics(scored["val"][1], scored["val"][0])),
+            "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+        }
+        fold_report[str(f)] = {**{s: _counts(p) for s, p in parts.items()}, "epochs_run": result.epochs_run,
+                               "best_epoch": result.best_epoch, "stopped_early": result.stopped_early}
+        shown = SPLITS if folds == 1 else ("test",)
+        for split in shown:
+            scores, labels = scored[split]
+            predictions += [{"run_id": rid, "fold": f, "split": split, "score": float(s), "label": bool(y)}
+                            for rid, s, y in zip(parts[split]["run_id"], scores, labels, strict=True)]
+        if folds > 1:
+            log.info("fold %d/%d: %d training run(s), test AUROC %s (%.1f s)", f + 1, folds, len(parts["train"]),
+                     fold_metrics[str(f)]["network"]["auroc"], time.perf_counter() - fold_started)
+
+    if single is None:  # model.pt: every labelled run, a validation slice drawn as in a fold
+        val = inner_validation(runs["group"], config.cv.val_fraction, seed, folds).to_numpy()
+        final_parts = {"train": runs[~val].reset_index(drop=True), "val": runs[val].reset_index(drop=True)}
+        result, norm, _ = _train_one(final_parts, sources, cache, config, device, compound_ids)
+    else:
+        final_parts = pieces[0]
+        result, norm = single
+
+    labels = _pool(pooled_parts["test"])[1]
+    oof = {name: np.concatenate(values) for name, values in oof_scores.items()}
+    groups = np.concatenate(oof_groups)
+    intervals = group_bootstrap(labels, oof, groups, config.cv.bootstrap, seed)
+    pooled = {name: {**binary_metrics(labels, values), **intervals[name]} for name, values in oof.items()}
+    metrics: dict[str, Any] = {
+        "modalities": "+".join(config.modalities),
+        "cv": {"folds": folds, "folds_requested": requested, "grouping": "host star (else planet, else run)",
+               "seed": seed, "bootstrap": config.cv.bootstrap, "interval": 0.95,
+               "test_stars": int(len(np.unique(groups)))},
+        "pooled": pooled,
+        "folds": fold_metrics,
+        "train": binary_metrics(*reversed(_pool(pooled_parts["train"]))),
+        "val": binary_metrics(*reversed(_pool(pooled_parts["val"]))),
+        "test": binary_metrics(labels, oof["network"]),
+        "baselines": {name: binary_metrics(labels, oof[name]) for name in YARDSTICKS},
+        "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+    }
+    write_json(norm.to_json(), root / outputs.norm_stats)
     save_checkpoint(root / outputs.model, result.model, config.to_dict(), norm.to_json(), compound_ids,
                     feature_layout(config))
     write_json(metrics, root / outputs.metrics)
     write_curves(result.curves, root / outputs.curves)
     write_predictions(predictions, root / outputs.predictions)
     plot_curves(result.curves, result.best_epoch, root / outputs.curves_plot)
-    plot_confusion(confusion(test_labels, test_scores), root / outputs.confusion_plot,
-                   f"test split ({len(test_labels)} runs), threshold 0.5")
+    what = "test split" if folds == 1 else f"out-of-fold, {folds} folds"
+    plot_confusion(confusion(labels, oof["network"]), root / outputs.confusion_plot,
+                   f"{what} ({len(labels)} runs), threshold 0.5")
+    plot_calibration(labels, oof, root / outputs.calibration_plot, f"reliability: {what} ({len(labels)} runs)")
     report = {
         "registry_runs": len(runs) + missing["runs_skipped"] + unlabelled, "runs_without_label": unlabelled,
         "missing_modalities": missing, "modalities": list(config.modalities),
-        "splits": {s: {"runs": len(p), "planets": int(p["planet"].nunique()), "positives": int(p["label"].sum())}
-                   for s, p in parts.items()},
+        "cv": {"folds": folds, "folds_requested": requested, "stars": int(runs["group"].nunique()),
+               "per_fold": fold_report},
+        # the parts model.pt was trained, stopped (and with one split, tested) on
+        "splits": {s: {k: v for k, v in _counts(p).items() if k != "stars"} for s, p in final_parts.items()},
         "device": device.type, "autocast": "bf16" if device.type == "cuda" else None,
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
         "spectrum_points_flagged": sources.spectra.flagged_points if sources.spectra is not None else None,
@@ -194,6 +356,7 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     with contextlib.chdir(root):  # the manifest names files relative to the working directory
         written = [getattr(outputs, name) for name in outputs.__dataclass_fields__ if name != "manifest"]
         write_stage_manifest(written, list(manifest_inputs), outputs.manifest)
-    log.info("trained on %d run(s) in %.1f s on %s: test %s; baselines %s", len(parts["train"]),
-             time.perf_counter() - started, device.type, metrics["test"], metrics["baselines"])
+    summary = {m: {k: pooled[m][k] for k in ("auroc", "auroc_ci_low", "auroc_ci_high")} for m in pooled}
+    log.info("trained %d fold(s) and model.pt in %.1f s on %s; pooled %s", folds, time.perf_counter() - started,
+             device.type, summary)
     return metrics
