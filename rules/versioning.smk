@@ -33,18 +33,19 @@ BUILD_PRODUCTS = rule_products(
     {r.name: ([str(f) for f in r.output], [str(f) for f in r.input if isinstance(f, str)]) for r in workflow.rules},
     [*final_targets(), *TABLES.values(), *STORES.values()],
 )
+# The products made from raw data (the generated sample and remote downloads are raw data themselves).
+MADE_PRODUCTS = [p for p in BUILD_PRODUCTS if not p.startswith((f"{SAMPLE_ROOT}/", f"{REMOTE_ROOT}/"))]
 # What the target rules require, so that a deleted one is rebuilt: what DVC versions (neither the raw
 # sample nor the timings, which a `dvc pull` does not bring: requiring them would rebuild the pulled
-# data); in a bare copy of the workflow without dvc.yaml, every product but raw data.
+# data); in a bare copy of the workflow without dvc.yaml, every product made from raw data.
 VERSIONED_PRODUCTS = versioned(BUILD_PRODUCTS, VERSIONED, VERSIONED_IGNORE)
-REQUIRED_PRODUCTS = VERSIONED_PRODUCTS if VERSIONED else [p for p in BUILD_PRODUCTS if not p.startswith("data/raw/")]
+REQUIRED_PRODUCTS = VERSIONED_PRODUCTS if VERSIONED else MADE_PRODUCTS
 
 
 # dvc.yaml lists the build's result folders one by one (results/train is the train stage's):
 # a product of the build outside them (raw data aside) would silently not be versioned, so say so now.
 if VERSIONED:
-    _unversioned = outside([p for p in BUILD_PRODUCTS if not p.startswith("data/raw/")], VERSIONED,
-                           VERSIONED_IGNORE) + outside(
+    _unversioned = outside(MADE_PRODUCTS, VERSIONED, VERSIONED_IGNORE) + outside(
         TRAIN_TARGETS, stage_outs(Path(workflow.basedir) / "dvc.yaml", "train", ("outs", "metrics", "plots")))
     if _unversioned:
         raise ValueError(

@@ -2,10 +2,11 @@
 
 Outputs are written to a temporary name beside the target and renamed into
 place, so a crash never leaves a half-written file that looks finished. The
-temporary name is ``.<name>.<random>.tmp`` (:func:`temp_prefix`) for files and
-stores alike; the next write of the same target removes any left by a writer
-that was killed (:func:`remove_stale_temps`), so a rerun of a killed job leaves
-none behind.
+temporary name is ``.<name>.tmp`` (:func:`temp_path`) for files and stores
+alike, the same for every writer of a target: the next write of it removes one
+left by a writer that was killed (:func:`remove_stale_temps`) with one lookup,
+not a listing of a folder that may hold thousands of stores, so a rerun of a
+killed job leaves none behind.
 Parquet is written from Arrow tables with fixed settings so that the same
 table gives the same bytes (Arrow stores no write timestamp), with a CRC32
 checksum in every page header; :func:`read_parquet`, the one way the package
@@ -20,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -60,18 +60,18 @@ def _naming(path: str | os.PathLike[str]) -> Iterator[None]:
 TEMP_SUFFIX = ".tmp"
 
 
-def temp_prefix(target: Path) -> str:
-    """Prefix of the temporary names of ``target`` (hidden, in its folder: the rename is atomic)."""
-    return f".{target.name}."
+def temp_path(target: str | os.PathLike[str]) -> Path:
+    """The temporary name of ``target``: hidden, in its folder (the rename is atomic), and fixed, so
+    that a writer finds what a killed writer of the same target left. Only one job at a time writes
+    a target (Snakemake's locks), so one name per target is enough."""
+    target = Path(target)
+    return target.with_name(f".{target.name}{TEMP_SUFFIX}")
 
 
 def stale_temps(target: str | os.PathLike[str]) -> list[Path]:
-    """Temporary files or folders left beside ``target`` by a writer of it that did not finish."""
-    target = Path(target)
-    if not target.parent.is_dir():
-        return []
-    prefix = temp_prefix(target)
-    return sorted(p for p in target.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX))
+    """The temporary file or folder left beside ``target`` by a writer of it that did not finish (0 or 1)."""
+    tmp = temp_path(target)
+    return [tmp] if os.path.lexists(tmp) else []
 
 
 def remove_stale_temps(target: str | os.PathLike[str]) -> list[Path]:
@@ -92,9 +92,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(target)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = temp_path(target)
+    os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         yield tmp_path
         # mkstemp creates 0600; outputs are shared data, so honour the umask like open() would.

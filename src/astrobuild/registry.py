@@ -18,7 +18,7 @@ Light imports only: Snakemake reads it while it builds the DAG.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -48,20 +48,13 @@ class Source:
     terms: str  # terms of use of the upstream data
     manifest: bool = False  # remote mode fetches the files a manifest (or sources.<name>.files) lists
     modes: tuple[str, ...] = MODES
-    # Not declared by hand: derived in __post_init__.
-    pattern_kinds: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "patterns", MappingProxyType({k: tuple(v) for k, v in self.patterns.items()}))
         object.__setattr__(self, "remote_parts", MappingProxyType(dict(self.remote_parts)))
-        object.__setattr__(self, "pattern_kinds", tuple(self.patterns))
         unknown = set(self.modes) - set(MODES)
         if unknown:
             raise ValueError(f"source {self.name!r}: modes {sorted(unknown)} are not among {MODES}")
-
-    @property
-    def sample_dir(self) -> str:
-        return f"{SAMPLE_ROOT}/{self.name}"
 
     @property
     def remote_dir(self) -> str:

@@ -88,7 +88,7 @@ def test_a_temporary_store_or_a_file_no_rule_made_is_never_versioned(build):
     write_files({"data/processed/climate/.x.zarr.k3j2h1.tmp/zarr.json": "{}", "results/reports/old.json": "{}"})
     with pytest.raises(ProductCheckError, match=r"2 file\(s\) under the versioned folders are made by no rule.*"
                                                 r"data/processed/climate/\.x\.zarr\.k3j2h1\.tmp/zarr\.json, "
-                                                r"results/reports/old\.json\. A `\.<name>\.<random>\.tmp` is what a "
+                                                r"results/reports/old\.json\. A `\.<name>\.tmp` is what a "
                                                 r"killed job left"):
         checked_product_files(PRODUCTS, ROOTS, IGNORE)
     assert not Path("results/manifest.json").exists()
@@ -96,16 +96,19 @@ def test_a_temporary_store_or_a_file_no_rule_made_is_never_versioned(build):
 
 def test_a_writer_removes_the_temporary_files_a_killed_writer_of_its_target_left(tmp_path):
     target = tmp_path / "t.parquet"
-    write_files({".t.parquet.abc.tmp": "half", ".t.parquet.def.tmp/part": "half", ".other.parquet.x.tmp": "keep",
+    write_files({".t.parquet.tmp": "half", ".s.zarr.tmp/part": "half", ".other.parquet.tmp": "keep",
                  "t.parquet.tmp": "not ours"}, tmp_path)
-    assert [p.name for p in stale_temps(target)] == [".t.parquet.abc.tmp", ".t.parquet.def.tmp"]
+    assert [p.name for p in stale_temps(target)] == [".t.parquet.tmp"]
     write_json({"a": 1}, target)  # an atomic writer of t.parquet
     assert stale_temps(target) == [] and json.loads(target.read_text()) == {"a": 1}
-    assert (tmp_path / ".other.parquet.x.tmp").exists() and (tmp_path / "t.parquet.tmp").exists()
+    assert (tmp_path / ".other.parquet.tmp").exists() and (tmp_path / "t.parquet.tmp").exists()
+    assert [p.name for p in remove_stale_temps(tmp_path / "s.zarr")] == [".s.zarr.tmp"]  # a store's folder
+    assert not (tmp_path / ".s.zarr.tmp").exists()
     assert remove_stale_temps(tmp_path / "absent" / "x") == []
     with atomic_path(target) as tmp:
-        assert tmp.name.startswith(".t.parquet.") and tmp.name.endswith(".tmp")
+        assert tmp.name == ".t.parquet.tmp"
         tmp.write_text("x")
+    assert target.read_text() == "x" and stale_temps(target) == []
 
 
 def test_the_workdir_lock_is_held_by_one_process_and_freed_when_it_is_killed(tmp_path):

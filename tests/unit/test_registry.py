@@ -27,7 +27,7 @@ def test_each_source_s_schema_defaults_are_its_registry_entry(name):
     settings = SCHEMA["properties"]["sources"]["properties"][name]["properties"]
     assert settings["url"].get("default") == entry.default_url
     assert ("manifest" in settings) == entry.manifest
-    assert entry.terms and entry.description and entry.pattern_kinds
+    assert entry.terms and entry.description and entry.patterns
     module = importlib.import_module(f"astrobuild.sample.{entry.generator}")
     assert callable(module.write) and GENERATORS[name] == module.__name__
 

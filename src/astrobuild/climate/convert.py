@@ -40,7 +40,6 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 import threading
 import time
 import warnings
@@ -69,7 +68,7 @@ from astrobuild.climate.store import (
     open_store,
 )
 from astrobuild.climate.verify import VerificationError, block_difference, check_shard, compare, verify_shards
-from astrobuild.io import TEMP_SUFFIX, remove_stale_temps, temp_prefix
+from astrobuild.io import remove_stale_temps, temp_path
 from astrobuild.pausepoints import pause_point
 from astrobuild.progress import progress
 
@@ -260,7 +259,8 @@ def nc_to_zarr(src: str | os.PathLike[str], store: str | os.PathLike[str], opts:
     store.parent.mkdir(parents=True, exist_ok=True)
     for stale in remove_stale_temps(store):
         log.info("%s: removed %s, left by a conversion that did not finish", store, stale.name)
-    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(store), suffix=TEMP_SUFFIX, dir=store.parent))
+    tmp = temp_path(store)
+    tmp.mkdir()
     try:
         with zarr.config.set({"threading.max_workers": opts.threads, "async.concurrency": max(4, 4 * opts.threads)}), \
                 warnings.catch_warnings():

@@ -102,7 +102,7 @@ def checked_product_files(products: Sequence[str], roots: Sequence[str], pattern
     if strays:
         problems.append(
             f"{len(strays)} file(s) under the versioned folders are made by no rule of this build, and DVC would "
-            f"version them with the data: {', '.join(strays[:20])}. A `.<name>.<random>.tmp` is what a killed job "
+            f"version them with the data: {', '.join(strays[:20])}. A `.<name>.tmp` is what a killed job "
             "left (rerunning that job removes it); anything else is left by a build with another config or put "
             "there by hand: delete it (`make clean` removes every product) and run the build again")
     if problems:
