@@ -1,5 +1,7 @@
 # astrobuild: raw public science data -> validated, versioned, model-ready datasets.
 # Rules live in rules/*.smk, logic in src/astrobuild, config defaults in schemas/.
+import re
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -22,6 +24,7 @@ include: "rules/spectra.smk"
 # After the chains: the fetch rules write where remote mode's parsing rules read (climate.smk's cubes).
 include: "rules/fetch.smk"
 include: "rules/planet_runs.smk"
+include: "rules/features.smk"
 include: "rules/validate.smk"
 include: "rules/quality.smk"
 include: "rules/plots.smk"
@@ -34,6 +37,7 @@ include: "rules/versioning.smk"
 # the registered tables).
 wildcard_constraints:
     source="|".join(SOURCES),
+    first="|".join(map(re.escape, FEATURE_BATCHES)) or "(?!)",  # pool_features: a batch's first cube
 
 
 # Every versioned product (REQUIRED_PRODUCTS, rules/versioning.smk) is an input of the target rules: Snakemake

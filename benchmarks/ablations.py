@@ -202,7 +202,7 @@ def build_sample(dest: Path, scale: int | None = None) -> None:
 
 
 def train_one(root: Path, modalities: list[str], seed: int, out: Path, threads: int,
-              overrides: dict[str, Any], known_inputs: dict | None = None) -> dict[str, Any]:
+              overrides: dict[str, Any]) -> dict[str, Any]:
     import yaml
     from snakemake.utils import validate
 
@@ -216,7 +216,7 @@ def train_one(root: Path, modalities: list[str], seed: int, out: Path, threads: 
     rel = out.relative_to(root)
     outputs = TrainOutputs(**{name: str(rel / Path(getattr(TrainOutputs, name)).name)
                               for name in TrainOutputs.__dataclass_fields__})
-    return train_model(wrapped["train"], outputs=outputs, root=root, threads=threads, known_inputs=known_inputs)
+    return train_model(wrapped["train"], outputs=outputs, root=root, threads=threads)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -259,12 +259,11 @@ def main(argv: list[str] | None = None) -> None:
         key, _, value = item.partition("=")
         overrides[key] = yaml.safe_load(value)
     records = []
-    known_inputs: dict = {}  # raw inputs read once (by the first, all-modality, training) and shared
     for seed in args.seeds:
         for name, kept in variants().items():
             start = time.perf_counter()
             metrics = train_one(root, kept, seed, root / "results" / "ablations" / name.replace("-", "without_") / f"seed{seed}",
-                                args.threads, overrides, known_inputs)
+                                args.threads, overrides)
             records.append({"variant": name, "seed": seed, "auroc": metrics["test"]["auroc"],
                             "val_auroc": metrics["val"]["auroc"], "best_epoch": metrics["best_epoch"],
                             "baselines": {b: metrics["baselines"][b]["auroc"] for b in BASELINES}})

@@ -68,7 +68,11 @@ else:
 CLIMATE_STORES = {stem: STORE_PATTERN.format(stem=stem) for stem in CLIMATE_CUBES}
 
 
-for _index, _stems in enumerate(conversion_batches(CLIMATE_CUBES, CLIMATE["batch_size"], CLIMATE_BIG), 1):
+# The batches, in order: rules/features.smk pools the runs of each batch in one job too.
+CLIMATE_BATCHES = conversion_batches(CLIMATE_CUBES, CLIMATE["batch_size"], CLIMATE_BIG)
+
+
+for _index, _stems in enumerate(CLIMATE_BATCHES, 1):
     _alone = _stems[0] in CLIMATE_BIG
     _group = "nc_to_zarr_alone" if _alone else "nc_to_zarr"  # their key of config `resources`
 

@@ -1,32 +1,21 @@
 # The learning stage: the multi-modal model on the planet-run registry (src/astrobuild/learn).
 # Not part of the data build (rule `build`, the DVC `build` stage); rule `all` builds both.
-# Only the products of the selected modalities are inputs (the exoplanet table always: the
-# logistic baseline reads it), so a change of a dropped modality's products alone does not
-# rerun training.
+# It reads the features store (rules/features.smk) for every model input, the registry for the
+# labels and the exoplanet table for the host stars the folds are grouped by: no cube is opened.
 from astrobuild.contracts.products import TRAIN_OUTPUTS as TRAIN_OUTPUT_PATHS
 
 TRAIN = config["train"]
 TRAIN_PATHS = {  # plain strings: they are passed to the script as params too
     "registry": str(rules.planet_runs.output.table),
     "exoplanets": str(rules.exoplanet_archive_table.output.table),
-    "spectra": str(rules.spectra_table.output.table),
-    "graphs": GRAPH_STORE,
+    "features": str(rules.build_features.output.store),
 }
-
-
-# Inputs of the selected modalities only.
-TRAIN_MODALITY_INPUTS = {}
-if "climate" in TRAIN["modalities"]:
-    TRAIN_MODALITY_INPUTS["stores"] = sorted(CLIMATE_STORES.values())
-if "bio_graph" in TRAIN["modalities"]:
-    TRAIN_MODALITY_INPUTS.update(graphs=rules.edges_to_graphs.output.files, graphs_ok=rules.check_kegg_graphs.output[0])
-if "spectrum" in TRAIN["modalities"]:
-    TRAIN_MODALITY_INPUTS.update(spectra=TRAIN_PATHS["spectra"], spectra_ok=validation_report("spectra"))
 
 
 rule train:
     input:
-        unpack(lambda wc: TRAIN_MODALITY_INPUTS),
+        features=TRAIN_PATHS["features"],
+        features_ok=rules.check_features.output[0],
         registry=TRAIN_PATHS["registry"],
         registry_ok=validation_report("planet_runs"),
         exoplanets=TRAIN_PATHS["exoplanets"],

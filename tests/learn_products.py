@@ -18,6 +18,7 @@ import yaml
 from snakemake.utils import validate
 
 from astrobuild.climate.convert import nc_to_zarr
+from astrobuild.features.pipeline import build_features, pool_features
 from astrobuild.io import write_parquet
 from astrobuild.kegg.graphs import write_graph_store
 from astrobuild.planet_runs import REGISTRY_SCHEMA
@@ -96,7 +97,30 @@ def make_products(root: Path, n_planets: int = 6, runs_per_planet: int = 2, labe
                                 ("depth_err_ppm", pa.float64()), ("quality", pa.float64())])
     write_parquet(pa.Table.from_pylist(spectra, schema=spectra_schema), root / "data/processed/spectra.parquet")
     write_graphs(root / "data/processed/kegg_graphs")
+    make_features(root)
     return pd.DataFrame(rows)
+
+
+def store_inputs(root: Path, runs: pd.DataFrame, config) -> tuple[dict, dict]:
+    """What the training reads for ``runs`` (run id -> raw inputs of config's modalities) and the
+    channel names, from the features store under ``root``."""
+    from astrobuild.features.store import load_store
+    from astrobuild.learn.pipeline import read_inputs
+
+    store = load_store(root / "data/processed/features")
+    return read_inputs(runs, store, config.modalities), store.attrs["channels"]
+
+
+def make_features(root: Path, section: dict | None = None, batches: int = 2) -> None:
+    """The features store of the products under ``root`` pooled with ``section`` (default: the schema's
+    train defaults), as the build's rules make it: ``batches`` pooling batches, then the merge."""
+    section = train_section() if section is None else section
+    stores = sorted(pd.read_parquet(root / "data/processed/planet_runs.parquet")["climate_store"])
+    paths = []
+    for b in range(batches):
+        paths.append(root / f"data/interim/features/batch_{b}.npz")
+        pool_features(section, stores[b::batches], paths[-1], root=root)
+    build_features(paths, root / "data/processed/features")
 
 
 def write_graphs(store: Path, pathways: dict | None = None) -> None:

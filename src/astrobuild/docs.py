@@ -204,6 +204,8 @@ def outputs_page() -> str:
     """The text of ``docs/outputs.md``."""
     from astrobuild.climate.stems import STORE_PATTERN
     from astrobuild.contracts.catalogue import CATALOGUE
+    from astrobuild.contracts.products import FEATURES_STORE
+    from astrobuild.features.store import ARRAYS
     from astrobuild.kegg.graphs import STORE_FILES
 
     lines = [NOTE.format(sources="src/astrobuild/contracts (catalogue and contracts), "
@@ -227,6 +229,14 @@ def outputs_page() -> str:
               "(graphs with offsets and env vector; nodes; edges with edge_index, reaction, reversible; "
               "counts and units); loads into PyTorch tensors without networkx "
               "(`astrobuild.kegg.graphs.load_graph_store(...).to_torch(...)`) |",
+              "| `data/interim/features/batch_<first cube>.npz` | `pool_features` | one climate batch's runs "
+              "pooled: the features store's arrays for those runs (numpy's format, no pickle) |",
+              f"| `{FEATURES_STORE.path}/` | `build_features` | {FEATURES_STORE.description}; arrays "
+              f"{', '.join(f'`{name}`' for name in ARRAYS)}, `compound_ids`, `pathway_ids`, the pooling settings "
+              "as attributes; training reads nothing else (`astrobuild.features.store.load_store`) |",
+              "| `results/validation/features/features.json` | `check_features` | the features store's contract: shapes "
+              "and dtypes, one row per registry run in run_id order, masks that agree with the values, graphs "
+              "inside their vocabulary |",
               OTHER_PRODUCTS_TAIL, ""]
     return "\n".join(lines)
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from astrobuild.io import sha256_file
 from astrobuild.versioning.manifest import ignore_patterns, list_files, stage_outs
@@ -193,6 +194,19 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert versioned_files(b) == built and {f: (b / f).stat().st_ino for f in built} == inodes
     assert json.loads((b / "results/train/metrics.json").read_text())["modalities"] == "climate+planet_params"
     assert "results/train/metrics.json" in dvc(b, "exp", "show", "--json")
+
+    # 7a. What `-S train.hidden=...` changes: the train stage's params, not the build's (the features
+    #     store is pooled with train.climate/spectrum/planet_columns alone); a pooling key changes both.
+    config_path = b / "config/config.yaml"
+    shipped = config_path.read_text()
+    for key, value, stages in (("hidden", 16, {"train"}), ("spectrum", {"bins": 24}, {"build", "train"})):
+        changed = yaml.safe_load(shipped)
+        changed["train"][key] = value if not isinstance(value, dict) else {**changed["train"][key], **value}
+        config_path.write_text(yaml.safe_dump(changed, sort_keys=False))
+        status = json.loads(dvc(b, "status", "--json"))
+        assert set(status) == stages, f"train.{key}: {status}"
+    config_path.write_text(shipped)
+    assert "up to date" in dvc(b, "status")
 
     # 7b. Any train key can be set with -S (config/config.yaml writes them all): queued, not run.
     for override in ("train.split_seed=1", "train.hidden=16", "train.climate.grid.lat=4",

@@ -73,8 +73,8 @@ def test_local_mode_trains_on_real_files_and_refuses_without_labels(realdata, tm
     # 4 host stars: the default 5 folds are lowered to 4; every run scored once, out of fold
     assert metrics["cv"]["folds"] == 4 and metrics["cv"]["folds_requested"] == 5
     assert metrics["test"]["n"] == metrics["pooled"]["network"]["n"] == 8
-    assert set(metrics["baselines"]) == {"majority", "logistic_planet_params"}
-    assert set(metrics["pooled"]) == {"network", "majority", "logistic_planet_params"}
+    assert set(metrics["baselines"]) == {"majority", "logistic_planet_params", "boosted_trees"}
+    assert set(metrics["pooled"]) == {"network", "majority", "logistic_planet_params", "boosted_trees"}
     assert "auroc_ci_low" in metrics["pooled"]["network"] and set(metrics["folds"]) == {"0", "1", "2", "3"}
     report = json.loads((work / "results/train/report.json").read_text())
     assert report["missing_modalities"]["runs_lacking"]["spectrum"] == 6  # only WASP-39 b has one

@@ -50,6 +50,19 @@ def test_the_rules_that_make_the_targets_bring_every_output_and_input_they_have(
         "results/reports/kegg_to_edges.json", "results/validation/edges.json", "results/validation/graphs.json"]
 
 
+def test_a_rule_with_wildcards_makes_the_wanted_paths_its_pattern_matches():
+    rules = {
+        "pool": (["data/interim/f/batch_{first}.npz", "results/pool/{first}.json"], ["data/processed/t.parquet"]),
+        "merge": (["data/processed/features"], ["data/interim/f/batch_a.npz", "data/interim/f/batch_b.c.npz"]),
+        "table": (["data/processed/t.parquet"], []),
+        "per_table": (["results/validation/{table,[a-z]+}.json"], ["data/processed/{table}.parquet"]),
+    }
+    wanted = rule_products(rules, ["data/processed/features", "results/validation/t.json"])
+    assert wanted == ["data/interim/f/batch_a.npz", "data/interim/f/batch_b.c.npz", "data/processed/features",
+                      "data/processed/t.parquet", "results/pool/a.json", "results/pool/b.c.json",
+                      "results/validation/t.json"]
+
+
 @pytest.fixture
 def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)

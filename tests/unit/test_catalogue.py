@@ -64,16 +64,17 @@ def test_stores_and_training_files_are_declared_once_and_the_rules_and_dvc_use_t
     import yaml
 
     from astrobuild.contracts.catalogue import PRODUCTS, TRAIN_OUTPUTS
+    from astrobuild.features.config import RawInputs
     from astrobuild.learn.config import Inputs
     from astrobuild.learn.outputs import TrainOutputs
 
     assert asdict(TrainOutputs()) == TRAIN_OUTPUTS
-    assert Inputs().graphs == PRODUCTS["kegg_graphs"].path
+    assert RawInputs().graphs == PRODUCTS["kegg_graphs"].path and Inputs().features == PRODUCTS["features"].path
     train = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["train"]
     declared = {next(iter(o)) if isinstance(o, dict) else o for kind in ("outs", "metrics", "plots")
                 for o in train[kind]}
     assert declared == set(TRAIN_OUTPUTS.values())
     rules = "\n".join(line for p in (REPO / "rules").glob("*.smk") for line in p.read_text().splitlines()
                       if not line.lstrip().startswith("#"))  # code, not comments
-    for path in (*TRAIN_OUTPUTS.values(), PRODUCTS["kegg_graphs"].path, PRODUCTS["climate_store"].path):
+    for path in (*TRAIN_OUTPUTS.values(), *(p.path for p in PRODUCTS.values())):
         assert path not in rules, f"{path} is written in rules/ too: take it from astrobuild.contracts.products"

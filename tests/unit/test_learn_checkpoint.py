@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from astrobuild.features.graphs import UnionGraphs
+from astrobuild.features.spectra import grid_edges
 from astrobuild.kegg.graphs import load_graph_store
 from astrobuild.learn.compat import (
     IncompatibleCheckpoint,
@@ -21,10 +23,8 @@ from astrobuild.learn.compat import (
     vocabulary_sha256,
 )
 from astrobuild.learn.config import train_config
-from astrobuild.learn.graphs import UnionGraphs
 from astrobuild.learn.outputs import CHECKPOINT_KEYS, CHECKPOINT_VERSION, load_checkpoint
 from astrobuild.learn.pipeline import train_model
-from astrobuild.learn.spectra import grid_edges
 from tests.learn_products import PATHWAYS, make_products, train_section, write_graphs
 
 STORE = "data/processed/kegg_graphs"

@@ -11,23 +11,23 @@ import pandas as pd
 import pytest
 import torch
 
-import astrobuild.learn.climate as learn_climate
-import astrobuild.learn.graphs as learn_graphs
+import astrobuild.features.climate as features_climate
+import astrobuild.features.graphs as features_graphs
 from astrobuild.climate.convert import nc_to_zarr
+from astrobuild.features.climate import CubeError, CubeReader, index_weights, lat_weights, lon_weights
+from astrobuild.features.graphs import UnionGraphs
+from astrobuild.features.spectra import Spectra, bin_spectrum
 from astrobuild.io import write_parquet
-from astrobuild.learn.climate import CubeError, CubeReader, index_weights, lat_weights, lon_weights
 from astrobuild.learn.config import ClimateVariable, TrainConfigError, train_config
-from astrobuild.learn.dataset import PlanetRunDataset, Sources, collate
-from astrobuild.learn.graphs import UnionGraphs
+from astrobuild.learn.dataset import PlanetRunDataset, collate
 from astrobuild.learn.norm import fit_norm
-from astrobuild.learn.pipeline import handle_missing, read_inputs
-from astrobuild.learn.spectra import Spectra, bin_spectrum
+from astrobuild.learn.pipeline import handle_missing
 from astrobuild.learn.splits import SplitError, assign_folds, assign_splits, inner_validation, star_groups
 from astrobuild.quarantine import Quarantine
 from astrobuild.spectra.pipeline import spectra_frame
 from astrobuild.spectra.reader import read_spectrum
 from tests.climate_options import zarr_options
-from tests.learn_products import make_products, train_section
+from tests.learn_products import make_products, store_inputs, train_section
 
 
 def climate_config(**fields):
@@ -195,10 +195,9 @@ def test_union_graph_joins_pathways_on_shared_compounds(products):
 def test_norm_stats_come_from_the_training_rows_only(products):
     config = train_config(train_section())
     runs = pd.read_parquet(products / "data/processed/planet_runs.parquet")
-    sources = Sources(config, root=products)
-    cache = read_inputs(runs, sources)
+    cache, channels = store_inputs(products, runs, config)
     train_ids = list(runs["run_id"][:6])
-    norm = fit_norm(((r, cache[r]) for r in train_ids), config.modalities, sources.channel_names())
+    norm = fit_norm(((r, cache[r]) for r in train_ids), config.modalities, channels)
     cubes = np.stack([cache[r]["climate"] for r in train_ids])
     assert np.allclose(norm.stats["climate"]["mean"], cubes.mean(axis=(0, 2, 3, 4, 5)), rtol=1e-5)
     assert norm.fitted_on == sorted(train_ids)
@@ -208,17 +207,16 @@ def test_norm_stats_come_from_the_training_rows_only(products):
         poisoned[r]["climate"] = poisoned[r]["climate"] + 1e6
         if poisoned[r]["planet_params"] is not None:
             poisoned[r]["planet_params"] = (poisoned[r]["planet_params"][0] * 1e3, poisoned[r]["planet_params"][1])
-    again = fit_norm(((r, poisoned[r]) for r in train_ids), config.modalities, sources.channel_names())
+    again = fit_norm(((r, poisoned[r]) for r in train_ids), config.modalities, channels)
     assert again.to_json() == norm.to_json()
 
 
 def test_collate_shapes_and_batched_graph(products):
     config = train_config(train_section())
     runs = pd.read_parquet(products / "data/processed/planet_runs.parquet")
-    sources = Sources(config, root=products)
-    cache = read_inputs(runs, sources)
-    norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
-    dataset = PlanetRunDataset(runs, sources, norm, cache)
+    cache, channels = store_inputs(products, runs, config)
+    norm = fit_norm(cache.items(), config.modalities, channels)
+    dataset = PlanetRunDataset(runs, config, norm, cache)
     batch = collate([dataset[i] for i in range(3)])
     assert batch["climate_cube"].shape == (3, 2, 4, 8, 16, 1) and batch["climate_cube"].dtype == torch.float32
     assert batch["spectrum"].shape == (3, 48, 3) and batch["spectrum_mask"].shape == (3, 48)
@@ -239,7 +237,7 @@ def test_missing_modalities_are_masked_or_skipped_and_counted(products):
     runs = pd.read_parquet(products / "data/processed/planet_runs.parquet")
     for policy, kept in (("mask", 12), ("skip", 10)):
         config = train_config(train_section(missing=policy))
-        cache = read_inputs(runs, Sources(config, root=products))
+        cache, _ = store_inputs(products, runs, config)
         left, counts = handle_missing(runs, cache, config)
         assert len(left) == kept
         assert counts["runs_lacking"] == {"climate": 0, "bio_graph": 0, "spectrum": 1, "planet_params": 1}
@@ -256,31 +254,25 @@ def _counting(monkeypatch, module, name: str, counts: dict[str, int]) -> None:
     monkeypatch.setattr(module, name, counted)
 
 
-@pytest.mark.parametrize(("kept", "deleted", "expected_opens"), [
-    ("planet_params", ["data/processed/climate", "data/processed/kegg_graphs", "data/processed/spectra.parquet"], {}),
-    ("climate", ["data/processed/exoplanets.parquet", "data/processed/kegg_graphs", "data/processed/spectra.parquet"],
-     {"open_store": 12, "StepReader": 24}),  # each store opened once; one step reader per variable
-    ("bio_graph", ["data/processed/climate", "data/processed/exoplanets.parquet", "data/processed/spectra.parquet"],
-     {"load_graph_store": 1}),
-])
-def test_a_dropped_modality_is_never_read(products, tmp_path, monkeypatch, kept, deleted, expected_opens):
+@pytest.mark.parametrize("kept", ["planet_params", "climate", "bio_graph", "spectrum"])
+def test_training_reads_the_features_store_and_nothing_else(products, tmp_path, monkeypatch, kept):
     root = tmp_path / "p"
     shutil.copytree(products, root)
-    for rel in deleted:  # reading any dropped modality's file would fail
+    for rel in ("data/processed/climate", "data/processed/kegg_graphs", "data/processed/spectra.parquet",
+                "data/processed/exoplanets.parquet"):  # reading any raw product would fail
         shutil.rmtree(root / rel) if (root / rel).is_dir() else (root / rel).unlink()
     counts: dict[str, int] = {}
-    _counting(monkeypatch, learn_climate, "open_store", counts)
-    _counting(monkeypatch, learn_climate, "StepReader", counts)
-    _counting(monkeypatch, learn_graphs, "load_graph_store", counts)
+    _counting(monkeypatch, features_climate, "open_store", counts)
+    _counting(monkeypatch, features_climate, "StepReader", counts)
+    _counting(monkeypatch, features_graphs, "load_graph_store", counts)
     runs = pd.read_parquet(root / "data/processed/planet_runs.parquet")
     config = train_config(train_section(modalities=[kept]))
-    sources = Sources(config, root=root)
-    cache = read_inputs(runs, sources)
-    norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
-    dataset = PlanetRunDataset(runs, sources, norm, cache)
+    cache, channels = store_inputs(root, runs, config)
+    norm = fit_norm(cache.items(), config.modalities, channels)
+    dataset = PlanetRunDataset(runs, config, norm, cache)
     for _ in range(2):  # a second epoch reads nothing again
         batch = collate([dataset[i] for i in range(len(dataset))])
     model_keys = {"planet_params": {"planet_params", "planet_params_mask"}, "climate": {"climate_cube"},
-                  "bio_graph": {"bio_graph"}}[kept]
+                  "bio_graph": {"bio_graph"}, "spectrum": {"spectrum", "spectrum_mask"}}[kept]
     assert set(batch) == model_keys | {"present", "label", "run_metadata"}
-    assert counts == expected_opens
+    assert counts == {}

@@ -1,4 +1,4 @@
-"""The DataLoader over the dataset opens each store once per worker, never once per item or per epoch."""
+"""Pooling opens each climate store and each shared table once; training and its loader workers open none."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 import torch
 
-from astrobuild.learn import climate as learn_climate
-from astrobuild.learn import graphs as learn_graphs
-from astrobuild.learn import params as learn_params
-from astrobuild.learn import spectra as learn_spectra
+from astrobuild.features import climate as learn_climate
+from astrobuild.features import graphs as learn_graphs
+from astrobuild.features import params as learn_params
+from astrobuild.features import spectra as learn_spectra
+from astrobuild.features.pool import RawSources, pool_runs
 from astrobuild.learn.config import train_config
-from astrobuild.learn.dataset import PlanetRunDataset, Sources
+from astrobuild.learn.dataset import PlanetRunDataset
 from astrobuild.learn.norm import fit_norm
-from astrobuild.learn.pipeline import read_inputs
 from astrobuild.learn.train import make_loader
-from tests.learn_products import make_products, train_section
+from tests.learn_products import make_products, store_inputs, train_section
 
 N_RUNS = 12
 
@@ -60,41 +60,32 @@ def _opens(log: Path) -> list[tuple[str, str, str]]:
     return [tuple(line.split(" ", 2)) for line in log.read_text().splitlines()] if log.exists() else []
 
 
-@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="counts opens in forked workers")
-@pytest.mark.parametrize("workers", [0, 2])
-def test_each_store_is_opened_once_per_worker_not_per_item_or_epoch(products, tmp_path, monkeypatch, workers):
+def test_pooling_opens_each_store_once_and_each_shared_table_once(products, tmp_path, monkeypatch):
     runs = pd.read_parquet(products / "data/processed/planet_runs.parquet")
-    config = train_config(train_section(num_workers=workers, batch_size=4))
-    # the norm statistics from a separate reader: the loader's own sources start cold
-    sources = Sources(config, root=products)
-    norm = fit_norm(read_inputs(runs, sources).items(), config.modalities, sources.channel_names())
     log = tmp_path / "opens.log"
     _logging_opens(monkeypatch, log)
-    dataset = PlanetRunDataset(runs, Sources(config, root=products), norm)  # empty raw cache
-    loader = make_loader(dataset, config, torch.device("cpu"), shuffle=True)
+    arrays = pool_runs(runs, RawSources(train_config(train_section()).pooling, root=products))
+    assert len(arrays["run_id"]) == N_RUNS
+    opens = _opens(log)
+    stores = [path for _, what, path in opens if what == "open_store"]
+    tables = [(what, path) for _, what, path in opens if what != "open_store"]
+    assert sorted(stores) == sorted(Path(s).name for s in runs["climate_store"]), "each store once"
+    assert sorted(tables) == [("load_graph_store", "kegg_graphs"), ("read_table", "exoplanets.parquet"),
+                              ("read_table", "spectra.parquet")]
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="counts opens in forked workers")
+@pytest.mark.parametrize("workers", [0, 2])
+def test_training_and_its_workers_open_no_store_over_epochs(products, tmp_path, monkeypatch, workers):
+    runs = pd.read_parquet(products / "data/processed/planet_runs.parquet")
+    config = train_config(train_section(num_workers=workers, batch_size=4))
+    log = tmp_path / "opens.log"
+    _logging_opens(monkeypatch, log)
+    cache, channels = store_inputs(products, runs, config)  # what rule train does before training
+    norm = fit_norm(cache.items(), config.modalities, channels)
+    loader = make_loader(PlanetRunDataset(runs, config, norm, cache), config, torch.device("cpu"), shuffle=True)
     seen = []
     for _ in range(3):
         seen += [m["run_id"] for batch in loader for m in batch["run_metadata"]]
-    assert len(seen) == 3 * N_RUNS
-    opens = _opens(log)
-    stores = [(who, path) for who, what, path in opens if what == "open_store"]
-    tables = [(who, what, path) for who, what, path in opens if what != "open_store"]
-    # every store at most once per process over three epochs, and every one read at least once
-    assert len(stores) == len(set(stores)) and {p for _, p in stores} == {Path(s).name for s in runs["climate_store"]}
-    # each shared table (graph store, spectra, planets) at most once per process
-    assert len(tables) == len(set(tables)) and len(tables) <= 3 * max(1, workers)
-    assert {who for who, *_ in opens} == ({"main"} if workers == 0 else {"0", "1"})
-
-
-def test_workers_inherit_a_filled_cache_and_open_nothing(products, tmp_path, monkeypatch):
-    runs = pd.read_parquet(products / "data/processed/planet_runs.parquet")
-    config = train_config(train_section(num_workers=2, batch_size=4))
-    sources = Sources(config, root=products)
-    cache = read_inputs(runs, sources)  # what rule train does before training
-    norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
-    log = tmp_path / "opens.log"
-    _logging_opens(monkeypatch, log)
-    loader = make_loader(PlanetRunDataset(runs, sources, norm, cache), config, torch.device("cpu"), shuffle=True)
-    for _ in range(2):
-        assert sum(len(batch["label"]) for batch in loader) == N_RUNS
+    assert sorted(seen) == sorted(list(runs["run_id"]) * 3)
     assert _opens(log) == []

@@ -13,14 +13,15 @@ import pytest
 import torch
 import yaml
 
+from astrobuild.features.store import load_store
 from astrobuild.learn.config import train_config
-from astrobuild.learn.dataset import Sources, collate
+from astrobuild.learn.dataset import collate
 from astrobuild.learn.metrics import auroc, binary_metrics, logistic_scores, majority_scores
 from astrobuild.learn.model import MultiModalNet, model_spec
 from astrobuild.learn.outputs import load_checkpoint
 from astrobuild.learn.pipeline import TrainError, train_model
 from astrobuild.learn.train import resolve_device
-from tests.learn_products import SCHEMA, make_products, shipped_config, train_section
+from tests.learn_products import SCHEMA, make_products, shipped_config, store_inputs, train_section
 from tests.workflow import REPO
 
 FILES = ("model.pt", "metrics.json", "curves.csv", "predictions.parquet", "norm_stats.json", "report.json",
@@ -84,11 +85,11 @@ def test_one_epoch_training_writes_every_output(products, tmp_path):
     for name in FILES:
         assert (root / "results/train" / name).stat().st_size > 0, name
     assert set(metrics) >= {"test", "val", "train", "baselines", "best_epoch", "pooled", "folds", "cv"}
-    assert set(metrics["baselines"]) == {"majority", "logistic_planet_params"}
+    assert set(metrics["baselines"]) == {"majority", "logistic_planet_params", "boosted_trees"}
     assert set(metrics["test"]) == {"auroc", "auprc", "brier", "accuracy", "f1", "loss", "n", "positives"}
     # 6 planets (no host in the table: each its own group), 5 folds by default
     assert metrics["cv"]["folds"] == 5 and set(metrics["folds"]) == {"0", "1", "2", "3", "4"}
-    assert set(metrics["pooled"]) == {"network", "majority", "logistic_planet_params"}
+    assert set(metrics["pooled"]) == {"network", "majority", "logistic_planet_params", "boosted_trees"}
     for name, pooled in metrics["pooled"].items():
         for key in ("auroc", "auprc", "brier"):
             low, high = pooled[f"{key}_ci_low"], pooled[f"{key}_ci_high"]
@@ -142,16 +143,16 @@ def test_checkpoint_loads_with_weights_only_and_reproduces_the_scores(products, 
     # loaded against the graph store and the config the inputs are made with (checked)
     from astrobuild.learn.dataset import PlanetRunDataset
     from astrobuild.learn.norm import NormStats
-    from astrobuild.learn.pipeline import read_inputs
 
     config = train_config(section)
-    sources = Sources(config, root=root)
-    model, _ = load_checkpoint(root / "results/train/model.pt", graphs=sources.graphs, layout=config)
+    store = load_store(root / "data/processed/features")
+    model, _ = load_checkpoint(root / "results/train/model.pt", graphs=store.compound_ids, layout=config)
     predictions = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
     test = predictions[predictions["split"] == "test"]
     runs = pd.read_parquet(root / "data/processed/planet_runs.parquet").set_index("run_id").loc[test["run_id"]]
     runs = runs.reset_index()
-    dataset = PlanetRunDataset(runs, sources, NormStats.from_json(payload["norm_stats"]), read_inputs(runs, sources))
+    dataset = PlanetRunDataset(runs, config, NormStats.from_json(payload["norm_stats"]),
+                               store_inputs(root, runs, config)[0])
     with torch.no_grad():
         scores = torch.sigmoid(model(collate([dataset[i] for i in range(len(dataset))]))).numpy()
     assert np.allclose(scores, test["score"].to_numpy(), atol=1e-6)
@@ -192,18 +193,16 @@ def test_without_labels_training_refuses_saying_so(tmp_path):
 def test_model_runs_with_any_subset_of_modalities_and_masks_missing_ones(products):
     from astrobuild.learn.dataset import PlanetRunDataset
     from astrobuild.learn.norm import fit_norm
-    from astrobuild.learn.pipeline import read_inputs
 
     runs = pd.read_parquet(products / "data/processed/planet_runs.parquet").iloc[:4]
+    vocabulary = len(load_store(products / "data/processed/features").compound_ids)
     for modalities in (["climate"], ["bio_graph"], ["spectrum"], ["planet_params"], ["spectrum", "bio_graph"]):
         config = train_config(train_section(modalities=modalities))
-        sources = Sources(config, root=products)
-        cache = read_inputs(runs, sources)
-        norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
+        cache, channels = store_inputs(products, runs, config)
+        norm = fit_norm(cache.items(), config.modalities, channels)
         torch.manual_seed(0)
-        vocabulary = sources.graphs.vocabulary_size if sources.graphs else 0
-        model = MultiModalNet(model_spec(config, vocabulary)).eval()
-        batch = collate([PlanetRunDataset(runs, sources, norm, cache)[i] for i in range(4)])
+        model = MultiModalNet(model_spec(config, vocabulary if config.uses("bio_graph") else 0)).eval()
+        batch = collate([PlanetRunDataset(runs, config, norm, cache)[i] for i in range(4)])
         logits = model(batch)
         assert logits.shape == (4,) and torch.isfinite(logits).all()
         if modalities == ["spectrum"]:
@@ -227,8 +226,11 @@ def test_dvc_stages_split_params_and_outs_between_build_and_train():
     (build_params,) = dvc["build"]["params"]
     (train_params,) = dvc["train"]["params"]
     # `resources` (threads, memory, runtime) and `fetch` (retries, timeouts) change no byte: no stage's param
-    assert set(build_params["config/config.yaml"]) == sections - {"train", "resources", "fetch"}, \
-        "every section but train, resources and fetch is a build param"
+    from astrobuild.features.config import POOLING_KEYS
+
+    pooling = {f"train.{key}" for key in POOLING_KEYS}
+    assert set(build_params["config/config.yaml"]) == (sections - {"train", "resources", "fetch"}) | pooling, \
+        "every section but train, resources and fetch is a build param, and train's pooling keys"
     assert train_params == {"config/config.yaml": ["train"]}
     # DVC fails on a param missing from the file: every section is written in config.yaml
     assert sections <= set(shipped_config())
@@ -245,15 +247,13 @@ def test_forward_and_backward_under_bf16_autocast(products):
     # (scatter sums, masks, fusion) where CI has no GPU.
     from astrobuild.learn.dataset import PlanetRunDataset
     from astrobuild.learn.norm import fit_norm
-    from astrobuild.learn.pipeline import read_inputs
 
     runs = pd.read_parquet(products / "data/processed/planet_runs.parquet").iloc[:4]
     config = train_config(train_section())
-    sources = Sources(config, root=products)
-    cache = read_inputs(runs, sources)
-    norm = fit_norm(cache.items(), config.modalities, sources.channel_names())
-    model = MultiModalNet(model_spec(config, sources.graphs.vocabulary_size))
-    batch = collate([PlanetRunDataset(runs, sources, norm, cache)[i] for i in range(4)])
+    cache, channels = store_inputs(products, runs, config)
+    norm = fit_norm(cache.items(), config.modalities, channels)
+    model = MultiModalNet(model_spec(config, len(load_store(products / "data/processed/features").compound_ids)))
+    batch = collate([PlanetRunDataset(runs, config, norm, cache)[i] for i in range(4)])
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits = model(batch)
     assert logits.dtype == torch.bfloat16 and torch.isfinite(logits.float()).all()

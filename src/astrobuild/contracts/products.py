@@ -30,6 +30,11 @@ GRAPH_STORE = Product(
     "per-pathway graphs in a tensor-ready layout (graphs, nodes and edges tables with offsets)",
     files=("graphs.parquet", "nodes.parquet", "edges.parquet", "manifest.json"))
 
+FEATURES_STORE = Product(
+    "features", "data/processed/features", "build_features",
+    "every run's model inputs pooled once (climate on the model grid, binned spectrum and mask, planet "
+    "parameters, union graph and pathway multi-hot), a Zarr v3 group of arrays indexed by run")
+
 # The training's files (rule train), by the name the rule and astrobuild.learn.outputs.TrainOutputs
 # give them; the manifest last (sizes and sha256 of the others and of every input).
 TRAIN_OUTPUTS: dict[str, str] = {
@@ -45,7 +50,7 @@ TRAIN_OUTPUTS: dict[str, str] = {
     "manifest": "results/train/manifest.json",
 }
 
-PRODUCTS: dict[str, Product] = {p.name: p for p in (CLIMATE_STORE, GRAPH_STORE)}
+PRODUCTS: dict[str, Product] = {p.name: p for p in (CLIMATE_STORE, GRAPH_STORE, FEATURES_STORE)}
 """The folder products by name (the training's files: :data:`TRAIN_OUTPUTS`)."""
 
 

@@ -31,11 +31,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from astrobuild.features.graphs import GRAPH_FEATURES, UnionGraphs, compound_vocabulary
+from astrobuild.features.params import transform
+from astrobuild.features.spectra import SPECTRUM_FEATURES, grid_edges
 from astrobuild.kegg.graphs import GraphStore
 from astrobuild.learn.config import TrainConfig
-from astrobuild.learn.graphs import GRAPH_FEATURES, UnionGraphs, compound_vocabulary
-from astrobuild.learn.params import transform
-from astrobuild.learn.spectra import SPECTRUM_FEATURES, grid_edges
 
 # The model's one task today: a logit for the registry's binary ``label`` (sigmoid: P(label)).
 TASK = {"kind": "binary_classification", "target": "label", "output": "logit"}

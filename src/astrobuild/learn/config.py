@@ -12,46 +12,21 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from astrobuild.contracts.catalogue import CATALOGUE
-from astrobuild.contracts.products import GRAPH_STORE
-
-MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
+from astrobuild.contracts.products import FEATURES_STORE
+from astrobuild.features.config import (  # noqa: F401  (re-exported: the train config's parts)
+    MODALITIES,
+    ClimateConfig,
+    ClimateVariable,
+    PoolingConfig,
+    PoolingConfigError,
+    SpectrumConfig,
+    climate_config,
+    spectrum_config,
+)
 
 
 class TrainConfigError(ValueError):
     """A ``train:`` setting that cannot work; the message names the key."""
-
-
-@dataclass(frozen=True)
-class ClimateVariable:
-    name: str  # the channel's name in the model input
-    aliases: tuple[str, ...]  # variable names (or CF standard_names) it may have in a store
-
-
-# No defaults on these classes: the schema holds them (schemas/config.schema.yaml, `train`), and
-# train_config fills every field from the validated config, so there is one place to change one.
-@dataclass(frozen=True)
-class ClimateConfig:
-    variables: tuple[ClimateVariable, ...]
-    lat: int
-    lon: int
-    lev: int
-    time_steps: int
-    time_start: int
-    time_stop: int | None
-
-    @property
-    def shape(self) -> tuple[int, int, int, int, int]:
-        """[vars, time, lat, lon, lev] of one run's cube."""
-        return (len(self.variables), self.time_steps, self.lat, self.lon, self.lev)
-
-
-@dataclass(frozen=True)
-class SpectrumConfig:
-    min_um: float
-    max_um: float
-    bins: int
-    min_coverage: float
-    drop_flagged: bool
 
 
 @dataclass(frozen=True)
@@ -94,6 +69,11 @@ class TrainConfig:
         """Plain JSON-able values (stored in model.pt and the training report)."""
         return asdict(self)
 
+    @property
+    def pooling(self) -> PoolingConfig:
+        """The settings the features store was pooled with (the build's part of ``train``)."""
+        return PoolingConfig(climate=self.climate, spectrum=self.spectrum, planet_columns=self.planet_columns)
+
 
 def train_config(section: dict[str, Any]) -> TrainConfig:
     """A :class:`TrainConfig` from the validated ``config["train"]`` mapping (defaults filled in)."""
@@ -106,21 +86,10 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
     fractions = (float(split["train"]), float(split["val"]), float(split["test"]))
     if abs(sum(fractions) - 1.0) > 1e-6:
         raise TrainConfigError(f"train.split: fractions {split} sum to {sum(fractions):g}, not 1")
-    c = section["climate"]
-    names = [v["name"] for v in c["variables"]]
-    if len(set(names)) != len(names):
-        raise TrainConfigError(f"train.climate.variables: channel names repeat: {names}")
-    climate = ClimateConfig(
-        variables=tuple(ClimateVariable(v["name"], tuple(v["aliases"])) for v in c["variables"]),
-        lat=int(c["grid"]["lat"]), lon=int(c["grid"]["lon"]), lev=int(c["grid"]["lev"]),
-        time_steps=int(c["time_steps"]), time_start=int(c["time_window"]["start"]),
-        time_stop=None if c["time_window"]["stop"] is None else int(c["time_window"]["stop"]),
-    )
-    s = section["spectrum"]
-    if not s["max_um"] > s["min_um"]:
-        raise TrainConfigError(f"train.spectrum: max_um {s['max_um']} is not above min_um {s['min_um']}")
-    spectrum = SpectrumConfig(min_um=float(s["min_um"]), max_um=float(s["max_um"]), bins=int(s["bins"]),
-                              min_coverage=float(s["min_coverage"]), drop_flagged=bool(s["drop_flagged"]))
+    try:
+        climate, spectrum = climate_config(section["climate"]), spectrum_config(section["spectrum"])
+    except PoolingConfigError as error:
+        raise TrainConfigError(str(error)) from error
     return TrainConfig(
         modalities=modalities, climate=climate, spectrum=spectrum,
         planet_columns=tuple(section["planet_columns"]), missing=section["missing"], seed=int(section["seed"]),
@@ -138,7 +107,6 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
 class Inputs:
     """Where the products the training reads are (paths relative to the working directory)."""
 
-    registry: str = CATALOGUE["planet_runs"].path
-    exoplanets: str = CATALOGUE["exoplanets"].path
-    spectra: str = CATALOGUE["spectra"].path
-    graphs: str = GRAPH_STORE.path
+    registry: str = CATALOGUE["planet_runs"].path  # the labels
+    exoplanets: str = CATALOGUE["exoplanets"].path  # the host stars (the folds' groups)
+    features: str = FEATURES_STORE.path  # every model input, pooled by the build

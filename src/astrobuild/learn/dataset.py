@@ -10,20 +10,12 @@ One item is one run::
     label               float32 scalar (0/1)
     run_metadata        {run_id, planet, scenario}
 
-A modality not in ``train.modalities`` has no key at all, and its source is
-never opened (:class:`Sources` builds readers only for the selected ones). A
-missing one (no spectrum, no pathways, no planet) is zeros with ``present``
-False. Raw inputs are read once per run and kept (``cache``); items are
-normalised with the training split's statistics once and kept too.
-
-What a DataLoader worker opens: each worker holds its own copy of the dataset
-(and of its :class:`Sources`), so the shared tables (graph store, spectra,
-planets) are loaded at most once per worker, on first use, and a run's climate
-store at most once per worker (its pooled cube is kept in ``cache``); later
-epochs open nothing. When the raw cache is filled before the loader starts (as
-rule ``train`` does, :func:`astrobuild.learn.pipeline.read_inputs`), forked
-workers inherit it and open nothing at all (``tests/unit/test_learn_loader.py``
-counts the opens).
+A modality not in ``train.modalities`` has no key at all. A missing one (no
+spectrum, no pathways, no planet) is zeros with ``present`` False. The raw
+inputs come from the features store (:meth:`astrobuild.features.store.FeatureStore.raw`,
+views of arrays in memory: a DataLoader worker forked from the training process
+opens nothing); items are normalised with the training split's statistics once
+and kept.
 
 :func:`collate` stacks items; graphs become one batched graph: node ids
 concatenated, each graph's ``edge_index`` offset by the nodes before it, and a
@@ -32,8 +24,6 @@ concatenated, each graph's ``edge_index`` offset by the nodes before it, and a
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,73 +31,31 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from astrobuild.learn.climate import CubeReader
-from astrobuild.learn.config import Inputs, TrainConfig
-from astrobuild.learn.graphs import GRAPH_FEATURES, UnionGraphs
+from astrobuild.features.graphs import GRAPH_FEATURES
+from astrobuild.features.pool import RUN_COLUMNS, none_if_missing
+from astrobuild.features.spectra import SPECTRUM_FEATURES
+from astrobuild.learn.config import TrainConfig
 from astrobuild.learn.norm import NormStats, standardise
-from astrobuild.learn.params import PlanetParams
-from astrobuild.learn.spectra import SPECTRUM_FEATURES, Spectra
 
-RUN_COLUMNS = ["run_id", "planet", "scenario", "label", "climate_store", "spectrum", "pathways"]
-
-
-def _none(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else value
-
-
-class Sources:
-    """Readers of the selected modalities only; each opens its store or table on first use."""
-
-    def __init__(self, config: TrainConfig, inputs: Inputs | None = None, root: str | os.PathLike[str] = "."):
-        root, inputs = Path(root), inputs or Inputs()
-        self.config = config
-        self.cubes = CubeReader(config.climate, root) if config.uses("climate") else None
-        self.graphs = UnionGraphs(root / inputs.graphs) if config.uses("bio_graph") else None
-        self.spectra = Spectra(root / inputs.spectra, config.spectrum) if config.uses("spectrum") else None
-        self.params = PlanetParams(root / inputs.exoplanets, config.planet_columns) \
-            if config.uses("planet_params") else None
-
-    def channel_names(self) -> dict[str, list[str]]:
-        return {"climate": [v.name for v in self.config.climate.variables], "bio_graph": list(GRAPH_FEATURES),
-                "spectrum": list(SPECTRUM_FEATURES), "planet_params": list(self.config.planet_columns)}
-
-    def read(self, run: dict[str, Any]) -> dict[str, Any]:
-        """Raw inputs of one registry row: modality -> value, None when the run lacks it."""
-        raw: dict[str, Any] = {}
-        if self.cubes is not None:
-            raw["climate"] = self.cubes.read(run["climate_store"])
-        if self.graphs is not None:
-            pathways = str(_none(run.get("pathways")) or "").split()
-            raw["bio_graph"] = self.graphs.union(pathways) if pathways else None
-        if self.spectra is not None:
-            sid = _none(run.get("spectrum"))
-            raw["spectrum"] = self.spectra.features(sid) if sid is not None else None
-        if self.params is not None:
-            raw["planet_params"] = self.params.values(_none(run.get("planet")))
-        return raw
+__all__ = ["RUN_COLUMNS", "PlanetRunDataset", "collate", "to_device"]
 
 
 class PlanetRunDataset(Dataset):
-    """Items of ``runs`` (registry rows), normalised with ``norm``; raw inputs cached by run id."""
+    """Items of ``runs`` (registry rows), normalised with ``norm``; ``cache``: run id -> raw inputs."""
 
-    def __init__(self, runs: pd.DataFrame, sources: Sources, norm: NormStats,
-                 cache: dict[str, dict[str, Any]] | None = None):
+    def __init__(self, runs: pd.DataFrame, config: TrainConfig, norm: NormStats, cache: dict[str, dict[str, Any]]):
         self.runs = runs[[c for c in RUN_COLUMNS if c in runs.columns]].reset_index(drop=True)
         # plain dicts: a pandas row lookup per item costs more than the item itself
         self._records = self.runs.to_dict("records")
-        self.sources, self.norm = sources, norm
-        self.cache = {} if cache is None else cache
-        self.modalities = sources.config.modalities
+        self.config, self.norm, self.cache = config, norm, cache
+        self.modalities = config.modalities
         self._items: dict[int, dict[str, Any]] = {}  # normalised items, per process (each worker its own)
 
     def __len__(self) -> int:
         return len(self._records)
 
     def raw(self, i: int) -> dict[str, Any]:
-        run = self._records[i]
-        if run["run_id"] not in self.cache:
-            self.cache[run["run_id"]] = self.sources.read(run)
-        return self.cache[run["run_id"]]
+        return self.cache[self._records[i]["run_id"]]
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         item = self._items.get(i)
@@ -119,7 +67,7 @@ class PlanetRunDataset(Dataset):
     def _make(self, i: int) -> dict[str, Any]:
         run = self._records[i]
         raw = self.raw(i)
-        config = self.sources.config
+        config = self.config
         item: dict[str, Any] = {}
         if "climate" in self.modalities:
             cube = raw["climate"]
@@ -150,8 +98,8 @@ class PlanetRunDataset(Dataset):
             item["planet_params_mask"] = torch.from_numpy(present.copy())
         item["present"] = torch.tensor([raw[m] is not None for m in self.modalities], dtype=torch.bool)
         item["label"] = torch.tensor(float(bool(run["label"])), dtype=torch.float32)
-        item["run_metadata"] = {"run_id": str(run["run_id"]), "planet": _none(run.get("planet")),
-                                "scenario": _none(run.get("scenario"))}
+        item["run_metadata"] = {"run_id": str(run["run_id"]), "planet": none_if_missing(run.get("planet")),
+                                "scenario": none_if_missing(run.get("scenario"))}
         return item
 
 

@@ -30,7 +30,7 @@ Baselines, fitted on the training split and scored on the same rows as the model
   one, so its pooled AUROC, typically a little under 0.5, is what the folds'
   base rates alone rank);
 * ``logistic_planet_params``: ridge-penalised logistic regression (Newton/IRLS,
-  numpy: scikit-learn is not a dependency) on the planet parameters alone,
+  written here in numpy) on the planet parameters alone,
   standardised with training statistics, unknown values imputed with the
   training mean and flagged. It reads the planet table whatever
   ``train.modalities`` says: a yardstick that moved with the ablation would
@@ -190,3 +190,51 @@ def logistic_scores(train_values: np.ndarray, train_labels: np.ndarray, test_val
         if np.max(np.abs(step)) < 1e-10:
             break
     return 1.0 / (1.0 + np.exp(-np.clip(_design(test_values, mean, std) @ w, -30, 30)))
+
+
+def paired_group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], groups: np.ndarray,
+                           reference: str, resamples: int = 1000, seed: int = 0, level: float = 0.95
+                           ) -> dict[str, dict[str, float | None]]:
+    """AUROC of each model and its paired difference from ``reference``, resampling whole groups.
+
+    The draws are :func:`group_bootstrap`'s (same ``seed``, same groups: the same resampled rows),
+    so a model's AUROC interval here is the one ``group_bootstrap`` gives it. ``diff``:
+    AUROC(reference) - AUROC(model) on all rows, its interval the percentiles of that difference
+    taken within each draw: the host stars that are easy or hard for both models move both
+    AUROCs together and cancel out, which comparing two separate intervals would not allow.
+    Returns ``{model: {"auroc", "auroc_ci_low", "auroc_ci_high", "diff", "diff_ci_low",
+    "diff_ci_high"}}`` rounded to 6 digits; the reference's ``diff*`` are None.
+    """
+    if reference not in scores:
+        raise ValueError(f"reference {reference!r} is not one of the models {sorted(scores)}")
+    labels = np.asarray(labels, dtype=bool)
+    values = {m: np.asarray(s, dtype=np.float64) for m, s in scores.items()}
+    names, inverse = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(len(names))]
+    rng = np.random.Generator(np.random.PCG64(seed))
+    draws: dict[str, list[float]] = {m: [] for m in values}
+    diffs: dict[str, list[float]] = {m: [] for m in values}
+    for _ in range(resamples):
+        rows = np.concatenate([members[g] for g in rng.integers(0, len(names), len(names))]) if len(names) \
+            else np.zeros(0, dtype=np.int64)
+        got = {m: auroc(labels[rows], s[rows]) for m, s in values.items()}
+        for m, area in got.items():
+            if area is not None:  # one class only: no AUROC, for every model alike
+                draws[m].append(area)
+                diffs[m].append(got[reference] - area)
+    tail = (1.0 - level) / 2.0
+
+    def interval(v: list[float]) -> tuple[float | None, float | None]:
+        return (_r(np.quantile(v, tail)), _r(np.quantile(v, 1.0 - tail))) if v else (None, None)
+
+    out: dict[str, dict[str, float | None]] = {}
+    full = {m: auroc(labels, s) for m, s in values.items()}
+    for m in values:
+        low, high = interval(draws[m])
+        out[m] = {"auroc": _r(full[m]), "auroc_ci_low": low, "auroc_ci_high": high,
+                  "diff": None, "diff_ci_low": None, "diff_ci_high": None}
+        if m != reference:
+            low, high = interval(diffs[m])
+            point = None if full[m] is None or full[reference] is None else full[reference] - full[m]
+            out[m].update(diff=_r(point), diff_ci_low=low, diff_ci_high=high)
+    return out

@@ -184,8 +184,8 @@ class MultiModalNet(nn.Module):
 
 def model_spec(config, n_vocabulary: int) -> dict[str, Any]:
     """The shape facts a :class:`MultiModalNet` is built from (stored in the checkpoint)."""
-    from astrobuild.learn.graphs import GRAPH_FEATURES
-    from astrobuild.learn.spectra import SPECTRUM_FEATURES
+    from astrobuild.features.graphs import GRAPH_FEATURES
+    from astrobuild.features.spectra import SPECTRUM_FEATURES
 
     return {"modalities": list(config.modalities), "hidden": config.hidden, "graph_layers": config.graph_layers,
             "climate_vars": len(config.climate.variables), "climate_lev": config.climate.lev,

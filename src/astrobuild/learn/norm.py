@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from astrobuild.learn.graphs import GRAPH_FEATURES
-from astrobuild.learn.spectra import SPECTRUM_FEATURES
+from astrobuild.features.graphs import GRAPH_FEATURES
+from astrobuild.features.spectra import SPECTRUM_FEATURES
 
 NORM_VERSION = 1
 CLIP = 5.0
@@ -74,7 +74,7 @@ def _moments(values: np.ndarray) -> tuple[list[float], list[float]]:
 
 def fit_norm(raws: Iterable[tuple[str, dict[str, Any]]], modalities: Iterable[str],
              channel_names: dict[str, list[str]]) -> NormStats:
-    """Fit on ``(run_id, raw)`` pairs of the training split (raw as :meth:`Sources.read` gives it)."""
+    """Fit on ``(run_id, raw)`` pairs of the training split (raw as :meth:`astrobuild.features.store.FeatureStore.raw` gives it)."""
     raws = list(raws)
     stats = {}
     for modality in modalities:

@@ -120,7 +120,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu", *, 
     """The model (eval mode) and the checkpoint's dict, loaded with ``weights_only=True``.
 
     Pass what the model will be fed: ``graphs``, the KEGG graph store (a
-    :class:`~astrobuild.learn.graphs.UnionGraphs`, a loaded store, its folder, or the compound ids in
+    :class:`~astrobuild.features.graphs.UnionGraphs`, a loaded store, its folder, or the compound ids in
     index order, as a features store records them), and ``layout``, the ``train`` config the inputs
     are made with (or a layout dict). Each given one is checked against the checkpoint's
     (:func:`astrobuild.learn.compat.check_compatible`): a different vocabulary or layout is refused
@@ -142,7 +142,8 @@ def write_curves(curves: list[dict[str, Any]], path: str) -> None:
 
 
 def write_predictions(rows: list[dict[str, Any]], path: str) -> None:
-    schema = pa.schema([("run_id", pa.string()), ("fold", pa.int64()), ("split", pa.string()),
+    # group: the run's cross-validation group (host star), the unit of the paired bootstrap (make ablate)
+    schema = pa.schema([("run_id", pa.string()), ("group", pa.string()), ("fold", pa.int64()), ("split", pa.string()),
                         ("score", pa.float64()), ("label", pa.bool_())])
     write_parquet(pa.Table.from_pylist(rows, schema=schema), path, dictionary=["split"])
 

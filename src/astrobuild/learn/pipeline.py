@@ -6,7 +6,10 @@ for each fold a network is trained, as a single training would be, on the other
 folds' runs, a validation slice of their host stars (``train.cv.val_fraction``)
 doing the early stopping, and scores its fold. The yardsticks (majority class,
 logistic regression on planet parameters) are fitted on the same fold's
-training slice and scored on the same fold. ``model.pt`` is then trained on
+training slice and scored on the same fold; gradient-boosted trees on generic
+summaries of every modality (:mod:`astrobuild.learn.summary`, whatever
+``train.modalities`` says: a yardstick that moved with an ablation would
+measure nothing) are fitted on the fold's training and validation slices. ``model.pt`` is then trained on
 every labelled run the same way (a validation slice drawn from all of them),
 so training costs about k + 1 single trainings. ``train.cv.folds: 1`` is the
 single train/val/test split of ``train.split`` (one training; ``model.pt`` is
@@ -15,11 +18,11 @@ that model).
 ``metrics.json``:
 
 * ``pooled``: over the out-of-fold predictions (k = 1: the test split), per model
-  (``network``, ``majority``, ``logistic_planet_params``): auroc, auprc, brier,
+  (``network``, ``majority``, ``logistic_planet_params``, ``boosted_trees``): auroc, auprc, brier,
   accuracy, f1, loss, n, positives, and ``<auroc|auprc|brier>_ci_low/_ci_high``,
   the 95% interval by bootstrap over host stars
   (:func:`astrobuild.learn.metrics.group_bootstrap`, which says why);
-* ``folds``: ``{"0": {"network", "majority", "logistic_planet_params": {auroc, auprc,
+* ``folds``: ``{"0": {"network", "majority", "logistic_planet_params", "boosted_trees": {auroc, auprc,
   brier, n, positives}, "val": the network on the fold's validation slice,
   "best_epoch", "epochs_run"}, ...}``;
 * ``cv``: folds used and requested, the grouping, the seed and the resamples;
@@ -52,10 +55,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import torch
 
+from astrobuild.features.store import FeatureStore, load_store
 from astrobuild.io import write_json
 from astrobuild.learn.compat import feature_layout
 from astrobuild.learn.config import Inputs, TrainConfig, train_config
-from astrobuild.learn.dataset import RUN_COLUMNS, PlanetRunDataset, Sources
+from astrobuild.learn.dataset import RUN_COLUMNS, PlanetRunDataset
 from astrobuild.learn.metrics import (
     binary_metrics,
     confusion,
@@ -74,7 +78,6 @@ from astrobuild.learn.outputs import (
     write_curves,
     write_predictions,
 )
-from astrobuild.learn.params import PlanetParams
 from astrobuild.learn.splits import (
     SPLITS,
     assign_folds,
@@ -83,12 +86,13 @@ from astrobuild.learn.splits import (
     inner_validation,
     star_groups,
 )
+from astrobuild.learn.summary import boosted_trees_scores, summary_features
 from astrobuild.learn.train import FitResult, fit, make_loader, predict, resolve_device, seed_everything
 from astrobuild.versioning.manifest import write_stage_manifest
 
 log = logging.getLogger(__name__)
 
-YARDSTICKS = ("majority", "logistic_planet_params")
+YARDSTICKS = ("majority", "logistic_planet_params", "boosted_trees")
 FOLD_KEYS = ("auroc", "auprc", "brier", "n", "positives")
 
 
@@ -109,27 +113,10 @@ def labelled_runs(registry_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, 
     return runs, unlabelled
 
 
-def read_inputs(runs: pd.DataFrame, sources: Sources, known: dict[str, dict[str, Any]] | None = None
-                ) -> dict[str, dict[str, Any]]:
-    """Raw inputs of every run (selected modalities only), read once; progress in the log.
-
-    ``known``: raw inputs already read with the same ``train`` settings (but possibly more
-    modalities), reused for the runs that have every selected modality in it, and updated with
-    what is read here (the ablation script shares one across its trainings).
-    """
-    cache: dict[str, dict[str, Any]] = {}
-    start = time.perf_counter()
-    for i, run in enumerate(runs.to_dict("records"), 1):
-        kept = None if known is None else known.get(run["run_id"])
-        if kept is not None and all(m in kept for m in sources.config.modalities):
-            cache[run["run_id"]] = {m: kept[m] for m in sources.config.modalities}
-        else:
-            cache[run["run_id"]] = sources.read(run)
-            if known is not None:
-                known[run["run_id"]] = {**(kept or {}), **cache[run["run_id"]]}
-        if i % 200 == 0 or i == len(runs):
-            log.info("read inputs of %d/%d run(s) (%.1f s)", i, len(runs), time.perf_counter() - start)
-    return cache
+def read_inputs(runs: pd.DataFrame, store: FeatureStore, modalities: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """run id -> the run's inputs of ``modalities`` from the features store (views, nothing copied)."""
+    store.rows(list(runs["run_id"]))  # a run the store lacks: one error naming it
+    return {rid: store.raw(rid, modalities) for rid in runs["run_id"]}
 
 
 def handle_missing(runs: pd.DataFrame, cache: dict[str, dict[str, Any]], config: TrainConfig
@@ -147,12 +134,23 @@ def handle_missing(runs: pd.DataFrame, cache: dict[str, dict[str, Any]], config:
     return runs, counts
 
 
-def _baseline_values(runs: pd.DataFrame, params: PlanetParams) -> np.ndarray:
-    rows = []
-    for planet in runs["planet"]:
-        got = params.values(None if pd.isna(planet) else planet)
-        rows.append(got[0] if got is not None else np.full(len(params.columns), np.nan))
-    return np.stack(rows) if rows else np.zeros((0, len(params.columns)))
+def _baseline_values(runs: pd.DataFrame, store: FeatureStore) -> np.ndarray:
+    """The planet parameters of ``runs`` (NaN where unknown), whatever the modalities."""
+    return store.arrays["planet_params"][store.rows(list(runs["run_id"]))]
+
+
+def summary_table(runs: pd.DataFrame, store: FeatureStore) -> np.ndarray:
+    """The boosted trees' features of ``runs`` (rows in order): every modality's generic summaries
+    (:func:`astrobuild.learn.summary.summary_features`), whatever ``train.modalities`` says."""
+    a, rows = store.arrays, store.rows(list(runs["run_id"]))
+    arrays = {key: a[key][rows] for key in ("climate", "climate_present", "spectrum", "spectrum_mask",
+                                            "spectrum_present", "pathways", "graph_present", "planet_params",
+                                            "planet_params_present")}
+    arrays["graph_nodes"], arrays["graph_edges"] = a["graph_node_count"][rows], a["graph_edge_count"][rows]
+    channels = store.attrs["channels"]
+    table, _ = summary_features(arrays, channels=channels["climate"], planet_columns=channels["planet_params"],
+                                pathway_ids=store.pathway_ids, spectrum_features=channels["spectrum"])
+    return table
 
 
 def host_stars(exoplanets_path: str | os.PathLike[str]) -> dict[str, str]:
@@ -170,16 +168,15 @@ def _counts(part: pd.DataFrame) -> dict[str, int]:
             "positives": int(part["label"].sum())}
 
 
-def _train_one(parts: dict[str, pd.DataFrame], sources: Sources, cache: dict[str, dict[str, Any]],
+def _train_one(parts: dict[str, pd.DataFrame], channels: dict[str, list[str]], cache: dict[str, dict[str, Any]],
                config: TrainConfig, device: torch.device, compound_ids: list[str] | None
                ) -> tuple[FitResult, Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Normalisation fitted on ``parts["train"]``, a seeded network early-stopped on ``parts["val"]``,
     and its (scores, labels) on every part, in the part's row order."""
-    norm = fit_norm(((rid, cache[rid]) for rid in parts["train"]["run_id"]), config.modalities,
-                    sources.channel_names())
+    norm = fit_norm(((rid, cache[rid]) for rid in parts["train"]["run_id"]), config.modalities, channels)
     seed_everything(config.seed)
     model = MultiModalNet(model_spec(config, 0 if compound_ids is None else len(compound_ids)))
-    datasets = {s: PlanetRunDataset(part, sources, norm, cache) for s, part in parts.items()}
+    datasets = {s: PlanetRunDataset(part, config, norm, cache) for s, part in parts.items()}
     result = fit(model, datasets["train"], datasets["val"], config, device)
     scored = {}
     for name, dataset in datasets.items():
@@ -202,15 +199,12 @@ def _pool(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.n
 
 def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: TrainOutputs | None = None,
                 root: str | os.PathLike[str] = ".", threads: int = 1,
-                manifest_inputs: Sequence[str] = (), known_inputs: dict[str, dict[str, Any]] | None = None
-                ) -> dict[str, Any]:
+                manifest_inputs: Sequence[str] = ()) -> dict[str, Any]:
     """Everything rule ``train`` does; returns the metrics written to ``outputs.metrics``.
 
     ``section`` is the validated ``config["train"]``; paths are relative to ``root``.
     ``manifest_inputs`` are the job's input files and folders, recorded in ``outputs.manifest``.
     ``threads`` (the job's, config ``resources.train``) are torch's intra-op threads.
-    ``known_inputs``: see :func:`read_inputs` (only for callers that train several times on one
-    build with the same settings but the modalities; the rule passes none).
     """
     config = train_config(section)
     inputs, outputs = inputs or Inputs(), outputs or TrainOutputs()
@@ -235,8 +229,10 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
         runs["split"] = assign_splits(runs, config.split, seed).to_numpy()
         runs["fold"] = 0
     # Folds are made over the labelled runs before any modality is read (see the module's docstring).
-    sources = Sources(config, inputs, root)
-    cache = read_inputs(runs, sources, known_inputs)
+    store = load_store(root / inputs.features)
+    store.check_pooling(config.pooling)
+    channels = store.attrs["channels"]
+    cache = read_inputs(runs, store, config.modalities)
     runs, missing = handle_missing(runs, cache, config)
 
     pieces: list[dict[str, pd.DataFrame]] = []
@@ -257,9 +253,9 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
 
     device = resolve_device(config.device)
     # ids by vocabulary index: the embedding rows, kept in model.pt (astrobuild.learn.compat)
-    compound_ids = sources.graphs.compound_ids if sources.graphs is not None else None
-    # The yardstick reads the planet table whatever the modalities (see astrobuild.learn.metrics).
-    params = sources.params or PlanetParams(root / inputs.exoplanets, config.planet_columns)
+    compound_ids = store.compound_ids if config.uses("bio_graph") else None
+    summaries = summary_table(runs, store)
+    summary_row = {rid: i for i, rid in enumerate(runs["run_id"])}
 
     fold_metrics: dict[str, Any] = {}
     fold_report: dict[str, Any] = {}
@@ -270,17 +266,24 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     single = None
     for f, parts in enumerate(pieces):
         fold_started = time.perf_counter()
-        result, norm, scored = _train_one(parts, sources, cache, config, device, compound_ids)
+        result, norm, scored = _train_one(parts, channels, cache, config, device, compound_ids)
         if folds == 1:
             single = (result, norm)
         for split in SPLITS:
             pooled_parts[split].append(scored[split])
         test_scores, test_labels = scored["test"]
         train_labels = scored["train"][1]
+        trees_train = pd.concat([parts["train"], parts["val"]])
         yardsticks = {
             "majority": majority_scores(train_labels, len(test_labels)),
-            "logistic_planet_params": logistic_scores(_baseline_values(parts["train"], params), train_labels,
-                                                      _baseline_values(parts["test"], params)),
+            # the fold's whole training side: with default settings the trees stop on nothing, so
+            # holding the validation slice back would only weaken the yardstick
+            "boosted_trees": boosted_trees_scores(
+                summaries[[summary_row[r] for r in trees_train["run_id"]]], trees_train["label"].to_numpy(bool),
+                summaries[[summary_row[r] for r in parts["test"]["run_id"]]], seed),
+            # the yardstick reads the planet parameters whatever the modalities (astrobuild.learn.metrics)
+            "logistic_planet_params": logistic_scores(_baseline_values(parts["train"], store), train_labels,
+                                                      _baseline_values(parts["test"], store)),
         }
         oof_scores["network"].append(test_scores)
         for name, values in yardsticks.items():
@@ -297,8 +300,9 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
         shown = SPLITS if folds == 1 else ("test",)
         for split in shown:
             scores, labels = scored[split]
-            predictions += [{"run_id": rid, "fold": f, "split": split, "score": float(s), "label": bool(y)}
-                            for rid, s, y in zip(parts[split]["run_id"], scores, labels, strict=True)]
+            predictions += [{"run_id": rid, "group": g, "fold": f, "split": split, "score": float(s), "label": bool(y)}
+                            for rid, g, s, y in zip(parts[split]["run_id"], parts[split]["group"], scores, labels,
+                                                    strict=True)]
         if folds > 1:
             log.info("fold %d/%d: %d training run(s), test AUROC %s (%.1f s)", f + 1, folds, len(parts["train"]),
                      fold_metrics[str(f)]["network"]["auroc"], time.perf_counter() - fold_started)
@@ -306,7 +310,7 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     if single is None:  # model.pt: every labelled run, a validation slice drawn as in a fold
         val = inner_validation(runs["group"], config.cv.val_fraction, seed, folds).to_numpy()
         final_parts = {"train": runs[~val].reset_index(drop=True), "val": runs[val].reset_index(drop=True)}
-        result, norm, _ = _train_one(final_parts, sources, cache, config, device, compound_ids)
+        result, norm, _ = _train_one(final_parts, channels, cache, config, device, compound_ids)
     else:
         final_parts = pieces[0]
         result, norm = single
@@ -349,7 +353,7 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
         "splits": {s: {k: v for k, v in _counts(p).items() if k != "stars"} for s, p in final_parts.items()},
         "device": device.type, "autocast": "bf16" if device.type == "cuda" else None,
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
-        "spectrum_points_flagged": sources.spectra.flagged_points if sources.spectra is not None else None,
+        "spectrum_points_flagged": store.attrs.get("spectrum_points_flagged") if config.uses("spectrum") else None,
         "parameters": sum(p.numel() for p in result.model.parameters()),
     }
     write_json(report, root / outputs.report)

@@ -19,6 +19,7 @@ killed job left behind. Here the expected set comes from the rules instead:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,27 +31,75 @@ class ProductCheckError(ValueError):
     """A build whose versioned folders do not hold exactly its expected products."""
 
 
+def _pattern(path: str) -> re.Pattern[str]:
+    """A regex of an output with wildcards (``{name}`` or ``{name,regex}``; a name seen twice must match alike)."""
+    out, seen, pos = [], set(), 0
+    for match in re.finditer(r"\{\s*(\w+)\s*(?:,([^{}]*(?:\{[^{}]*\}[^{}]*)*))?\}", path):
+        out.append(re.escape(path[pos:match.start()]))
+        name, regex = match.group(1), match.group(2)
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>{regex or '.+'})")
+        seen.add(name)
+        pos = match.end()
+    out.append(re.escape(path[pos:]))
+    return re.compile("".join(out))
+
+
 def rule_products(rules: Mapping[str, tuple[Sequence[str], Sequence[str]]], seeds: Iterable[str]) -> list[str]:
     """Every output of the rules the build runs, and the ``seeds`` (its targets, tables and stores):
     from the seeds through the rules (name -> (outputs, static inputs)), a rule that makes a wanted
-    path is run, so its other outputs are products too and its inputs are wanted. Paths with
-    wildcards are skipped (the seeds carry the expanded ones). Sorted."""
+    path is run, so its other outputs are products too and its inputs are wanted. A rule with
+    wildcards makes a wanted path its output pattern matches (its other outputs with the same
+    wildcard values are products; its inputs with wildcards are left to the seeds). Sorted."""
     producer = {str(out): name for name, (outs, _) in rules.items() for out in outs if "{" not in str(out)}
+    patterns = [(name, _pattern(str(out))) for name, (outs, _) in rules.items() for out in outs if "{" in str(out)]
     wanted = {str(s) for s in seeds}
     made = set(wanted)
     todo, done = sorted(wanted), set()
-    while todo:
-        name = producer.get(todo.pop())
-        if name is None or name in done:
-            continue
-        done.add(name)
-        outs, ins = rules[name]
-        made.update(str(p) for p in outs if "{" not in str(p))
-        for path in map(str, (*outs, *ins)):
+
+    def want(paths: Iterable[str]) -> None:
+        for path in map(str, paths):
             if "{" not in path and path not in wanted:
                 wanted.add(path)
                 todo.append(path)
+
+    while todo:
+        path = todo.pop()
+        name = producer.get(path)
+        if name is not None:
+            if name in done:
+                continue
+            done.add(name)
+            outs, ins = rules[name]
+            made.update(str(p) for p in outs if "{" not in str(p))
+            want((*outs, *ins))
+            continue
+        for name, pattern in patterns:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            values = match.groupdict()
+            outs, ins = rules[name]
+            filled = [_fill(str(p), values) for p in outs]
+            made.update(p for p in filled if p is not None)
+            want([p for p in filled if p is not None])
+            want(p for p in (_fill(str(i), values) for i in ins) if p is not None)
+            break
     return sorted(made)
+
+
+def _fill(path: str, values: dict[str, str]) -> str | None:
+    """``path`` with its wildcards replaced by ``values``; None if one has no value."""
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        if match.group(1) not in values:
+            missing = True
+            return ""
+        return values[match.group(1)]
+
+    filled = re.sub(r"\{\s*(\w+)\s*(?:,[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}", value, path)
+    return None if missing else filled
 
 
 def versioned(paths: Iterable[str], roots: Iterable[str], patterns: Sequence[str] = ()) -> list[str]:

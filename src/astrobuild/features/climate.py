@@ -37,7 +37,7 @@ import numpy as np
 
 from astrobuild.climate.reader import StepReader
 from astrobuild.climate.store import open_store
-from astrobuild.learn.config import ClimateConfig
+from astrobuild.features.config import ClimateConfig
 
 TIME_NAMES = {"time", "t", "month", "months", "mon", "time_counter", "date"}
 LAT_NAMES = {"lat", "latitude", "y", "yc", "nlat", "rlat", "nav_lat", "lat_0"}

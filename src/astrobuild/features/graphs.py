@@ -72,6 +72,11 @@ class UnionGraphs:
         return int(self.store.manifest["compound_vocabulary"])
 
     @property
+    def pathway_ids(self) -> list[str]:
+        """The store's pathways, sorted (the columns of the features store's pathway multi-hot)."""
+        return sorted(str(p) for p in self.store.pathways)
+
+    @property
     def compound_ids(self) -> list[str]:
         """The store's compound ids in vocabulary-index order (index ``i`` is embedding row ``i``)."""
         if self._compound_ids is None:

@@ -36,7 +36,7 @@ import os
 import numpy as np
 import pyarrow.parquet as pq
 
-from astrobuild.learn.config import SpectrumConfig
+from astrobuild.features.config import SpectrumConfig
 
 SPECTRUM_FEATURES = ("relative_depth", "relative_error", "excess_sigma")
 COLUMNS = ["spectrum", "order", "wavelength_um", "wavelength_err_um", "depth_ppm", "depth_err_ppm", "quality"]
@@ -110,7 +110,7 @@ class Spectra:
         self._points: dict[str, dict[str, np.ndarray]] | None = None
         self.flagged_points = 0
 
-    def _load(self) -> dict[str, dict[str, np.ndarray]]:
+    def load(self) -> dict[str, dict[str, np.ndarray]]:
         if self._points is None:
             frame = pq.read_table(self.table_path, columns=COLUMNS).to_pandas()
             frame = frame[np.isfinite(frame["depth_ppm"]) & np.isfinite(frame["wavelength_um"])]
@@ -129,7 +129,7 @@ class Spectra:
         return self._points
 
     def features(self, spectrum_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        points = self._load().get(spectrum_id)
+        points = self.load().get(spectrum_id)
         if points is None:
             return None
         depth, error, mask = bin_spectrum(points["wavelength"], points["half_width"], points["depth"],

@@ -1,0 +1,107 @@
+"""The pooling settings: how each run's raw products become its model inputs.
+
+They are the part of ``config["train"]`` that decides the features store's
+bytes (``train.climate``, ``train.spectrum``, ``train.planet_columns``), so they
+are parameters of the data build (the DVC ``build`` stage), and every other
+``train`` key is the training's alone: changing the model's width re-pools
+nothing. The defaults live in ``schemas/config.schema.yaml``; these classes
+have none, so there is one place to change one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from astrobuild.contracts.catalogue import CATALOGUE
+from astrobuild.contracts.products import GRAPH_STORE
+
+MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
+# The train keys the features store is pooled with (DVC: params of the build stage).
+POOLING_KEYS = ("climate", "spectrum", "planet_columns")
+
+
+class PoolingConfigError(ValueError):
+    """A pooling setting that cannot work; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ClimateVariable:
+    name: str  # the channel's name in the model input
+    aliases: tuple[str, ...]  # variable names (or CF standard_names) it may have in a store
+
+
+@dataclass(frozen=True)
+class ClimateConfig:
+    variables: tuple[ClimateVariable, ...]
+    lat: int
+    lon: int
+    lev: int
+    time_steps: int
+    time_start: int
+    time_stop: int | None
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        """[vars, time, lat, lon, lev] of one run's cube."""
+        return (len(self.variables), self.time_steps, self.lat, self.lon, self.lev)
+
+
+@dataclass(frozen=True)
+class SpectrumConfig:
+    min_um: float
+    max_um: float
+    bins: int
+    min_coverage: float
+    drop_flagged: bool
+
+
+@dataclass(frozen=True)
+class PoolingConfig:
+    """Every modality is pooled (the store serves any ablation), so ``uses`` is always true."""
+
+    climate: ClimateConfig
+    spectrum: SpectrumConfig
+    planet_columns: tuple[str, ...]
+    modalities: tuple[str, ...] = MODALITIES
+
+    def uses(self, modality: str) -> bool:
+        return modality in self.modalities
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k in POOLING_KEYS}
+
+
+def climate_config(c: dict[str, Any]) -> ClimateConfig:
+    names = [v["name"] for v in c["variables"]]
+    if len(set(names)) != len(names):
+        raise PoolingConfigError(f"train.climate.variables: channel names repeat: {names}")
+    return ClimateConfig(
+        variables=tuple(ClimateVariable(v["name"], tuple(v["aliases"])) for v in c["variables"]),
+        lat=int(c["grid"]["lat"]), lon=int(c["grid"]["lon"]), lev=int(c["grid"]["lev"]),
+        time_steps=int(c["time_steps"]), time_start=int(c["time_window"]["start"]),
+        time_stop=None if c["time_window"]["stop"] is None else int(c["time_window"]["stop"]),
+    )
+
+
+def spectrum_config(s: dict[str, Any]) -> SpectrumConfig:
+    if not s["max_um"] > s["min_um"]:
+        raise PoolingConfigError(f"train.spectrum: max_um {s['max_um']} is not above min_um {s['min_um']}")
+    return SpectrumConfig(min_um=float(s["min_um"]), max_um=float(s["max_um"]), bins=int(s["bins"]),
+                          min_coverage=float(s["min_coverage"]), drop_flagged=bool(s["drop_flagged"]))
+
+
+def pooling_config(section: dict[str, Any]) -> PoolingConfig:
+    """A :class:`PoolingConfig` from the validated ``config["train"]`` mapping (defaults filled in)."""
+    return PoolingConfig(climate=climate_config(section["climate"]), spectrum=spectrum_config(section["spectrum"]),
+                         planet_columns=tuple(section["planet_columns"]))
+
+
+@dataclass(frozen=True)
+class RawInputs:
+    """Where the products pooling reads are (paths relative to the working directory)."""
+
+    registry: str = CATALOGUE["planet_runs"].path
+    exoplanets: str = CATALOGUE["exoplanets"].path
+    spectra: str = CATALOGUE["spectra"].path
+    graphs: str = GRAPH_STORE.path
