@@ -7,7 +7,7 @@ EXTRAS ?= dev
 STAMP  := $(VENV)/.installed
 SLURM_STAMP := $(VENV)/.installed-slurm
 
-.PHONY: install run verify test test-browser test-slurm test-resume lint bench schemas docs rulegraph clean help
+.PHONY: install run verify test test-browser test-slurm test-resume lint bench ablate schemas docs rulegraph clean help
 
 help:
 	@echo "make run    build everything from the built-in sample (snakemake --cores $(CORES))"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-slurm     the sample built through the SLURM profile on a one-node SLURM started here"
 	@echo "make test-resume    builds killed (SIGKILL) at three points resume to a clean build's bytes"
 	@echo "make bench  run every benchmark under benchmarks/"
+	@echo "make ablate leave-one-modality-out DVC experiments over the CV folds: pooled AUROC and paired difference vs all"
 	@echo "make docs   regenerate docs/outputs.md and docs/configuration.md (python -m astrobuild.docs docs)"
 	@echo "make rulegraph      redraw docs/images/rulegraph.svg from snakemake --rulegraph (needs Graphviz's dot)"
 	@echo "make schemas        regenerate the YAML copies of the contracts in schemas/contracts"
@@ -79,6 +80,14 @@ rulegraph: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Queues "all" and every leave-one-modality-out variant of train.modalities as DVC experiments
+# (ablate-all, ablate-no-<modality>: the train stage alone), runs the queue, and prints a Markdown
+# table: each variant's pooled out-of-fold AUROC and its paired difference from "all", with 95%
+# host-star bootstrap intervals (src/astrobuild/learn/ablate.py). ABLATE_ARGS: e.g. --jobs 2,
+# --no-run (print the last run's experiments again), --bootstrap N, --json PATH.
+ablate: $(STAMP)
+	$(BIN)/python -m astrobuild.learn.ablate $(ABLATE_ARGS)
 
 clean:
 	rm -rf data/raw/sample data/interim data/processed results logs .snakemake
