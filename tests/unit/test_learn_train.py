@@ -98,6 +98,11 @@ def test_one_epoch_training_writes_every_output(products, tmp_path):
         assert pooled["n"] == 12
     assert {k: v for k, v in metrics["pooled"]["network"].items() if "_ci_" not in k} == metrics["test"]
     assert sum(f["network"]["n"] for f in metrics["folds"].values()) == 12
+    assert set(metrics["network_minus"]) == {"majority", "logistic_planet_params", "boosted_trees"}
+    for name, versus in metrics["network_minus"].items():
+        want = metrics["pooled"]["network"]["auroc"] - metrics["pooled"][name]["auroc"]
+        assert versus["auroc_diff"] == pytest.approx(want, abs=1e-5), name
+        assert versus["ci_low"] is None or versus["ci_low"] <= versus["ci_high"]
     curves = (root / "results/train/curves.csv").read_text().splitlines()
     assert curves[0] == "epoch,train_loss,val_loss,train_auroc,val_auroc" and len(curves) == 2
     predictions = pq.read_table(root / "results/train/predictions.parquet").to_pandas()
@@ -259,3 +264,29 @@ def test_forward_and_backward_under_bf16_autocast(products):
     assert logits.dtype == torch.bfloat16 and torch.isfinite(logits.float()).all()
     torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), batch["label"]).backward()
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad and p is not model.missing)
+
+
+def test_modality_dropout_hides_present_modalities_but_never_all_of_a_run():
+    from astrobuild.learn.train import hide_modalities
+
+    present = torch.tensor([[True, True, True, True], [True, False, False, False], [False, True, True, False]] * 200)
+    hidden = hide_modalities(present, 0.5, torch.Generator().manual_seed(0))
+    assert not (hidden & ~present).any(), "a missing modality never becomes present"
+    assert hidden.any(dim=1).all(), "every run keeps one modality"
+    assert torch.equal(hidden[1::3], present[1::3]), "a run with one modality keeps it"
+    share = (present & ~hidden)[0::3].float().mean().item()
+    assert 0.4 < share < 0.6
+    assert torch.equal(hide_modalities(present, 0.0, torch.Generator()), present)
+    again = hide_modalities(present, 0.5, torch.Generator().manual_seed(0))
+    assert torch.equal(hidden, again), "seeded"
+
+
+def test_the_cosine_schedule_warms_up_over_the_first_epoch_then_decays_to_one_percent():
+    from astrobuild.learn.train import lr_factor
+
+    steps, epochs = 10, 6
+    factors = [lr_factor(s, steps, epochs, "cosine") for s in range(steps * epochs + 5)]
+    assert factors[0] == pytest.approx(0.1) and factors[steps - 1] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[steps:], factors[steps + 1:], strict=False))
+    assert factors[steps * epochs] == pytest.approx(0.01) and factors[-1] == pytest.approx(0.01)
+    assert {lr_factor(s, steps, epochs, "constant") for s in range(50)} == {1.0}

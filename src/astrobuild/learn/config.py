@@ -52,6 +52,9 @@ class TrainConfig:
     batch_size: int
     lr: float
     weight_decay: float
+    lr_schedule: str
+    grad_clip: float
+    modality_dropout: float
     hidden: int
     graph_layers: int
     device: str
@@ -98,6 +101,8 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
                     bootstrap=int(section["cv"]["bootstrap"])),
         epochs=int(section["epochs"]), patience=int(section["patience"]),
         batch_size=int(section["batch_size"]), lr=float(section["lr"]), weight_decay=float(section["weight_decay"]),
+        lr_schedule=section["lr_schedule"], grad_clip=float(section["grad_clip"]),
+        modality_dropout=float(section["modality_dropout"]),
         hidden=int(section["hidden"]), graph_layers=int(section["graph_layers"]), device=section["device"],
         num_workers=int(section["num_workers"]),
     )

@@ -22,6 +22,9 @@ that model).
   accuracy, f1, loss, n, positives, and ``<auroc|auprc|brier>_ci_low/_ci_high``,
   the 95% interval by bootstrap over host stars
   (:func:`astrobuild.learn.metrics.group_bootstrap`, which says why);
+* ``network_minus``: per yardstick, AUROC(network) - AUROC(yardstick) pooled, with the 95%
+  interval of that difference over the same host-star draws (paired: positive where the
+  network is better; :func:`astrobuild.learn.metrics.paired_group_bootstrap`);
 * ``folds``: ``{"0": {"network", "majority", "logistic_planet_params", "boosted_trees": {auroc, auprc,
   brier, n, positives}, "val": the network on the fold's validation slice,
   "best_epoch", "epochs_run"}, ...}``;
@@ -66,6 +69,7 @@ from astrobuild.learn.metrics import (
     group_bootstrap,
     logistic_scores,
     majority_scores,
+    paired_group_bootstrap,
 )
 from astrobuild.learn.model import MultiModalNet, model_spec
 from astrobuild.learn.norm import fit_norm
@@ -320,12 +324,17 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     groups = np.concatenate(oof_groups)
     intervals = group_bootstrap(labels, oof, groups, config.cv.bootstrap, seed)
     pooled = {name: {**binary_metrics(labels, values), **intervals[name]} for name, values in oof.items()}
+    # the network against each yardstick on the same draws: AUROC(network) - AUROC(yardstick)
+    paired = paired_group_bootstrap(labels, oof, groups, "network", config.cv.bootstrap, seed)
+    versus = {name: {"auroc_diff": paired[name]["diff"], "ci_low": paired[name]["diff_ci_low"],
+                     "ci_high": paired[name]["diff_ci_high"]} for name in YARDSTICKS}
     metrics: dict[str, Any] = {
         "modalities": "+".join(config.modalities),
         "cv": {"folds": folds, "folds_requested": requested, "grouping": "host star (else planet, else run)",
                "seed": seed, "bootstrap": config.cv.bootstrap, "interval": 0.95,
                "test_stars": int(len(np.unique(groups)))},
         "pooled": pooled,
+        "network_minus": versus,
         "folds": fold_metrics,
         "train": binary_metrics(*reversed(_pool(pooled_parts["train"]))),
         "val": binary_metrics(*reversed(_pool(pooled_parts["val"]))),

@@ -8,6 +8,12 @@ and ``torch.use_deterministic_algorithms`` is on while training, so two runs
 give the same weights and metrics (tested). The best epoch (lowest validation
 loss) is the model that is kept and evaluated; training stops after
 ``patience`` epochs without improvement.
+
+Three regularisers, each a ``train`` key judged on the validation folds
+(benchmarks/README.md has the figures): ``modality_dropout`` hides present
+modalities of training runs at random (:func:`hide_modalities`), so the model
+cannot lean on one and learns the "missing" vectors; ``lr_schedule: cosine``
+(:func:`lr_factor`); ``grad_clip``, a bound on a step's gradient norm.
 """
 
 from __future__ import annotations
@@ -82,6 +88,31 @@ def predict(model: torch.nn.Module, loader: DataLoader, device: torch.device) ->
     return np.concatenate(scores).astype(np.float64), np.concatenate(labels).astype(bool), meta
 
 
+def hide_modalities(present: torch.Tensor, rate: float, generator: torch.Generator) -> torch.Tensor:
+    """``present`` [B, M] with each True entry turned False with probability ``rate``, except that a
+    run keeps at least one of its modalities (if every draw hid them all, the run is left whole):
+    the model then has to answer from the others, and the "missing" vectors are trained."""
+    if rate <= 0 or present.shape[1] < 2:
+        return present
+    drawn = torch.rand(present.shape, generator=generator) < rate
+    hidden = present & drawn.to(present.device)
+    kept = present & ~hidden
+    return torch.where(kept.any(dim=1, keepdim=True), kept, present)
+
+
+def lr_factor(step: int, steps_per_epoch: int, epochs: int, schedule: str) -> float:
+    """The learning rate's multiplier at optimiser step ``step`` (0-based): 1 for ``constant``;
+    ``cosine``: linear warm-up over the first epoch, then cosine decay to 0.01 at ``epochs``."""
+    if schedule == "constant":
+        return 1.0
+    warmup = max(1, steps_per_epoch)
+    if step < warmup:
+        return (step + 1) / warmup
+    total = max(warmup + 1, steps_per_epoch * epochs)
+    progress = min(1.0, (step - warmup) / (total - warmup))
+    return 0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * progress))
+
+
 def _bce(labels: np.ndarray, scores: np.ndarray) -> float | None:
     if not len(labels):
         return None
@@ -118,6 +149,10 @@ def fit(model: torch.nn.Module, train_set: Dataset, val_set: Dataset, config: Tr
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="sum")
     train_loader = make_loader(train_set, config, device, shuffle=True)
     val_loader = make_loader(val_set, config, device, shuffle=False)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: lr_factor(step, len(train_loader), config.epochs, config.lr_schedule))
+    # the modality-dropout draws: their own seeded stream, so they do not shift the batch order
+    hiding = torch.Generator().manual_seed(config.seed + 1)
     result = FitResult(model=model)
     best_loss, best_state, stale = float("inf"), None, 0
     with _deterministic(device):
@@ -126,12 +161,16 @@ def fit(model: torch.nn.Module, train_set: Dataset, val_set: Dataset, config: Tr
             total, seen, scores, labels = 0.0, 0, [], []
             for batch in train_loader:
                 batch = to_device(batch, device)
+                batch["present"] = hide_modalities(batch["present"], config.modality_dropout, hiding)
                 with _autocast(device):
                     logits = model(batch)
                 loss = loss_fn(logits.float(), batch["label"])
                 optimiser.zero_grad(set_to_none=True)
                 (loss / len(batch["label"])).backward()
+                if config.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip, foreach=True)
                 optimiser.step()
+                schedule.step()
                 total += float(loss.detach())
                 seen += len(batch["label"])
                 scores.append(torch.sigmoid(logits.detach().float()).cpu().numpy())
