@@ -124,7 +124,7 @@ def test_batch_tries_every_cube_and_names_each_failure(cubes, tmp_path):
 # --- the size `make run` builds, and the tests' size ---------------------------------------------
 
 
-def test_make_run_builds_300_runs_and_the_tests_scale_1(tmp_path):
+def test_make_run_builds_600_runs_and_the_tests_scale_1(tmp_path):
     from snakemake.utils import validate
 
     from tests.workflow import TEST_CONFIG, apply_test_config, copy_workflow, with_test_config
@@ -133,13 +133,15 @@ def test_make_run_builds_300_runs_and_the_tests_scale_1(tmp_path):
     raw = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     validate(config, schema)  # fills the schema's defaults
-    assert len(build_universe(config["sample"]["scale"], config["sample"]["seed"]).runs) >= 300
-    assert len({run.planet for run in build_universe(config["sample"]["scale"], 0).runs}) >= 100
+    assert len(build_universe(config["sample"]["scale"], config["sample"]["seed"]).runs) >= 600
+    assert len({run.planet for run in build_universe(config["sample"]["scale"], 0).runs}) >= 200
     test = yaml.safe_load((REPO / TEST_CONFIG).read_text(encoding="utf-8"))
-    assert test == {"sample": {"scale": 1}}
+    # the tests' sample is scale 1, and their training short (what it writes, not how well it learns)
+    assert test == {"sample": {"scale": 1}, "train": {"epochs": 8, "patience": 3, "cv": {"bootstrap": 200}}}
     assert with_test_config(("-n", "--configfile", "my.yaml", "target")) == \
         ["-n", "target", "--configfile", TEST_CONFIG, "my.yaml"]
     copy = copy_workflow(tmp_path / "repo")
     apply_test_config(copy)
     merged = yaml.safe_load((copy / "config" / "config.yaml").read_text(encoding="utf-8"))
     assert merged["sample"] == {**raw["sample"], "scale": 1} and merged["climate"] == raw["climate"]
+    assert merged["train"] == {**raw["train"], "epochs": 8, "patience": 3, "cv": {**raw["train"]["cv"], "bootstrap": 200}}

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,7 +278,11 @@ def load_store(path: str | os.PathLike[str], check: bool = True) -> FeatureStore
     if check and (attrs.get("format") != FORMAT or attrs.get("format_version") != FORMAT_VERSION):
         raise FeaturesError(f"{path}: not a {FORMAT} v{FORMAT_VERSION} store: {attrs.get('format')!r} "
                             f"v{attrs.get('format_version')!r}")
-    names = set(group.array_keys())
+    with warnings.catch_warnings():
+        # Snakemake marks a directory() output with a .snakemake_timestamp file inside it; zarr
+        # warns about every file it does not know when it lists the group
+        warnings.filterwarnings("ignore", message=r"Object at \.snakemake_timestamp is not recognized")
+        names = set(group.array_keys())
     missing = [n for n in (*ARRAYS, "compound_ids", "pathway_ids") if n not in names]
     if missing:
         raise FeaturesError(f"{path}: array(s) {missing} missing")
