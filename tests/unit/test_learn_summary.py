@@ -135,8 +135,8 @@ def _all_modalities(n=3):
         "spectrum_mask": np.array([[True, True, False, True], [True] * 4, [False] * 4])[:n],
         "spectrum_present": np.array([True, False, True])[:n],
         "pathways": np.array([[1, 0, 1], [0, 0, 0], [0, 1, 0]], dtype=np.uint8)[:n],
-        "graph_nodes": np.array([12, 0, 5], dtype=np.int64)[:n],
-        "graph_edges": np.array([20, 0, 4], dtype=np.int64)[:n],
+        "graph_node_count": np.array([12, 0, 5], dtype=np.int64)[:n],
+        "graph_edge_count": np.array([20, 0, 4], dtype=np.int64)[:n],
         "graph_present": np.array([True, False, True])[:n],
         "planet_params": np.array([[1.1, np.nan], [2.0, 0.3], [0.9, -0.2]])[:n],
         "planet_params_present": np.array([True, True, False])[:n],
@@ -171,7 +171,7 @@ def test_missing_keys_drop_their_columns():
     arrays = _all_modalities()
     full, full_names = summary_features(arrays, **NAMES)
     for dropped in (["climate", "climate_present"], ["spectrum", "spectrum_mask", "spectrum_present"],
-                    ["pathways"], ["graph_nodes", "graph_edges"], ["planet_params"]):
+                    ["pathways"], ["graph_node_count", "graph_edge_count"], ["planet_params"]):
         rest = {key: value for key, value in arrays.items() if key not in dropped}
         X, names = summary_features(rest, **NAMES)
         kept = [i for i, name in enumerate(full_names) if name in names]
@@ -198,7 +198,7 @@ def test_summary_features_on_many_runs_in_one_pass():
               "spectrum": rng.normal(size=(n, 48, 3)).astype(np.float32),
               "spectrum_mask": rng.random((n, 48)) < 0.8, "spectrum_present": rng.random(n) < 0.7,
               "pathways": (rng.random((n, 40)) < 0.3).astype(np.uint8),
-              "graph_nodes": rng.integers(0, 500, n), "graph_edges": rng.integers(0, 900, n),
+              "graph_node_count": rng.integers(0, 500, n), "graph_edge_count": rng.integers(0, 900, n),
               "graph_present": rng.random(n) < 0.8,
               "planet_params": rng.normal(size=(n, 9)), "planet_params_present": rng.random(n) < 0.95}
     start = time.perf_counter()

@@ -24,6 +24,7 @@ and checked against the registry and the config by :func:`check_store`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -203,8 +204,6 @@ def write_store(arrays: dict[str, np.ndarray], meta: dict[str, Any], path: str |
 
 def ids_sha256(ids: Sequence[str]) -> str:
     """SHA-256 of ids joined by newlines (the checkpoint's vocabulary hash, astrobuild.learn.compat)."""
-    import hashlib
-
     return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
 
 
@@ -349,8 +348,6 @@ def check_store(store: FeatureStore, registry_ids: Sequence[str], config: Poolin
 
 def store_digest(path: str | os.PathLike[str]) -> str:
     """SHA-256 over the store's files (relative path and content hash, sorted): one hash per store."""
-    import hashlib
-
     root = Path(path)
     digest = hashlib.sha256()
     for file in sorted(p for p in root.rglob("*") if p.is_file()):

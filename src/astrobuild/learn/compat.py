@@ -25,7 +25,6 @@ paths that differ (up to five) with both values;
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,9 @@ from typing import Any
 from astrobuild.features.graphs import GRAPH_FEATURES, UnionGraphs, compound_vocabulary
 from astrobuild.features.params import transform
 from astrobuild.features.spectra import SPECTRUM_FEATURES, grid_edges
+
+# one definition of the vocabulary's hash: the features store records the same one
+from astrobuild.features.store import ids_sha256 as vocabulary_sha256
 from astrobuild.kegg.graphs import GraphStore
 from astrobuild.learn.config import TrainConfig
 
@@ -43,10 +45,6 @@ TASK = {"kind": "binary_classification", "target": "label", "output": "logit"}
 
 class IncompatibleCheckpoint(ValueError):
     """A checkpoint and the data it would be fed disagree; the message names both sides."""
-
-
-def vocabulary_sha256(ids: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
 
 
 def vocabulary_entry(compound_ids: Sequence[str] | None) -> dict[str, Any] | None:

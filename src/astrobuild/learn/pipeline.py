@@ -146,11 +146,10 @@ def _baseline_values(runs: pd.DataFrame, store: FeatureStore) -> np.ndarray:
 def summary_table(runs: pd.DataFrame, store: FeatureStore) -> np.ndarray:
     """The boosted trees' features of ``runs`` (rows in order): every modality's generic summaries
     (:func:`astrobuild.learn.summary.summary_features`), whatever ``train.modalities`` says."""
-    a, rows = store.arrays, store.rows(list(runs["run_id"]))
-    arrays = {key: a[key][rows] for key in ("climate", "climate_present", "spectrum", "spectrum_mask",
-                                            "spectrum_present", "pathways", "graph_present", "planet_params",
-                                            "planet_params_present")}
-    arrays["graph_nodes"], arrays["graph_edges"] = a["graph_node_count"][rows], a["graph_edge_count"][rows]
+    rows = store.rows(list(runs["run_id"]))
+    # every per-run array of the store but the run ids; summary_features takes the store's names
+    arrays = {key: values[rows] for key, values in store.arrays.items()
+              if key not in ("run_id", "graph_nodes", "graph_edges")}
     channels = store.attrs["channels"]
     table, _ = summary_features(arrays, channels=channels["climate"], planet_columns=channels["planet_params"],
                                 pathway_ids=store.pathway_ids, spectrum_features=channels["spectrum"])

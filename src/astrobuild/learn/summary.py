@@ -42,9 +42,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from astrobuild.features.spectra import SPECTRUM_FEATURES
+
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 CLIMATE_STATS = ("mean", "sd", "min", "max", *(f"q{round(q * 100):02d}" for q in QUANTILES))
-SPECTRUM_FEATURES = ("relative_depth", "relative_error", "excess_sigma")
 # Cells of one (variable, layer) processed at once: the sort and its gathers hold a few float64 and
 # int64 copies of a block, so ~4 M cells keep each copy near 32 MB however large the grid or run count.
 BLOCK_CELLS = 1 << 22
@@ -169,7 +170,7 @@ def _pathways(arrays, pathway_ids, n):
             raise ValueError(f"pathways: shape {hot.shape}, expected ({n}, {len(pathway_ids)})")
         columns.append((hot != 0).astype(np.float64))
         names += [f"pathway.{pathway}" for pathway in pathway_ids]
-    for key, name in (("graph_nodes", "graph.nodes"), ("graph_edges", "graph.edges")):
+    for key, name in (("graph_node_count", "graph.nodes"), ("graph_edge_count", "graph.edges")):
         if key in arrays:
             size = np.asarray(arrays[key])
             if size.shape != (n,):
@@ -189,7 +190,7 @@ def _planet(arrays, planet_columns, n):
     return values, [f"planet.{column}" for column in planet_columns]
 
 
-DATA_KEYS = ("climate", "spectrum", "pathways", "graph_nodes", "graph_edges", "planet_params")
+DATA_KEYS = ("climate", "spectrum", "pathways", "graph_node_count", "graph_edge_count", "planet_params")
 
 
 def summary_features(arrays: Mapping[str, np.ndarray], *, channels: Sequence[str],
@@ -199,8 +200,8 @@ def summary_features(arrays: Mapping[str, np.ndarray], *, channels: Sequence[str
 
     ``arrays`` holds, each optional: ``climate`` [n, vars, time, lat, lon, lev] with
     ``climate_present`` [n]; ``spectrum`` [n, bins, len(spectrum_features)] with ``spectrum_mask``
-    [n, bins] and ``spectrum_present`` [n]; ``pathways`` [n, len(pathway_ids)], ``graph_nodes`` [n],
-    ``graph_edges`` [n] with ``graph_present`` [n]; ``planet_params`` [n, len(planet_columns)] with
+    [n, bins] and ``spectrum_present`` [n]; ``pathways`` [n, len(pathway_ids)], ``graph_node_count`` [n],
+    ``graph_edge_count`` [n] (the features store's names) with ``graph_present`` [n]; ``planet_params`` [n, len(planet_columns)] with
     ``planet_params_present`` [n]. A data key that is absent adds no column; a presence key that is
     absent counts every row present. Columns come in that order: climate, spectrum, pathways, graph
     size, planet.
@@ -217,7 +218,7 @@ def summary_features(arrays: Mapping[str, np.ndarray], *, channels: Sequence[str
         blocks.append(_climate(arrays, list(channels), n))
     if "spectrum" in arrays:
         blocks.append(_spectrum(arrays, list(spectrum_features), n))
-    if any(key in arrays for key in ("pathways", "graph_nodes", "graph_edges")):
+    if any(key in arrays for key in ("pathways", "graph_node_count", "graph_edge_count")):
         blocks.append(_pathways(arrays, list(pathway_ids), n))
     if "planet_params" in arrays:
         blocks.append(_planet(arrays, list(planet_columns), n))

@@ -31,10 +31,14 @@ class ProductCheckError(ValueError):
     """A build whose versioned folders do not hold exactly its expected products."""
 
 
+# A Snakemake wildcard: {name} or {name,regex} (the regex may hold one level of braces, e.g. {2,4}).
+WILDCARD = re.compile(r"\{\s*(\w+)\s*(?:,([^{}]*(?:\{[^{}]*\}[^{}]*)*))?\}")
+
+
 def _pattern(path: str) -> re.Pattern[str]:
     """A regex of an output with wildcards (``{name}`` or ``{name,regex}``; a name seen twice must match alike)."""
     out, seen, pos = [], set(), 0
-    for match in re.finditer(r"\{\s*(\w+)\s*(?:,([^{}]*(?:\{[^{}]*\}[^{}]*)*))?\}", path):
+    for match in WILDCARD.finditer(path):
         out.append(re.escape(path[pos:match.start()]))
         name, regex = match.group(1), match.group(2)
         out.append(f"(?P={name})" if name in seen else f"(?P<{name}>{regex or '.+'})")
@@ -98,7 +102,7 @@ def _fill(path: str, values: dict[str, str]) -> str | None:
             return ""
         return values[match.group(1)]
 
-    filled = re.sub(r"\{\s*(\w+)\s*(?:,[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}", value, path)
+    filled = WILDCARD.sub(value, path)
     return None if missing else filled
 
 
