@@ -67,7 +67,7 @@ def make_products(root: Path, n_planets: int = 6, runs_per_planet: int = 2, labe
             methane = i % 3 == 0
             pathways = ["map00010", "map00020"] + (["map00680"] if methane else [])
             run = Run(run_name=stem, planet=name, scenario=f"s{r}", co2_ppmv=400.0, surface_temp=260.0 + 7 * i,
-                      pole_contrast=30.0, habitable_fraction=0.5, habitable=True,
+                      pole_contrast=30.0, ocean_centre=0.0, habitable_fraction=0.5, habitable=True,
                       biosphere=tuple(pathways), methanogenic=methane, active=methane, abiotic_ch4=False,
                       ch4_strength=0.04 if methane else 0.0, noise_ppm=5.0, band_snr=10.0 if methane else 0.0,
                       ch4_band=methane, biosignature=methane, label=methane)

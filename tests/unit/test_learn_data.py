@@ -45,7 +45,7 @@ def products(tmp_path_factory) -> Path:
 def test_config_defaults_come_from_the_schema_and_bad_values_name_the_key():
     config = train_config(train_section())
     assert config.modalities == ("climate", "bio_graph", "spectrum", "planet_params")
-    assert config.climate.shape == (2, 4, 8, 16, 1) and config.split == (0.6, 0.2, 0.2)
+    assert config.climate.shape == (3, 4, 8, 16, 1) and config.split == (0.6, 0.2, 0.2)
     # canonical order, whatever order the user wrote
     assert train_config(train_section(modalities=["spectrum", "climate"])).modalities == ("climate", "spectrum")
     with pytest.raises(TrainConfigError, match="train.split"):
@@ -218,7 +218,7 @@ def test_collate_shapes_and_batched_graph(products):
     norm = fit_norm(cache.items(), config.modalities, channels)
     dataset = PlanetRunDataset(runs, config, norm, cache)
     batch = collate([dataset[i] for i in range(3)])
-    assert batch["climate_cube"].shape == (3, 2, 4, 8, 16, 1) and batch["climate_cube"].dtype == torch.float32
+    assert batch["climate_cube"].shape == (3, 3, 4, 8, 16, 1) and batch["climate_cube"].dtype == torch.float32
     assert batch["spectrum"].shape == (3, 48, 3) and batch["spectrum_mask"].shape == (3, 48)
     assert batch["planet_params"].shape == (3, 9) and batch["planet_params_mask"].shape == (3, 9)
     assert batch["label"].shape == (3,) and batch["present"].shape == (3, 4)

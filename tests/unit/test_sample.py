@@ -12,7 +12,13 @@ from astrobuild.quarantine import Quarantine
 from astrobuild.sample import GENERATORS, generate
 from astrobuild.sample.community import runs_csv_text
 from astrobuild.sample.genomes import sample_groups
-from astrobuild.sample.observables import band_snr, habitable_fraction, transit_depth_ppm
+from astrobuild.sample.observables import (
+    DAY_NIGHT_K,
+    SEASON_K,
+    band_snr,
+    habitable_fraction,
+    transit_depth_ppm,
+)
 from astrobuild.sample.universe import (
     HABITABLE_FRACTION,
     LABEL_NOISE,
@@ -77,7 +83,8 @@ def test_universe_label_follows_its_rule():
         planet = planets[run.planet]
         assert planet.rocky == (planet.rade < ROCKY_MAX_RADIUS)
         assert run.methanogenic == (METHANOGENESIS in run.biosphere)
-        assert run.habitable_fraction == pytest.approx(habitable_fraction(run.surface_temp, run.pole_contrast), abs=1e-4)
+        assert run.habitable_fraction == pytest.approx(habitable_fraction(run.surface_temp, run.pole_contrast, run.ocean_centre),
+                                                             abs=1e-4)
         assert run.habitable == (run.habitable_fraction >= HABITABLE_FRACTION)
         # CH4 in the air: biotic or abiotic; the band is visible where its signal-to-noise allows
         assert (run.ch4_strength > 0) == ((run.methanogenic and run.active) or run.abiotic_ch4)
@@ -100,8 +107,9 @@ def test_universe_climate_stays_inside_the_cube_packing():
     """TS feeds OLR, packed in int16 with a fixed scale: the hottest sample cell must still fit."""
     from astrobuild.sample.climate import OLR_PACKING
 
-    hottest_olr = 300.0 + 32767 * abs(OLR_PACKING[0])
+    hottest_olr = OLR_PACKING[1] + 32767 * abs(OLR_PACKING[0])
     for seed in range(4):
         for run in build_universe(scale=25, seed=seed).runs:
-            ts_max = run.surface_temp + run.pole_contrast / 3.0 + 5.0 + 3.0  # equator, day side, 6 sigma noise
+            # equator, substellar point, the seasonal cycle and 6 sigma of noise
+            ts_max = run.surface_temp + run.pole_contrast / 3.0 + DAY_NIGHT_K + SEASON_K + 3.0
             assert 5.67e-8 * ts_max ** 4 * 0.6 < hottest_olr, run.run_name

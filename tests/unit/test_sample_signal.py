@@ -1,11 +1,12 @@
-"""The sample's label needs every modality: on 300 runs, no modality can be stood in for by the other three.
+"""The sample's label needs every modality: on 600 runs, no modality can be stood in for by the other three.
 
 Each run is reduced to what each modality shows of it: the universe's per-run
 quantities, as the generators write them into the files (tests of each
 generator check that the files show them):
 
 * planet_params: ``rocky`` (the archive radius is below 1.6 R_earth);
-* climate cube: ``habitable`` (share of TS with liquid-water temperatures);
+* climate cube: ``habitable`` (share of the surface that is liquid ocean: TS
+  and OCNFRAC read together, cell by cell);
 * bio_graph: ``methanogenic`` (map00680's compounds in the union graph);
 * spectrum: ``band`` (CH4 detected at 5 sigma) and ``reach`` (how many of the
   weakest and the strongest band the sample makes would be detected at this
@@ -35,7 +36,7 @@ import pytest
 from astrobuild.sample.observables import band_snr, transit_depth_ppm
 from astrobuild.sample.universe import CH4_STRENGTH, LABEL_NOISE, SCENARIOS, SNR_VISIBLE, build_universe
 
-SCALE = 25  # 100 planets, 300 runs: the default sample's size
+SCALE = 50  # 200 planets, 600 runs: the default sample's size
 OWN = {"planet_params": ("rocky",), "climate": ("habitable",), "bio_graph": ("methanogenic",),
        "spectrum": ("band", "reach")}
 # readouts of the other modalities that hint at a modality's own fact
@@ -44,7 +45,12 @@ LEAKS = {"planet_params": ("depth",), "climate": ("expected_temp",), "bio_graph"
 
 @pytest.fixture(scope="module")
 def readouts() -> list[dict]:
-    universe = build_universe(SCALE, 0)
+    return sample_readouts(SCALE)
+
+
+def sample_readouts(scale: int, seed: int = 0) -> list[dict]:
+    """What each modality shows of every run of the sample at ``scale``: the facts and the leaks."""
+    universe = build_universe(scale, seed)
     planets = {p.name: p for p in universe.planets}
     warming = {name: kelvin for name, _, kelvin in SCENARIOS}
     rows = []
@@ -81,8 +87,8 @@ def _best_decision(rows: list[dict], readouts: tuple[str, ...]) -> tuple[float, 
 def test_the_universe_is_big_balanced_and_noisy_as_documented(readouts):
     assert len(readouts) == 3 * 4 * SCALE
     positives = np.mean([row["label"] for row in readouts])
-    # four facts ANDed, each false often enough to matter (see the next tests): about a quarter positive
-    assert 0.25 <= positives <= 0.7
+    # four facts ANDed, each false often enough to matter (see the next tests): a fifth to a quarter positive
+    assert 0.2 <= positives <= 0.7
     assert 0.5 <= np.mean([row["rocky"] for row in readouts]) <= 0.75  # mini-Neptunes are common
     flipped = np.mean([row["label"] != row["biosignature"] for row in readouts])
     assert 0.5 * LABEL_NOISE < flipped < 2 * LABEL_NOISE
@@ -101,7 +107,7 @@ def test_no_modality_is_stood_in_for_by_the_other_three(readouts, dropped):
     full_accuracy, full_auroc = _best_decision(readouts, sum(OWN.values(), ()))
     others = tuple(r for m, own in OWN.items() if m != dropped for r in own)
     accuracy, auroc = _best_decision(readouts, others + LEAKS[dropped])
-    # on 300 runs: at least 9 runs more decided wrongly, and a loss of ranking even with the leaks
+    # on 600 runs: at least 18 runs more decided wrongly, and a loss of ranking even with the leaks
     # (T_eq with the CO2 band narrows the climate's prior most: its loss here is the smallest, 0.019)
     assert full_accuracy - accuracy >= 0.03, (dropped, full_accuracy, accuracy)
     assert full_auroc - auroc >= 0.015, (dropped, full_auroc, auroc)
@@ -144,3 +150,20 @@ def test_the_facts_are_not_read_off_the_other_modalities(readouts):
             groups[tuple(row[r] for r in leak)].append(row[fact])
         wrong = sum(min(sum(g), len(g) - sum(g)) for g in groups.values())  # the minority of each group
         assert wrong >= 0.1 * len(readouts), (fact, wrong)
+
+
+def test_where_the_ocean_lies_decides_habitable_on_many_runs():
+    """The climate fact needs the map, not per-variable summaries (issue 17: a fact the encoder reads).
+
+    The ocean hemisphere turned by 180 degrees leaves the distribution of every cube variable over the
+    surface as it was (TS is untouched, OCNFRAC is the same field rotated), so no summary of one
+    variable (mean, quantiles, extremes) changes; yet the run's habitable fact flips on many runs:
+    only TS and OCNFRAC read together, cell by cell, tell it.
+    """
+    from astrobuild.sample.observables import habitable_fraction
+    from astrobuild.sample.universe import HABITABLE_FRACTION
+
+    runs = build_universe(SCALE, 0).runs
+    flipped = sum((habitable_fraction(r.surface_temp, r.pole_contrast, (r.ocean_centre + 180.0) % 360.0)
+                   >= HABITABLE_FRACTION) != r.habitable for r in runs)
+    assert flipped >= 0.35 * len(runs), flipped  # 280 of 600 at seed 0

@@ -7,8 +7,9 @@
   embeddings of the compound vocabulary, then ``graph_layers`` rounds of
   h <- GELU(W_self h + W_in mean(in-neighbours) + W_out mean(out-neighbours)),
   read out by mean and max per graph with ``batch``, joined with the graph features;
-* spectrum: a 1-D CNN over wavelength with the coverage mask as an input
-  channel, pooled by masked mean and max (masked bins never reach the pooling);
+* spectrum: a 1-D CNN over wavelength with the coverage mask and the bin's position
+  as input channels, read out by masked mean and max and per bin (masked bins never
+  reach the readout; see :class:`SpectrumEncoder` for why position matters);
 * planet_params: an MLP over the standardised values and their present mask.
 
 Why plain PyTorch for the graph, not PyTorch Geometric: the needed operations are
@@ -115,19 +116,35 @@ class GraphEncoder(nn.Module):
 
 
 class SpectrumEncoder(nn.Module):
-    def __init__(self, n_features: int, hidden: int):
+    """A 1-D CNN over the common wavelength grid that knows *where* on it each bin lies.
+
+    Convolutions and a global pooling alone are blind to position: a band of 2-5 % at 1.7 um (CH4)
+    and one at 4.3 um (CO2, in every spectrum) look the same to them, so the encoder could tell that
+    a spectrum has a band but not which molecule's. The grid is fixed by the config (``bins`` equal
+    steps in log wavelength, :func:`astrobuild.features.spectra.grid_edges`), so the bin's position
+    is an input channel (-1 at the blue end, +1 at the red), and besides the masked mean and max a
+    per-bin readout (a few channels per bin, flattened) lets the head weigh each wavelength on its own.
+    """
+
+    READOUT_CHANNELS = 4
+
+    def __init__(self, n_features: int, hidden: int, bins: int):
         super().__init__()
         channels = max(8, hidden // 2)
-        self.conv = nn.Sequential(nn.Conv1d(n_features + 1, channels, 5, padding=2), nn.GELU(),
+        self.conv = nn.Sequential(nn.Conv1d(n_features + 2, channels, 5, padding=2), nn.GELU(),
                                   nn.Conv1d(channels, channels, 5, padding=2), nn.GELU())
-        self.out = nn.Linear(2 * channels, hidden)
+        self.per_bin = nn.Conv1d(channels, self.READOUT_CHANNELS, 1)
+        self.register_buffer("position", torch.linspace(-1.0, 1.0, bins).view(1, 1, bins), persistent=False)
+        self.out = nn.Linear(2 * channels + self.READOUT_CHANNELS * bins, hidden)
 
     def forward(self, spectrum: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         m = mask.to(spectrum.dtype).unsqueeze(1)  # [B, 1, W]
-        h = self.conv(torch.cat([spectrum.transpose(1, 2) * m, m], dim=1))
+        where = self.position.to(spectrum.dtype).expand(spectrum.shape[0], 1, -1)
+        h = self.conv(torch.cat([spectrum.transpose(1, 2) * m, m, where], dim=1))
         mean = (h * m).sum(-1) / m.sum(-1).clamp(min=1)
         peak = h.masked_fill(m == 0, -1e4).amax(-1).clamp(min=-1e3) * (m.sum(-1) > 0)
-        return self.out(torch.cat([mean, peak], dim=1))
+        per_bin = (self.per_bin(h) * m).flatten(1)  # masked bins give 0, as the mask says
+        return self.out(torch.cat([mean, peak, per_bin], dim=1))
 
 
 class ParamsEncoder(nn.Module):
@@ -154,7 +171,7 @@ class MultiModalNet(nn.Module):
             encoders["bio_graph"] = GraphEncoder(spec["vocabulary"], spec["graph_features"], hidden,
                                                  spec["graph_layers"])
         if "spectrum" in self.modalities:
-            encoders["spectrum"] = SpectrumEncoder(spec["spectrum_features"], hidden)
+            encoders["spectrum"] = SpectrumEncoder(spec["spectrum_features"], hidden, spec["spectrum_bins"])
         if "planet_params" in self.modalities:
             encoders["planet_params"] = ParamsEncoder(spec["n_params"], hidden)
         self.encoders = nn.ModuleDict(encoders)
@@ -190,4 +207,5 @@ def model_spec(config, n_vocabulary: int) -> dict[str, Any]:
     return {"modalities": list(config.modalities), "hidden": config.hidden, "graph_layers": config.graph_layers,
             "climate_vars": len(config.climate.variables), "climate_lev": config.climate.lev,
             "vocabulary": int(n_vocabulary), "graph_features": len(GRAPH_FEATURES),
-            "spectrum_features": len(SPECTRUM_FEATURES), "n_params": len(config.planet_columns)}
+            "spectrum_features": len(SPECTRUM_FEATURES), "spectrum_bins": config.spectrum.bins,
+            "n_params": len(config.planet_columns)}

@@ -44,7 +44,7 @@ from astrobuild.learn.model import MultiModalNet
 
 CHECKPOINT_FORMAT = "astrobuild-multimodal"
 # 2: the compound vocabulary and the feature layout (a v1 file cannot be checked against the data)
-CHECKPOINT_VERSION = 2
+CHECKPOINT_VERSION = 3  # 3: the spectrum encoder reads the bin's position (spectrum_bins in model_spec)
 CHECKPOINT_KEYS = ("format", "version", "state_dict", "model_spec", "config", "norm_stats", "vocabulary", "layout")
 CURVE_COLUMNS = ("epoch", "train_loss", "val_loss", "train_auroc", "val_auroc")
 
@@ -104,8 +104,13 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         raise ValueError(f"{path}: not an {CHECKPOINT_FORMAT} checkpoint (format {found!r})")
     version = payload.get("version")
     if version != CHECKPOINT_VERSION:
-        why = (" (written before model.pt kept its compound vocabulary and feature layout, so it cannot be "
-               "checked against the data it would be fed)" if isinstance(version, int) and version < 2 else "")
+        if isinstance(version, int) and version < 2:
+            why = (" (written before model.pt kept its compound vocabulary and feature layout, so it cannot be "
+                   "checked against the data it would be fed)")
+        elif version == 2:
+            why = " (its spectrum encoder has no position channel or per-bin readout, so its weights do not fit)"
+        else:
+            why = ""
         raise ValueError(f"{path}: an {CHECKPOINT_FORMAT} v{version} checkpoint; this version of astrobuild reads "
                          f"v{CHECKPOINT_VERSION} only{why}: retrain it (rule train, e.g. `dvc repro train`)")
     absent = [k for k in CHECKPOINT_KEYS if k not in payload]

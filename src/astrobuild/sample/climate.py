@@ -10,8 +10,7 @@ Written, for every run of :func:`astrobuild.sample.universe.build_universe`:
     ``surface_temp`` (area-weighted global mean) with its ``pole_contrast``
     (equator minus pole), a day/night wave and a seasonal cycle
     (:func:`astrobuild.sample.observables.surface_temperature`), plus 0.5 K
-    noise; the share of it between 273.15 and 373.15 K is the label's
-    habitable-surface condition, which only the cube shows;
+    noise (the planets are tidally locked: the star stands over longitude 0);
   - ``T`` (time, lev, lat, lon) float32 air temperature (lapse rate from TS);
   - ``Q`` (time, lev, lat, lon) float32 specific humidity with a
     ``_FillValue`` and a few missing points;
@@ -19,6 +18,11 @@ Written, for every run of :func:`astrobuild.sample.universe.build_universe`:
     add_offset, _FillValue, some fill points);
   - ``OLR`` (time, lat, lon) int16 packed outgoing long-wave flux with a
     *negative* scale_factor (as some model output has);
+  - ``OCNFRAC`` (time, lat, lon) float32 ocean share of each cell (CESM's
+    name, CF ``sea_area_fraction``): one ocean hemisphere, centred on the
+    run's ``ocean_centre``; liquid ocean, not warmth alone, is the label's
+    habitable surface, so the cube tells it only where TS and OCNFRAC are
+    read together, cell by cell;
   - global attributes Conventions, source, planet, scenario, co2_ppmv.
 
   Formats rotate over runs: NetCDF4 (HDF5, zlib), NetCDF3 classic, NetCDF3
@@ -49,7 +53,7 @@ import numpy as np
 
 from astrobuild.sample.community import runs_csv_text
 from astrobuild.sample.files import RUNS_CSV, cube_file
-from astrobuild.sample.observables import NLAT, NLON, lat_lon, surface_temperature
+from astrobuild.sample.observables import NLAT, NLON, lat_lon, ocean_fraction, surface_temperature
 from astrobuild.sample.universe import Run, build_universe
 
 FORMATS = ("NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET")
@@ -57,7 +61,9 @@ CALENDARS = ("noleap", "360_day")
 NLEV = 4
 LEVELS_HPA = (1000.0, 850.0, 500.0, 250.0)
 PS_PACKING = (0.05, 100000.0 / 100.0)  # hPa: scale_factor, add_offset; int16 covers 1000 +- 1638 hPa
-OLR_PACKING = (-0.02, 300.0)  # W m-2: a negative scale_factor, as in some CESM/ExoCAM output
+# W m-2: a negative scale_factor, as in some CESM/ExoCAM output; covers -710..1910 W m-2, so the
+# hottest day side the sample makes (about 480 K) still fits
+OLR_PACKING = (-0.04, 600.0)
 INT16_FILL = np.int16(-32768)
 TIME_STEPS = 12  # one year of monthly means per cube
 FLOAT_FILL = np.float32(1.0e20)
@@ -93,7 +99,8 @@ def _fields(run: Run, rng: np.random.Generator, t: np.ndarray, lat: np.ndarray, 
     q = (0.015 * np.exp(np.clip(temp - 300.0, -60.0, 20.0) / 15.0)).astype(np.float32)
     ps = (1000.0 + 8.0 * np.sin(2 * phi) * season + rng.normal(0.0, 1.0, size=ts.shape)).astype(np.float64)
     olr = (5.67e-8 * ts.astype(np.float64) ** 4 * 0.6)
-    return {"TS": ts, "T": temp, "Q": q, "PS": ps, "OLR": olr}
+    ocean = np.broadcast_to(ocean_fraction(run.ocean_centre, lat, lon).astype(np.float32), ts.shape)
+    return {"TS": ts, "T": temp, "Q": q, "PS": ps, "OLR": olr, "OCNFRAC": ocean}
 
 
 def _pack(values: np.ndarray, scale_factor: float, add_offset: float) -> np.ndarray:
@@ -145,6 +152,9 @@ def write_cube(path: Path, run: Run, rng: np.random.Generator, ntime: int, fmt: 
         ts.setncatts({"standard_name": "surface_temperature", "long_name": "surface temperature", "units": "K"})
         temp = ds.createVariable("T", "f4", ("time", "lev", "lat", "lon"), **comp)
         temp.setncatts({"standard_name": "air_temperature", "long_name": "air temperature", "units": "K"})
+        ocn = ds.createVariable("OCNFRAC", "f4", ("time", "lat", "lon"), **comp)
+        ocn.setncatts({"standard_name": "sea_area_fraction", "long_name": "fraction of surface area covered by ocean",
+                       "units": "1"})
         q = ds.createVariable("Q", "f4", ("time", "lev", "lat", "lon"), fill_value=FLOAT_FILL, **comp)
         q.setncatts({"standard_name": "specific_humidity", "long_name": "specific humidity", "units": "kg kg-1"})
         ps = ds.createVariable("PS", "i2", ("time", "lat", "lon"), fill_value=INT16_FILL, **comp)
@@ -166,6 +176,7 @@ def write_cube(path: Path, run: Run, rng: np.random.Generator, ntime: int, fmt: 
             tvar[step] = t * days / 12.0 + days / 24.0
             ts[step] = fields["TS"]
             temp[step] = fields["T"]
+            ocn[step] = fields["OCNFRAC"]
             qv = fields["Q"]
             qv[:, -1, :2, :3] = FLOAT_FILL  # a patch missing at the top level, as after vertical interpolation
             q[step] = qv
@@ -183,7 +194,7 @@ def write_big_cube(path: Path, nbytes: int, seed: int = 0, nlev: int = 30, nlat:
     The grid is fixed (ExoCAM-like 30 levels, 96 x 144); time grows to reach the size.
     """
     run = build_universe(1, seed).runs[0]
-    per_step = 4 * nlat * nlon * (2 * nlev + 1) + 2 * 2 * nlat * nlon  # T, Q; TS; PS, OLR
+    per_step = 4 * nlat * nlon * (2 * nlev + 2) + 2 * 2 * nlat * nlon  # T, Q; TS, OCNFRAC; PS, OLR
     ntime = max(1, -(-int(nbytes) // per_step))
     rng = np.random.Generator(np.random.PCG64(seed))
     return write_cube(path, run, rng, ntime=ntime, fmt="NETCDF4", nlev=nlev, nlat=nlat, nlon=nlon,

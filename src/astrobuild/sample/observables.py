@@ -18,7 +18,10 @@ R_SUN_KM = 695700.0
 NLAT, NLON = 16, 32  # the sample cubes' horizontal grid
 MONTHS = 12  # the seasonal cycle's period, in time steps (monthly means)
 SEASON_K = 4.0  # amplitude of the seasonal cycle (K, grows towards the poles, opposite in each hemisphere)
-DAY_NIGHT_K = 5.0  # amplitude of the day/night-side wave (K)
+# The sample's planets are tidally locked (their star at longitude 0): the day/night-side wave is most
+# of their climate's structure, so *where* a surface lies (under the star or not) decides its state.
+DAY_NIGHT_K = 70.0  # amplitude of the day/night-side wave (K, cos(lon) cos(lat))
+OCEAN_SHARPNESS = 3.0  # how abruptly the ocean hemisphere's coast falls from sea to land (tanh slope)
 LIQUID_WATER_K = (273.15, 373.15)  # water is liquid between these at about one bar
 
 N_POINTS = 120  # spectral points, 0.6-5.0 µm
@@ -39,10 +42,11 @@ def surface_temperature(mean_k: float, contrast_k: float, t: np.ndarray, lat: np
     """Noise-free surface temperature (time, lat, lon) in K.
 
     ``mean_k`` plus an equator-to-pole contrast of ``contrast_k`` (the equator
-    is warmer than the poles by that much), a day/night-side wave and a
-    seasonal cycle of period :data:`MONTHS`. The contrast term is
-    ``contrast_k * (cos^2(lat) - 2/3)``, whose mean over the sphere is 0, so the
-    area-weighted global mean stays ``mean_k``.
+    is warmer than the poles by that much), a day/night-side wave of
+    :data:`DAY_NIGHT_K` (the substellar point at longitude 0) and a seasonal
+    cycle of period :data:`MONTHS`. The contrast term is
+    ``contrast_k * (cos^2(lat) - 2/3)``, whose mean over the sphere is 0, as is
+    the wave's, so the area-weighted global mean stays ``mean_k``.
     """
     phi = np.deg2rad(lat)[None, :, None]
     lam = np.deg2rad(lon)[None, None, :]
@@ -51,21 +55,40 @@ def surface_temperature(mean_k: float, contrast_k: float, t: np.ndarray, lat: np
             + SEASON_K * season * np.sin(phi))
 
 
-def habitable_fraction(mean_k: float, contrast_k: float, nlat: int = NLAT, nlon: int = NLON) -> float:
-    """Share of the surface, by area and over one seasonal cycle, where water is liquid (273.15-373.15 K).
+def ocean_fraction(centre_deg: float, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Share of each cell (lat, lon) covered by ocean: one ocean hemisphere centred on ``centre_deg`` east.
 
-    Computed on the noise-free field of :func:`surface_temperature` on the
-    cube's grid, cell areas weighted by cos(latitude). The cube adds noise of
-    0.5 K per cell, so the fraction read off a cube differs by the cells that
-    lie within a kelvin or so of the limits; a cube of other than 12 months
-    (``sample.time_steps``) differs a little more, by its share of the
-    seasonal cycle (4 K at the poles).
+    ``0.5 + 0.5 tanh(OCEAN_SHARPNESS cos(lon - centre))``, the same at every
+    latitude: half the surface is sea whatever the centre, so the field's
+    area-weighted distribution does not tell where the ocean lies, only the
+    map does (and so only the map tells whether the sea is on the warm side).
+    """
+    lam = np.deg2rad(np.asarray(lon, dtype=np.float64) - centre_deg)
+    band = 0.5 + 0.5 * np.tanh(OCEAN_SHARPNESS * np.cos(lam))
+    return np.broadcast_to(band[None, :], (np.asarray(lat).size, band.size)).copy()
+
+
+def habitable_fraction(mean_k: float, contrast_k: float, ocean_centre_deg: float, nlat: int = NLAT,
+                       nlon: int = NLON) -> float:
+    """Share of the surface, by area and over one seasonal cycle, that is liquid ocean (273.15-373.15 K).
+
+    Computed on the noise-free fields of :func:`surface_temperature` and
+    :func:`ocean_fraction` on the cube's grid, cell areas weighted by
+    cos(latitude): a cell counts by its ocean share where its temperature
+    lets water be liquid. Neither field alone tells it: the temperatures say
+    how much of the surface *could* hold liquid water (on a cold planet the
+    day side, on a hot one the night side), the ocean map where the water
+    is. The cube adds noise of 0.5 K per cell, so the fraction read off a
+    cube differs by the cells that lie within a kelvin or so of the limits; a
+    cube of other than 12 months (``sample.time_steps``) differs a little
+    more, by its share of the seasonal cycle (4 K at the poles).
     """
     lat, lon = lat_lon(nlat, nlon)
     field = surface_temperature(mean_k, contrast_k, np.arange(MONTHS, dtype=np.float64), lat, lon)
     liquid = (field > LIQUID_WATER_K[0]) & (field < LIQUID_WATER_K[1])
+    ocean = ocean_fraction(ocean_centre_deg, lat, lon)[None]
     weights = np.cos(np.deg2rad(lat))[None, :, None] * np.ones((1, 1, nlon))
-    return float((liquid * weights).sum() / (weights.sum() * MONTHS))
+    return float((liquid * ocean * weights).sum() / (weights.sum() * MONTHS))
 
 
 def transit_depth_ppm(radius_earth: float, star_radius_sun: float) -> float:

@@ -15,13 +15,21 @@ no other in full, so a model that drops any one modality loses information:
   others are mini-Neptunes (1.9-3.2 R_earth, mass 2.69 R^0.93) without a
   surface. Common enough that ``rocky`` weighs about as much as the other
   facts (with 85 % rocky it was worth 0.05 AUROC to a perfect score).
-* ``habitable`` (climate cube): at least :data:`HABITABLE_FRACTION` (30 %) of
-  the surface, by area over one seasonal cycle, lies between 273.15 and
-  373.15 K in ``TS`` (:func:`~astrobuild.sample.observables.habitable_fraction`).
+* ``habitable`` (climate cube): at least :data:`HABITABLE_FRACTION` (20 %) of
+  the surface, by area over one seasonal cycle, is liquid ocean: ocean
+  (``OCNFRAC``) at temperatures between 273.15 and 373.15 K (``TS``;
+  :func:`~astrobuild.sample.observables.habitable_fraction`). The planets are
+  tidally locked, the star over longitude 0, with a day/night contrast of
+  :data:`~astrobuild.sample.observables.DAY_NIGHT_K` (70 K): a cold planet has
+  liquid-water temperatures on its day side, a hot one on its night side. The
+  ocean is one hemisphere centred on a longitude drawn per run, so half the
+  surface is sea on every run and *where* it lies decides the fact: turned by
+  180 degrees, which leaves every per-variable summary of the cube (mean,
+  quantiles, extremes) as it was, it flips ``habitable`` on 47 % of the runs
+  (scale 50, seed 0). Only TS and OCNFRAC read together, cell by cell, tell it.
   The global mean ``TS`` is T_eq + the scenario's greenhouse warming + a
   per-run offset (normal, sd 30 K, clipped at +-40 K), and the
-  equator-to-pole contrast is drawn per run (25-60 K): T_eq and the scenario
-  give a prior, only the cube gives the answer.
+  equator-to-pole contrast is drawn per run (25-60 K).
 * ``methanogenic`` (bio graph): the biosphere holds :data:`METHANOGENESIS`
   (map00680, methane metabolism); 70 % of runs.
 * ``active`` (spectrum): the methanogens are active enough for CH4 to build
@@ -33,13 +41,13 @@ no other in full, so a model that drops any one modality loses information:
     biosignature = rocky AND habitable AND methanogenic AND active
     label        = biosignature, flipped with probability LABEL_NOISE (5 %)
 
-About 21 % of runs are biosignatures, 28 % are labelled positive (scale 25,
-seed 0: 68 % of planets rocky, 70 % of runs habitable). Each fact is false
+About 20 % of runs are biosignatures, 22 % are labelled positive (scale 50,
+seed 0: 70 % of planets rocky, 67 % of runs habitable). Each fact is false
 often (30-35 %), so each carries a comparable share of the label: a score
 that knows all four facts exactly (the band for ``active``) reaches AUROC
-0.90 on the label; without ``rocky``, ``habitable``, ``methanogenic`` or the
-band it loses 0.12, 0.08, 0.05 and 0.05. Four facts ANDed, each false that
-often, leave fewer than a third of the runs positive.
+0.93 on the label; without ``rocky``, ``habitable``, ``methanogenic`` or the
+band it loses 0.09, 0.08, 0.04 and 0.05. Four facts ANDed, each false that
+often, leave fewer than a quarter of the runs positive.
 
 The spectrum shows CH4 bands (1.7, 2.3 and 3.3 µm, each peaking at
 ``ch4_strength``, 2-5 % of the continuum depth, drawn per run) whenever the
@@ -52,21 +60,22 @@ transits per run. The band is *visible* (``ch4_band``) when its
 signal-to-noise over the whole spectrum
 (:func:`~astrobuild.sample.observables.band_snr`, the matched filter)
 reaches :data:`SNR_VISIBLE` (5). A band that is there is nearly always
-visible (98 % at seed 0; only a small planet before a large star, far away
+visible (99 % at seed 0, scale 50; only a small planet before a large star, far away
 and seen in few transits, hides it), so the spectrum tells ``active`` on a
 methanogenic run; but a visible band may be abiotic: on rocky, habitable,
-methanogenic runs with a visible band, 19 % are inactive. The spectrum file
+methanogenic runs with a visible band, 16 % are inactive. The spectrum file
 carries its noise (error column) and continuum depth, so it tells when a
 missing band means something.
 
 Why the other three cannot stand in for a modality
-(``tests/unit/test_sample_signal.py`` measures it on 300 runs):
+(``tests/unit/test_sample_signal.py`` measures it on 600 runs):
 
 * planet parameters: a mini-Neptune looks like a positive in the other three
   (its band is even likelier); the spectrum's continuum depth (Rp/R*)^2 hints
   at the radius only as far as the star's radius, which it lacks, allows;
 * climate: T_eq (planet) and the scenario (the spectrum's CO2 band) give the
-  mean temperature within +-40 K, not the habitable fraction;
+  mean temperature within +-40 K, not the habitable fraction (nor where the
+  ocean lies);
 * biosphere: a visible band on a rocky planet may be outgassing, a hidden
   band says nothing;
 * spectrum: nothing else shows whether the biosphere is active.
@@ -78,7 +87,7 @@ outgassing), on top of the label noise.
 Everything is derived from ``numpy.random.Generator(PCG64(seed))`` in a fixed
 order (per planet: T_eff, T_eq, rocky, radius, density, distance, discovery
 year; then per run, planets and scenarios in order: climate offset, pole
-contrast, methanogenic, optional pathways (how many, which), active, abiotic
+contrast, ocean centre, methanogenic, optional pathways (how many, which), active, abiotic
 CH4, CH4 strength, transits, label flip; every draw is made whatever the
 branch), so each generator can rebuild the universe on its own and agree with
 the others. :mod:`astrobuild.sample.observables` holds the formulas the
@@ -111,7 +120,7 @@ MINI_NEPTUNE_RADIUS = (1.9, 3.2)
 EQT_RANGE = (230.0, 280.0)  # K; the surface is T_eq + warming, and TS must stay inside OLR's int16 packing (top)
 CLIMATE_OFFSET_SD, CLIMATE_OFFSET_MAX = 30.0, 40.0  # K, per run, on the global mean surface temperature
 POLE_CONTRAST = (25.0, 60.0)  # K, equator minus pole, per run
-HABITABLE_FRACTION = 0.3
+HABITABLE_FRACTION = 0.2  # of the surface: liquid ocean (half the surface is ocean)
 P_METHANOGENIC = 0.7
 P_ACTIVE = 0.65
 P_ABIOTIC_CH4 = {True: 0.4, False: 0.8}  # rocky: outgassing; mini-Neptune: the hydrogen envelope
@@ -187,6 +196,7 @@ class Run:
     # climate: what the cube shows
     surface_temp: float  # K, area-weighted global mean of the cube's TS
     pole_contrast: float  # K, equator minus pole in TS
+    ocean_centre: float  # degrees east: the centre of the ocean hemisphere (the cube's OCNFRAC)
     habitable_fraction: float  # share of the surface with liquid-water temperatures
     habitable: bool
     # biosphere: what the bio graph shows
@@ -255,7 +265,8 @@ def _run(planet: Planet, scenario: tuple[str, float, float], rng: np.random.Gene
     offset = float(np.clip(rng.normal(0.0, CLIMATE_OFFSET_SD), -CLIMATE_OFFSET_MAX, CLIMATE_OFFSET_MAX))
     surface = round(planet.eqt + warming + offset, 2)
     contrast = round(float(rng.uniform(*POLE_CONTRAST)), 2)
-    fraction = habitable_fraction(surface, contrast)
+    ocean_centre = round(float(rng.uniform(0.0, 360.0)), 2)
+    fraction = habitable_fraction(surface, contrast, ocean_centre)
     methanogenic = bool(rng.random() < P_METHANOGENIC)
     extra = rng.choice(len(_OPTIONAL), size=int(rng.integers(3, 9)), replace=False)
     biosphere = _CORE + sorted(_OPTIONAL[j] for j in extra) + ([METHANOGENESIS] if methanogenic else [])
@@ -272,7 +283,8 @@ def _run(planet: Planet, scenario: tuple[str, float, float], rng: np.random.Gene
     biosignature = planet.rocky and habitable and methanogenic and active
     return Run(
         run_name=f"{planet.slug}__{name}", planet=planet.name, scenario=name, co2_ppmv=co2,
-        surface_temp=surface, pole_contrast=contrast, habitable_fraction=round(fraction, 4), habitable=habitable,
+        surface_temp=surface, pole_contrast=contrast, ocean_centre=ocean_centre,
+        habitable_fraction=round(fraction, 4), habitable=habitable,
         biosphere=tuple(sorted(biosphere)), methanogenic=methanogenic, active=active, abiotic_ch4=abiotic,
         ch4_strength=ch4_strength, noise_ppm=noise, band_snr=round(snr, 3), ch4_band=snr >= SNR_VISIBLE,
         biosignature=biosignature, label=biosignature != flip,
