@@ -30,6 +30,7 @@ include: "rules/quality.smk"
 include: "rules/plots.smk"
 include: "rules/metrics.smk"
 include: "rules/train.smk"
+include: "rules/predict.smk"
 include: "rules/versioning.smk"
 
 
@@ -48,6 +49,7 @@ rule all:
         final_targets(),
         REQUIRED_PRODUCTS,
         TRAIN_TARGETS,
+        PREDICT_TARGETS,
     threads: rule_threads("all")
     resources:
         **rule_resources("all"),

@@ -91,6 +91,15 @@ if workflow.is_main_process and not workflow.touch:
                 f"{rules.train.output.manifest} was written (any: the model is retrained)",
                 file=sys.stderr,
             )
+        # And the predict stage's, after the model they were scored with.
+        _predict_restored = restore_stage_times(rules.predict.output.manifest, state_path=MANIFEST_STATE)
+        if _predict_restored["changed"] or _predict_restored["missing"]:
+            print(
+                f"astrobuild: predictions: {_predict_restored['changed']} file(s) changed and "
+                f"{_predict_restored['missing']} missing since {rules.predict.output.manifest} was written "
+                "(the runs are scored again)",
+                file=sys.stderr,
+            )
         if _restored["retimed"]:
             print(
                 f"astrobuild: aligned the timestamps of {_restored['retimed']} file(s) byte-identical "

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -141,6 +142,9 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     # 1. Build through DVC, record the version, push it.
     dvc(a, "repro")
     assert "up to date" in dvc(a, "status")
+    # the predict stage scored the sample's one run without a label with the train stage's model
+    assert len(pd.read_parquet(a / "results/predict/predictions.parquet")) == 1
+    assert "predict" in yaml.safe_load((a / "dvc.lock").read_text())["stages"]
     # An edit to the model's code leaves the build stage clean: only the train stage is out of date.
     model = a / "src/astrobuild/learn/model.py"
     code = model.read_text()
@@ -217,6 +221,7 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     inodes = {f: (b / f).stat().st_ino for f in built}
     out = dvc(b, "exp", "run", "-S", "config/config.yaml:train.modalities=[climate,planet_params]")
     assert "Stage 'build' didn't change, skipping" in out and "Running stage 'train'" in out, out[-3000:]
+    assert "Running stage 'predict'" in out, "a new model.pt rescores the runs without a label"
     assert versioned_files(b) == built and {f: (b / f).stat().st_ino for f in built} == inodes
     assert json.loads((b / "results/train/metrics.json").read_text())["modalities"] == "climate+planet_params"
     assert "results/train/metrics.json" in dvc(b, "exp", "show", "--json")

@@ -94,15 +94,35 @@ def test_planet_run_registry_links_every_modality(built):
     planets = set(pq.read_table(built / "data/processed/exoplanets.parquet").column("planet").to_pylist())
     spectra = set(pq.read_table(built / "data/processed/spectra.parquet").column("spectrum").to_pylist())
     graphs = set(pq.read_table(built / "data/interim/env_vectors.parquet").column("pathway").to_pylist())
-    assert len(runs) == len(climate) == 12 and runs["run_id"].is_unique  # 4 planets x 3 scenarios at scale 1
+    # 4 planets x 3 scenarios at scale 1, and the first planet's run whose label the sample leaves to predict
+    assert len(runs) == len(climate) == 13 and runs["run_id"].is_unique
     for run in runs.itertuples():
         assert (built / run.climate_store / "zarr.json").is_file()
         assert run.planet in planets and run.spectrum in spectra and run.spectrum_match == "run"
         assert set(run.pathways.split()) <= graphs
-    assert runs["label"].notna().all() and 0 < runs["label"].sum() < len(runs)
+    assert runs["label"].isna().sum() == 1 and 0 < runs["label"].sum() < runs["label"].notna().sum()
     # The sample's biospheres come from its organisms' GenBank genomes, and are the universe's own.
     from astrobuild.sample.universe import build_universe
 
     biosphere = {f"{r.run_name}.nc": " ".join(r.biosphere) for r in build_universe(1, 0).runs}
     assert (runs["biosphere_source"] == "organisms").all() and runs["organisms"].notna().all()
     assert dict(zip(runs["climate_file"], runs["pathways"], strict=True)) == biosphere
+
+
+def test_the_runs_without_a_label_are_predicted_by_the_trained_model(built):
+    """Rule predict (part of the default target): each run without a label gets a score, with the model's
+    and the features store's hashes."""
+    from astrobuild.features.store import store_digest
+    from astrobuild.io import sha256_file
+
+    runs = pq.read_table(built / "data/processed/planet_runs.parquet").to_pandas()
+    scored = pq.read_table(built / "results/predict/predictions.parquet").to_pandas()
+    assert list(scored["run_id"]) == sorted(runs.loc[runs["label"].isna(), "run_id"]) and len(scored) == 1
+    assert scored["score"].between(0, 1).all() and (scored["scenario"] == "outlook").all()
+    assert set(scored["model_sha256"]) == {sha256_file(built / "results/train/model.pt")}
+    assert set(scored["features_sha256"]) == {store_digest(built / "data/processed/features")}
+    report = json.loads((built / "results/predict/report.json").read_text())
+    assert report["runs_scored"] == 1 and report["model"] == "results/train/model.pt"
+    assert (built / "logs/predict.log").is_file()
+    manifest = json.loads((built / "results/predict/manifest.json").read_text())
+    assert "results/train/model.pt" in manifest["inputs"] and "results/predict/predictions.parquet" in manifest["files"]

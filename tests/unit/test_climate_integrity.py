@@ -279,9 +279,10 @@ def test_time_steps_is_separate_from_scale(tmp_path):
         return result
 
     short = generate("climate", tmp_path / "short", scale=1, time_steps=5)
-    assert lengths(tmp_path / "short") == [5] * 12 and len(short) == 13
-    assert lengths(generate("climate", tmp_path / "s2", scale=2) and tmp_path / "s2") == [12] * 24
-    assert len(build_universe(2, 0).runs) == 24  # twice the runs, each as long as at scale 1: linear
+    # 4 planets x 3 scenarios + the first planet's unlabelled run; + runs.csv
+    assert lengths(tmp_path / "short") == [5] * 13 and len(short) == 14
+    assert lengths(generate("climate", tmp_path / "s2", scale=2) and tmp_path / "s2") == [12] * 25
+    assert len(build_universe(2, 0).runs) == 25  # twice the labelled runs, each as long as at scale 1: linear
     with pytest.raises(ValueError, match="time_steps is a knob of the climate sample only"):
         generate("spectra", tmp_path / "x", time_steps=5)
     with pytest.raises(ValueError, match="sample.time_steps must be >= 1"):

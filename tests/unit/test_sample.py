@@ -75,7 +75,9 @@ def test_unknown_source_and_bad_scale(tmp_path):
 
 def test_universe_label_follows_its_rule():
     universe = build_universe(scale=10, seed=0)
-    assert len(universe.planets) == 40 and len(universe.runs) == 120
+    # 3 runs a planet, and one more on every tenth planet, its label left for rule predict
+    assert len(universe.planets) == 40 and len(universe.runs) == 124
+    assert [r.planet for r in universe.runs if not r.labelled] == [p.name for p in universe.planets[::10]]
     assert build_universe(scale=10, seed=0) == universe
     planets = {p.name: p for p in universe.planets}
     noisy = 0
@@ -100,7 +102,8 @@ def test_universe_label_follows_its_rule():
     assert any(r.ch4_band and not r.methanogenic for r in universe.runs)
     assert any(r.methanogenic and r.active and not r.ch4_band for r in universe.runs)
     lines = runs_csv_text(universe).splitlines()
-    assert lines[0] == "file,planet,scenario,label,organisms" and len(lines) == 121
+    assert lines[0] == "file,planet,scenario,label,organisms" and len(lines) == 125
+    assert sum(line.split(",")[3] == "" for line in lines[1:]) == 4  # the unlabelled runs' empty label
 
 
 def test_universe_climate_stays_inside_the_cube_packing():

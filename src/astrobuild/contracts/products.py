@@ -50,6 +50,13 @@ TRAIN_OUTPUTS: dict[str, str] = {
     "manifest": "results/train/manifest.json",
 }
 
+# Rule predict's files (astrobuild.learn.predict): the scores of the runs without a label, and what made them.
+PREDICT_OUTPUTS: dict[str, str] = {
+    "predictions": "results/predict/predictions.parquet",
+    "report": "results/predict/report.json",
+    "manifest": "results/predict/manifest.json",  # last: sizes and sha256 of the two above and of every input
+}
+
 PRODUCTS: dict[str, Product] = {p.name: p for p in (CLIMATE_STORE, GRAPH_STORE, FEATURES_STORE)}
 """The folder products by name (the training's files: :data:`TRAIN_OUTPUTS`)."""
 

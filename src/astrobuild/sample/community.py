@@ -177,7 +177,7 @@ def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
     """The ``runs.csv`` that sits beside the climate cubes: one line per run.
 
     Columns: file (the cube's file name), planet, scenario, label (0/1, after
-    label noise) and organisms (space-separated accessions of the genomes of
+    label noise; empty for the runs the sample leaves to predict) and organisms (space-separated accessions of the genomes of
     the organisms sample whose pathways make up the run's biosphere: see
     this module). Local mode reads the same file;
     there label and organisms may be empty, and a ``biosphere`` column may
@@ -185,6 +185,7 @@ def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
     """
     lines = [",".join(RUNS_CSV_COLUMNS)]
     for run in universe.runs:
-        lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{int(run.label)},"
+        label = int(run.label) if run.labelled else ""
+        lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{label},"
                      f"{' '.join(run_organisms(run))}")
     return "\n".join(lines) + "\n"

@@ -2,7 +2,10 @@
 
 N planets (``4 * scale``), each with K = 3 climate-scenario runs; each run has
 a climate cube, a spectrum and a biosphere (a subset of the sample's KEGG
-pathway maps).
+pathway maps). Every tenth planet (the first of each ten) has a fourth run,
+scenario ``outlook`` (1,000 ppmv CO2), drawn like the others but after all of
+them, whose label ``runs.csv`` leaves empty: training leaves such runs out and
+rule ``predict`` scores them (20 runs at scale 50, one at scale 1).
 
 The label
 ---------
@@ -97,7 +100,7 @@ universe and the generators share.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -111,6 +114,11 @@ SCENARIOS: tuple[tuple[str, float, float], ...] = (
     ("high_co2", 4000.0, 58.0),
     ("snowball", 100.0, 8.0),
 )
+# Every UNLABELLED_EVERY-th planet (the first of each ten) has a fourth run whose label runs.csv leaves
+# empty: the runs a trained model is for (rule predict). Drawn after every labelled run, so adding
+# them changed none of the others.
+OUTLOOK: tuple[str, float, float] = ("outlook", 1000.0, 45.0)
+UNLABELLED_EVERY = 10
 METHANOGENESIS = "map00680"  # Methane metabolism: its presence is the biological signal
 
 ROCKY_MAX_RADIUS = 1.6  # Earth radii: the radius valley between rocky planets and mini-Neptunes
@@ -211,6 +219,7 @@ class Run:
     ch4_band: bool  # the band is visible: CH4 present and band_snr >= SNR_VISIBLE
     biosignature: bool  # the rule, before label noise
     label: bool  # after label noise
+    labelled: bool = True  # False: runs.csv leaves the label empty (the sample's runs to predict)
 
 
 @dataclass(frozen=True)
@@ -296,4 +305,5 @@ def build_universe(scale: int = 1, seed: int = 0) -> Universe:
     rng = np.random.Generator(np.random.PCG64(seed))
     planets = tuple(_planet(i, rng) for i in range(4 * scale))
     runs = tuple(_run(planet, scenario, rng) for planet in planets for scenario in SCENARIOS)
+    runs += tuple(replace(_run(planet, OUTLOOK, rng), labelled=False) for planet in planets[::UNLABELLED_EVERY])
     return Universe(scale=scale, seed=seed, planets=planets, runs=runs)
