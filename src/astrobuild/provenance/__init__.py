@@ -14,5 +14,6 @@ Rule ``write_provenance`` (rules/provenance.smk) runs last, after the build mani
 Modules: :mod:`.jobs` (which jobs the build runs, from its rules), :mod:`.files` (sizes and
 checksums), :mod:`.facts` (everything else the crate and card say: git, config, software,
 sources), :mod:`.crate`, :mod:`.card`, :mod:`.times`, :mod:`.check` (the profile's required
-properties and the checksums of a written crate), :mod:`.build` (the rule's entry point).
+properties and the checksums of a written crate), :mod:`.build` (the rule's entry point),
+:mod:`.snakemake_rules` (the one module that asks Snakemake's rule objects, for rules/provenance.smk).
 """
