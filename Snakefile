@@ -32,6 +32,8 @@ include: "rules/metrics.smk"
 include: "rules/train.smk"
 include: "rules/predict.smk"
 include: "rules/versioning.smk"
+# Last: its rule runs after the manifest and records the build's rules and products (rules/versioning.smk).
+include: "rules/provenance.smk"
 
 
 # The workflow's wildcard constraints, in one place (validate_table's `table` is its own: exactly
@@ -43,11 +45,13 @@ wildcard_constraints:
 
 # Every versioned product (REQUIRED_PRODUCTS, rules/versioning.smk) is an input of the target rules: Snakemake
 # looks for a missing file only among a target's inputs and the inputs of jobs that run anyway, so a
-# deleted store, table or report that no later job needs would otherwise never be rebuilt.
+# deleted store, table or report that no later job needs would otherwise never be rebuilt. The provenance
+# files (PROVENANCE_TARGETS, rules/provenance.smk) come after the manifest and are required here too.
 rule all:
     input:
         final_targets(),
         REQUIRED_PRODUCTS,
+        PROVENANCE_TARGETS,
         TRAIN_TARGETS,
         PREDICT_TARGETS,
     threads: rule_threads("all")
@@ -61,6 +65,7 @@ rule build:
     input:
         final_targets(),
         REQUIRED_PRODUCTS,
+        PROVENANCE_TARGETS,
     threads: rule_threads("build")
     resources:
         **rule_resources("build"),

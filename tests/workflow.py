@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "schemas", "envs", "src", "report")
+WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "schemas", "envs", "src", "report", "constraints.txt")
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 # Merged over config/config.yaml by every test build: the tests' small sample (scale 1), whatever
 # size `make run` builds.
@@ -84,12 +84,17 @@ def clone_build(build: Path, dest: Path) -> Path:
     return dest
 
 
+# When each job ran (rule write_provenance): the one versioned file that is a run's own.
+RUN_TIMES = "results/provenance/run-times.json"
+
+
 def product_digests(root: Path) -> dict[str, str]:
     """sha256 of every product of a build in ``root`` (data/interim, data/processed, results), less
-    the benchmark files (timings differ from run to run): equal for two builds, they made the same bytes."""
+    the benchmark files and the run times (timings differ from run to run): equal for two builds, they
+    made the same bytes."""
     out = {}
     for top in ("data/interim", "data/processed", "results"):
         for path in sorted((root / top).rglob("*")):
-            if path.is_file() and "benchmarks" not in path.parts:
+            if path.is_file() and "benchmarks" not in path.parts and path != root / RUN_TIMES:
                 out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out

@@ -181,6 +181,20 @@ A climate store is graded by the quality report on completeness (non-NaN share p
 validity (share of its validation checks passed), uniqueness (coordinates unique and monotonic)
 and consistency (units, dimension order, lat/lon ranges)."""
 
+MANIFEST_ROW = ("| `results/manifest.json` | `write_manifest` | size and SHA-256 of every versioned file of the build "
+                "(what `verify` and the timestamp restore read) |")
+
+
+def _provenance_row() -> str:
+    from astrobuild.contracts.products import PROVENANCE_OUTPUTS
+
+    files = ", ".join(f"`{path}`" for path in PROVENANCE_OUTPUTS.values())
+    return (f"| {files} | `write_provenance` | after the manifest, versioned with the data: the Provenance Run Crate "
+            "(every job with its inputs and outputs, their sizes and SHA-256, the config, the software, each source's "
+            "origin and terms), the dataset card (Markdown, and HTML for the report) and when each job ran "
+            "([provenance.md](provenance.md)) |")
+
+
 OUTPUTS_INTRO = """\
 # Outputs
 
@@ -238,7 +252,7 @@ def outputs_page() -> str:
               "| `results/validation/features/features.json` | `check_features` | the features store's contract: shapes "
               "and dtypes, one row per registry run in run_id order, masks that agree with the values, graphs "
               "inside their vocabulary |",
-              OTHER_PRODUCTS_TAIL, ""]
+              OTHER_PRODUCTS_TAIL.replace(MANIFEST_ROW, MANIFEST_ROW + "\n" + _provenance_row()), ""]
     return "\n".join(lines)
 
 
@@ -360,16 +374,21 @@ def configuration_page(schema_path: str | Path = SCHEMA, config_path: str | Path
 def _sources_table() -> list[str]:
     """The registry of sources (astrobuild.registry): what each is, its modes, default URL, local file
     kinds, remote parts and terms of use."""
-    from astrobuild.registry import SOURCES
+    from astrobuild.registry import SAMPLE_TERMS, SOURCES
 
     rows = [f"| `{s.name}` | {_cell(s.description)} | {', '.join(s.modes)} | "
             f"{_code(s.default_url) if s.default_url else 'none: set `url`'} | "
             + "; ".join(f"{kind}: {', '.join(_code(p) for p in pats)}" for kind, pats in s.patterns.items())
-            + f" | {', '.join(_code(part) for part in s.remote_parts) or 'the files its manifest lists'} | {_cell(s.terms)} |"
+            + f" | {', '.join(_code(part) for part in s.remote_parts) or 'the files its manifest lists'} | {_cell(s.terms)} "
+            f"| {s.redistribution} |"
             for s in SOURCES.values()]
     return ["### The sources", "", "Declared once, in [`src/astrobuild/registry.py`](../src/astrobuild/registry.py).",
-            "", "| source | what | modes | default URL | local file patterns | remote parts | terms of use |",
-            "|---|---|---|---|---|---|---|", *rows, ""]
+            "Terms of use and redistribution are those of local and remote mode; in sample mode every source is "
+            f"{_cell(SAMPLE_TERMS)}. Each build copies them into its provenance crate and dataset card "
+            "([provenance.md](provenance.md)).",
+            "", "| source | what | modes | default URL | local file patterns | remote parts | terms of use | "
+            "redistribution of derived data |",
+            "|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def pages() -> dict[str, str]:

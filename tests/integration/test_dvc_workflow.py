@@ -20,7 +20,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from astrobuild.contracts.products import PROVENANCE_OUTPUTS
 from astrobuild.io import sha256_file
+from astrobuild.provenance.check import check_crate
 from astrobuild.versioning.manifest import ignore_patterns, list_files, stage_outs
 from tests.workflow import apply_test_config
 
@@ -160,7 +162,10 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert "results/manifest.json" in built and "data/processed/1000g_samples.parquet" in built
     assert not any(f.startswith("results/benchmarks/") for f in built), "timings must not be versioned"
     manifest = json.loads((a / "results/manifest.json").read_text())
-    assert set(manifest["files"]) == set(built) - {"results/manifest.json"}
+    # The provenance files come after the manifest (the crate records its sha256); DVC versions them too.
+    provenance = set(PROVENANCE_OUTPUTS.values())
+    assert provenance <= set(built)
+    assert set(manifest["files"]) == set(built) - {"results/manifest.json"} - provenance
     # One curated metrics file per stage, not one column per key of every report.
     shown = json.loads(dvc(a, "metrics", "show", "--json"))
     metric_files = {f for rev in shown.values() for f in (rev.get("data") or {})}
@@ -173,7 +178,12 @@ def test_push_clone_pull_rebuilds_nothing_and_experiments_run(tmp_path: Path) ->
     assert versioned_files(b) == built
     assert not (b / "data/raw/sample").exists(), "the generated sample is rebuilt, not stored"
     run(b, str(BIN / "snakemake"), "--cores", "1", "verify")
-    assert f"{len(built) - 1} file(s)" in (b / "logs/verify.log").read_text()
+    assert f"{len(built) - 1 - len(provenance)} file(s)" in (b / "logs/verify.log").read_text()
+    # The pulled crate names the commit it was built from and every pulled file's sha256 holds (the raw
+    # sample is not versioned: absent here, it is no problem).
+    crate = b / PROVENANCE_OUTPUTS["crate"]
+    assert git(a, "rev-parse", "HEAD~1").strip() in crate.read_text()
+    assert check_crate(crate, b) == []
 
     # 3. Snakemake has nothing to do, even with the worst order DVC could have written the files in
     #    (every input newer than the outputs made from it, and all of the build newer than the

@@ -22,6 +22,7 @@ LOST = {
     "a file of the graph store": "data/processed/kegg_graphs/nodes.parquet",
     "a quarantine file no rule reads": "data/processed/1000g_samples.quarantine.tsv",
     "a report no rule reads": "results/reports/kegg_to_edges.json",
+    "the dataset card (written after the manifest)": "results/provenance/DATASET.md",
 }
 
 
@@ -35,7 +36,7 @@ def test_every_lost_product_is_rebuilt_with_the_same_bytes(sample_build, tmp_pat
     plan = snakemake(work, "-n", "build")
     assert "Nothing to be done" not in plan.stdout + plan.stderr
     for rule in ("nc_to_zarr_1", "exoplanet_archive_table", "edges_to_graphs", "indices_to_sample_table",
-                 "kegg_to_edges"):
+                 "kegg_to_edges", "write_provenance"):
         assert f"rule {rule}:" in plan.stdout, rule
     snakemake(work, "build")
     assert product_digests(work) == before

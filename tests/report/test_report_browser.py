@@ -27,7 +27,8 @@ from tests.workflow import clone_build, snakemake
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PROBE = Path(__file__).with_name("report_probe.js")
-CATEGORIES = {"Genomes", "KEGG", "Climate", "Exoplanets & spectra", "Registry", "Quality", "Training"}
+CATEGORIES = {"Genomes", "KEGG", "Climate", "Exoplanets & spectra", "Registry", "Quality", "Training", "Provenance"}
+CARD = "results/provenance/DATASET.html"  # the dataset card (rule write_provenance), an HTML page
 FIGURES = {  # figure -> its category
     "results/genomes/samples_per_population.png": "Genomes",
     "results/exoplanets/radius_vs_teq.png": "Exoplanets & spectra",
@@ -110,6 +111,8 @@ def test_every_figure_is_embedded_in_its_category_with_a_caption(build_with_repo
         caption = _text(entry["caption"])
         assert len(caption) > 150 and f"rule {entry['job_properties']['rule']}" in caption, (figure, caption)
         assert "{{" not in caption and "snakemake." not in caption, f"caption template not rendered: {caption}"
+    assert CARD in {p for paths in categories["Provenance"].values() for p in paths}
+    assert results[CARD]["mime_type"] == "text/html" and "rule write_provenance" in _text(results[CARD]["caption"])
     climate = _text(results["results/climate/climate_map.png"]["caption"])
     assert "asb0001_b__high_co2" in climate and "blosc-zstd" in climate  # the store and the config it was built with
     description = _text(_embedded(page, "workflow-desc"))

@@ -55,3 +55,17 @@ def test_no_rule_file_declares_a_source_or_a_pattern_of_its_own():
         # A pattern list written in a rule file ("*.xml", ...) belongs in the registry.
         assert not re.search(r'^[A-Z_]+_PATTERNS = \[', text, re.M), path.name
         assert not re.search(r"""["']data/raw/(remote|sample)/""", text), path.name  # folders: the registry
+
+
+def test_terms_and_redistribution_by_mode():
+    from astrobuild.registry import REDISTRIBUTION, SAMPLE_TERMS
+
+    assert all(s.redistribution in REDISTRIBUTION for s in SOURCES.values())
+    assert source("kegg").terms_in("local") == (source("kegg").terms, "forbidden")
+    assert "no redistribution" in source("kegg").terms
+    assert source("exoplanets").terms_in("remote")[1] == "allowed"
+    assert source("climate").terms_in("local")[1] == "as given"
+    # The generated sample is the project's own, whatever upstream's terms.
+    assert all(s.terms_in("sample") == (SAMPLE_TERMS, "allowed") for s in SOURCES.values())
+    with pytest.raises(ValueError, match="no mode 'mirror'"):
+        source("kegg").terms_in("mirror")

@@ -1,5 +1,5 @@
 """The build's products that are not one table, each declared once: the climate stores, the KEGG
-graph store and the training's files. Their paths are written here only; the rules, the package
+graph store, the provenance files and the training's files. Their paths are written here only; the rules, the package
 (climate stems, graph store, learning stage) and the generated docs read them from here.
 
 Light on purpose (no pandera, no numpy): the climate chain's stems module imports it while
@@ -55,6 +55,18 @@ PREDICT_OUTPUTS: dict[str, str] = {
     "predictions": "results/predict/predictions.parquet",
     "report": "results/predict/report.json",
     "manifest": "results/predict/manifest.json",  # last: sizes and sha256 of the two above and of every input
+}
+
+# The provenance of a dataset version (rule write_provenance, astrobuild.provenance), by the names the rule
+# gives them. Written after results/manifest.json, whose checksum the crate records, so they are not in the
+# manifest; versioned by DVC with the data (dvc.yaml: results/provenance). The crate and the card are the
+# same for two builds of one commit; the run times are that build's own.
+PROVENANCE_DIR = "results/provenance"
+PROVENANCE_OUTPUTS: dict[str, str] = {
+    "crate": f"{PROVENANCE_DIR}/ro-crate-metadata.json",
+    "card": f"{PROVENANCE_DIR}/DATASET.md",
+    "card_html": f"{PROVENANCE_DIR}/DATASET.html",
+    "times": f"{PROVENANCE_DIR}/run-times.json",
 }
 
 PRODUCTS: dict[str, Product] = {p.name: p for p in (CLIMATE_STORE, GRAPH_STORE, FEATURES_STORE)}
