@@ -33,11 +33,12 @@ def test_the_build_s_crate_checks_and_covers_every_product(sample_build):
     graph = _graph(sample_build)
     data = [i for i, e in graph.items() if e.get("@type") in ("File", "Dataset") and "sha256" in e]
     # Every product file of the build is a data entity, or lies in a folder that is one (a Zarr store); the
-    # training's files are the train stage's (its own manifest), the provenance files this crate's own.
+    # training's and prediction's files are their stages' (each with its own manifest), the provenance files
+    # this crate's own.
     folders = tuple(i for i in data if i.endswith("/"))
     provenance = {str(p) for p in PROVENANCE_OUTPUTS.values()}
     uncovered = [p for p in product_digests(sample_build) if p not in graph and not p.startswith(folders)
-                 and p not in provenance and not p.startswith("results/train/")]
+                 and p not in provenance and not p.startswith(("results/train/", "results/predict/"))]
     assert uncovered == []
     jobs = [e for i, e in graph.items() if i.startswith("#job-")]
     rules = {e["instrument"]["@id"] for e in jobs}

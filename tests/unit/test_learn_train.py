@@ -234,8 +234,8 @@ def test_dvc_stages_split_params_and_outs_between_build_and_train():
     from astrobuild.features.config import POOLING_KEYS
 
     pooling = {f"train.{key}" for key in POOLING_KEYS}
-    assert set(build_params["config/config.yaml"]) == (sections - {"train", "resources", "fetch"}) | pooling, \
-        "every section but train, resources and fetch is a build param, and train's pooling keys"
+    assert set(build_params["config/config.yaml"]) == (sections - {"train", "resources", "fetch", "predict"}) | pooling, \
+        "every section but train, resources, fetch and predict is a build param, and train's pooling keys"
     assert train_params == {"config/config.yaml": ["train"]}
     # DVC fails on a param missing from the file: every section is written in config.yaml
     assert sections <= set(shipped_config())

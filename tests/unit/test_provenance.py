@@ -142,7 +142,7 @@ def test_build_config_is_what_the_dvc_build_stage_takes_as_params():
     spec = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))
     (params,) = spec["stages"]["build"]["params"]
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
-    kept = build_config({**config, "resources": {}, "fetch": {}}, POOLING_KEYS)
+    kept = build_config({**config, "resources": {}, "fetch": {}, "predict": {}}, POOLING_KEYS)
     assert sorted([*[k for k in kept if k != "train"], *[f"train.{k}" for k in kept["train"]]]) == \
         sorted(params["config/config.yaml"])
 

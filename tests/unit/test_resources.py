@@ -57,10 +57,10 @@ def test_bad_resource_values_are_refused(section, needle):
 
 def test_a_key_naming_no_rule_is_an_error_naming_it():
     section = resources_section({"kegg_to_edgs": {"mem_mb": 9000}, "train": {"gpu": 1}})
-    rules = ["kegg_to_edges", "train", "indices_to_sample_table", "nc_to_zarr_1"]
+    rules = ["kegg_to_edges", "train", "predict", "indices_to_sample_table", "nc_to_zarr_1"]
     assert unknown_resource_names(section, rules) == ["kegg_to_edgs"]
     with pytest.raises(ValueError, match="resources: kegg_to_edgs: no rule"):
         check_resource_names(section, rules)
     # the groups of generated rules are known names even when no such rule exists in this build
-    assert unknown_resource_names(resources_section(), ["train", "indices_to_sample_table"]) == []
+    assert unknown_resource_names(resources_section(), ["train", "predict", "indices_to_sample_table"]) == []
     assert set(GROUPS) <= set(resources_section())

@@ -22,7 +22,9 @@ from astrobuild.registry import REMOTE_ROOT, SAMPLE_ROOT, SOURCES
 # Config sections that change no byte of the build (the DVC build stage's params leave them out too):
 # what jobs ask the scheduler for, and how downloads are retried. Of `train`, only the pooling keys
 # (astrobuild.features.config.POOLING_KEYS) decide the build's bytes; the rest is the train stage's.
-NOT_BUILD_CONFIG = ("resources", "fetch")
+# Sections that change no byte of the build (resources, fetch) or belong to a later stage (predict):
+# none is a param of the DVC build stage.
+NOT_BUILD_CONFIG = ("resources", "fetch", "predict")
 # The date of a build outside a git checkout, unless SOURCE_DATE_EPOCH gives one (reproducible-builds'
 # convention): a crate needs a datePublished, and a clock would make two builds differ.
 NO_DATE = "1970-01-01T00:00:00+00:00"
