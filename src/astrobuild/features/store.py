@@ -255,12 +255,17 @@ class FeatureStore:
                 if a["planet_params_present"][i] else None
         return raw
 
+    def pooling_differences(self, want: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+        """(key, the store's value, ``want``'s value) of every pooling key whose value in ``want`` (plain
+        JSON values, as :func:`pooling_attrs` gives them) differs from the store's, by key."""
+        have = self.attrs.get("pooling", {})
+        return [(k, have.get(k), want.get(k)) for k in sorted(set(want) | set(have)) if want.get(k) != have.get(k)]
+
     def check_pooling(self, config: PoolingConfig) -> None:
         """Refuse a store pooled with other settings than ``config``, naming the keys and both values."""
-        want, have = pooling_attrs(config)["pooling"], self.attrs.get("pooling", {})
-        differ = [k for k in sorted(set(want) | set(have)) if want.get(k) != have.get(k)]
+        differ = self.pooling_differences(pooling_attrs(config)["pooling"])
         if differ:
-            detail = "; ".join(f"train.{k}: store {have.get(k)!r}, config {want.get(k)!r}" for k in differ)
+            detail = "; ".join(f"train.{k}: store {have!r}, config {want!r}" for k, have, want in differ)
             raise FeaturesError(f"{self.path} was pooled with other settings than the config ({detail}): "
                                 "rebuild it (snakemake build)")
 

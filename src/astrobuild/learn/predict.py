@@ -88,11 +88,9 @@ def load_scorer(model_path: str | os.PathLike[str], store: FeatureStore) -> Scor
     if task != TASK:
         raise IncompatibleCheckpoint(f"{name} was trained for another task ({task}); this version predicts {TASK}")
     # the checkpoint's config and the store's attributes hold the pooling settings alike (plain JSON)
-    trained = {k: payload["config"].get(k) for k in POOLING_KEYS}
-    pooled = store.attrs.get("pooling", {})
-    differ = [k for k in sorted(set(trained) | set(pooled)) if trained.get(k) != pooled.get(k)]
+    differ = store.pooling_differences({k: payload["config"].get(k) for k in POOLING_KEYS})
     if differ:
-        detail = "; ".join(f"train.{k}: {Path(name).name} {trained.get(k)!r}, store {pooled.get(k)!r}" for k in differ)
+        detail = "; ".join(f"train.{k}: {Path(name).name} {want!r}, store {have!r}" for k, have, want in differ)
         raise IncompatibleCheckpoint(f"{name} was trained on features pooled otherwise than {store.path} ({detail}): "
                                      "rebuild the store with the model's settings, or retrain")
     modalities = tuple(payload["model_spec"]["modalities"])
