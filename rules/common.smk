@@ -145,9 +145,9 @@ def rule_resources(name):
 
 
 def learn_env(name):
-    """The conda env of learning rule `name` (astrobuild.resources.learn_env): torch's CUDA build when its
-    jobs ask for a GPU (config `resources`, or set-resources from the command line or a profile, e.g.
-    config/profiles/slurm for train), else the CPU wheel."""
+    """The conda env of the learning step `name`, from astrobuild.resources.learn_env. It is torch's CUDA
+    build when its jobs ask for a GPU (config `resources`, or set-resources from the command line or a
+    profile, as config/profiles/slurm does for train), else the CPU wheel."""
     return job_learn_env(config["resources"], name, workflow.resource_settings.overwrite_resources)
 
 
