@@ -112,7 +112,7 @@ rule index_climate_runs:
         runs_csv=[]
         if CLIMATE_SAMPLE
         else (
-            [f"{CLIMATE_ROOT}/{e.path}" for e in CLIMATE_REMOTE or [] if e.rel.name == "runs.csv"]
+            [f"{CLIMATE_ROOT}/{e.path}" for e in CLIMATE_REMOTE or [] if e.rel.name in ("runs.csv", "planets.csv")]
             if source_mode("climate") == "remote"
             else optional_raw_inputs("climate", source_patterns("climate", "runs"))
         ),
@@ -126,6 +126,8 @@ rule index_climate_runs:
         cubes=CLIMATE_CUBES,
         stores=CLIMATE_STORES,
         roots=[CLIMATE_ROOT],
+        # the forcing columns of runs.csv the model sees (a pooling key): read as numbers, carried as run:<name>
+        run_columns=[c["name"] for c in config["train"]["run_columns"]],
     threads: rule_threads("index_climate_runs")
     resources:
         **rule_resources("index_climate_runs"),

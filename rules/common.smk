@@ -18,6 +18,7 @@ if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
 from astrobuild.contracts.catalogue import CATALOGUE
 from astrobuild.resources import check_resource_names, job_resources, job_threads
+from astrobuild.resources import learn_env as job_learn_env
 from astrobuild.registry import REMOTE_ROOT, SAMPLE_ROOT, STAGING_ROOT
 from astrobuild.registry import SOURCES as REGISTRY
 from astrobuild.sources import check_config_paths, check_remote_config, find_source_files
@@ -141,6 +142,13 @@ def rule_resources(name):
     `**rule_resources("x")`: mem_mb, runtime in minutes, gpu where configured. From config
     `resources`, so that no number lives in the .smk files."""
     return job_resources(config["resources"], name)
+
+
+def learn_env(name):
+    """The conda env of the learning step `name`, from astrobuild.resources.learn_env. It is torch's CUDA
+    build when its jobs ask for a GPU (config `resources`, or set-resources from the command line or a
+    profile, as config/profiles/slurm does for train), else the CPU wheel."""
+    return job_learn_env(config["resources"], name, workflow.resource_settings.overwrite_resources)
 
 
 def organism_pathways_inputs(wildcards):

@@ -20,6 +20,8 @@ FEATURE_INPUTS = dict(
     spectra_ok=validation_report("spectra"),
     exoplanets=TABLE_PATHS["exoplanets"],
     exoplanets_ok=validation_report("exoplanets"),
+    # the planets of runs the archive lacks, with their planet columns (rule planet_runs)
+    hypothetical_planets=rules.planet_runs.output.hypothetical_planets,
 )
 
 

@@ -1,5 +1,8 @@
 # The planet-run registry: one row per planet x climate-scenario run, the key of every modality.
 # A run's biosphere: its runs.csv pathway ids and the present pathways of its organisms.
+# A run's planet: the exoplanet table's, or a hypothetical one its runs.csv/planets.csv give every
+# train.planet_columns value of (written for pooling); a run whose planet is in neither is quarantined.
+from astrobuild.contracts.products import HYPOTHETICAL_PLANETS
 
 
 rule planet_runs:
@@ -18,9 +21,13 @@ rule planet_runs:
         organisms_ok=validation_report("organisms"),
     output:
         table=TABLE_PATHS["planet_runs"],
+        quarantine=QUARANTINE_PATHS["planet_runs"],
+        hypothetical_planets=HYPOTHETICAL_PLANETS.path,
         report="results/reports/planet_runs.json",
     params:
         planet_column="planet",
+        # what a planet absent from the exoplanet table must be given (a pooling key)
+        planet_columns=config["train"]["planet_columns"],
     threads: rule_threads("planet_runs")
     resources:
         **rule_resources("planet_runs"),

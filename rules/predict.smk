@@ -28,7 +28,8 @@ rule predict:
     benchmark:
         "results/benchmarks/predict.tsv"
     conda:
-        "../envs/learn.yaml"
+        # envs/learn-gpu.yaml (torch's CUDA build) when the job asks for a GPU, else envs/learn.yaml
+        learn_env("predict")
     script:
         "../scripts/predict.py"
 

@@ -45,7 +45,8 @@ rule train:
     benchmark:
         "results/benchmarks/train.tsv"
     conda:
-        "../envs/learn.yaml"
+        # envs/learn-gpu.yaml (torch's CUDA build) when the job asks for a GPU, else envs/learn.yaml
+        learn_env("train")
     script:
         "../scripts/train.py"
 

@@ -8,4 +8,6 @@ with rule_logging(snakemake.log[0]):
                 planet_column=snakemake.params.planet_column, spectra_path=snakemake.input.spectra,
                 env_vectors_path=snakemake.input.env_vectors, table_path=snakemake.output.table,
                 report_path=snakemake.output.report, organisms_path=snakemake.input.organisms,
-                organism_pathways_path=snakemake.input.get("organism_pathways"))
+                organism_pathways_path=snakemake.input.get("organism_pathways"),
+                planet_columns=list(snakemake.params.planet_columns), quarantine_path=snakemake.output.quarantine,
+                hypothetical_path=snakemake.output.hypothetical_planets)

@@ -18,16 +18,20 @@ import yaml
 from snakemake.utils import validate
 
 from astrobuild.climate.convert import nc_to_zarr
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.planet_runs import PlanetRuns
 from astrobuild.features.pipeline import build_features, pool_features
 from astrobuild.io import write_parquet
 from astrobuild.kegg.graphs import write_graph_store
-from astrobuild.planet_runs import REGISTRY_SCHEMA
 from astrobuild.sample.climate import write_cube
 from astrobuild.sample.universe import Run
 from tests.climate_options import zarr_options
 from tests.workflow import REPO
 
 SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
+# The registry's forcings, as the schema's default train.run_columns name them.
+FORCINGS = ["run:co2_ppm", "run:instellation_earth"]
+REGISTRY_SCHEMA = arrow_schema(PlanetRuns, FORCINGS)
 PATHWAYS = {  # pathway -> (substrate, product, reversible) rows; C2/C3 are shared
     "map00010": [("C1", "C2", True), ("C2", "C3", False)],
     "map00020": [("C3", "C4", False), ("C4", "C5", True)],
@@ -89,7 +93,11 @@ def make_products(root: Path, n_planets: int = 6, runs_per_planet: int = 2, labe
                          "label": methane if labels else None, "climate_file": f"{stem}.nc",
                          "climate_store": store, "source_sha256": f"{i:064x}",
                          "spectrum": stem if has_spectrum else None, "spectrum_match": "run" if has_spectrum else None,
-                         "pathways": " ".join(pathways), "n_pathways": len(pathways)})
+                         "pathways": " ".join(pathways), "n_pathways": len(pathways),
+                         # the last run of the first planet gives no CO2: a masked value; a run without a
+                         # planet (a cube without a runs.csv row) has no forcings either
+                         "run:co2_ppm": None if i == runs_per_planet - 1 or planet is None else 400.0 * (1 + r),
+                         "run:instellation_earth": None if planet is None else 1.0 + 0.1 * p})
     write_parquet(pa.Table.from_pylist(rows, schema=REGISTRY_SCHEMA), root / "data/processed/planet_runs.parquet")
     write_parquet(pa.Table.from_pylist(planets), root / "data/processed/exoplanets.parquet")
     spectra_schema = pa.schema([("spectrum", pa.string()), ("order", pa.int64()), ("wavelength_um", pa.float64()),

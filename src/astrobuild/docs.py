@@ -219,7 +219,7 @@ def outputs_page() -> str:
     """The text of ``docs/outputs.md``."""
     from astrobuild.climate.stems import STORE_PATTERN
     from astrobuild.contracts.catalogue import CATALOGUE
-    from astrobuild.contracts.products import FEATURES_STORE
+    from astrobuild.contracts.products import FEATURES_STORE, HYPOTHETICAL_PLANETS
     from astrobuild.features.store import ARRAYS
     from astrobuild.kegg.graphs import STORE_FILES
 
@@ -244,6 +244,9 @@ def outputs_page() -> str:
               "(graphs with offsets and env vector; nodes; edges with edge_index, reaction, reversible; "
               "counts and units); loads into PyTorch tensors without networkx "
               "(`astrobuild.kegg.graphs.load_graph_store(...).to_torch(...)`) |",
+              f"| `{HYPOTHETICAL_PLANETS.path}` | `planet_runs` | {HYPOTHETICAL_PLANETS.description} "
+              "(columns `planet` and each of `train.planet_columns`, float64; header only when there is none; "
+              "contract `HypotheticalPlanets` in astrobuild.contracts.planet_runs) |",
               "| `data/interim/features/batch_<first cube>.npz` | `pool_features` | one climate batch's runs "
               "pooled: the features store's arrays for those runs (numpy's format, no pickle) |",
               f"| `{FEATURES_STORE.path}/` | `build_features` | {FEATURES_STORE.description}; arrays "

@@ -14,8 +14,12 @@ such runs apart.) The other columns are the keys of the modalities:
 * ``spectrum``: the spectrum id in the spectra table: the run's own spectrum
   (same id as the cube's stem), else the planet's (a spectrum whose ``planet``
   is the run's planet; the lowest id when there are several), else null;
-* ``planet``: the key of the planet parameters in the exoplanet table (null
-  when the run has no planet; a planet missing from the table is an error);
+* ``planet``: the key of the planet parameters in the exoplanet table, or in
+  the hypothetical planets runs.csv/planets.csv describe
+  (:mod:`astrobuild.hypothetical_planets`; null when the run has no planet; a
+  run whose planet is in neither goes to quarantine, the build goes on);
+* ``run:<name>``: the run's forcings from runs.csv (``train.run_columns``,
+  null where not given), the run parameters of the model;
 * ``pathways``: the run's biosphere (space-separated KEGG map ids): the
   ``biosphere`` ids of its ``runs.csv`` row, each of which must have a graph
   in the KEGG graph store, and the present pathways (``organism_pathways``)
@@ -26,8 +30,10 @@ such runs apart.) The other columns are the keys of the modalities:
   without that map's KGML) cannot be a graph of the run: it is left out and
   counted, per run and pathway, in the report.
 
-A reference that does not resolve is not silently nulled: unknown planets,
-pathways and organisms stop the build with the run and the missing key named;
+A reference that does not resolve is not silently nulled: unknown pathways and
+organisms stop the build with the run and the missing key named (a planet
+:func:`build_registry` is given no row of does too; rule planet_runs first
+quarantines such runs, :func:`~astrobuild.hypothetical_planets.resolve_planets`);
 runs with no planet or no spectrum are counted in the report.
 """
 
@@ -37,15 +43,18 @@ import hashlib
 import logging
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
+from astrobuild.climate.runs import RUN_PREFIX
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.planet_runs import PlanetRuns
+from astrobuild.hypothetical_planets import hypothetical_table, resolve_planets
 from astrobuild.io import read_parquet, write_json, write_parquet
+from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +62,7 @@ RUN_ID_PREFIX = "run-"
 RUN_ID_HEX = 16
 SEP = "\x1f"  # unit separator: cannot appear in a planet name or scenario read from CSV text
 
-REGISTRY_SCHEMA = arrow_schema(PlanetRuns)
+REGISTRY_SCHEMA = arrow_schema(PlanetRuns)  # the named columns; a registry adds its run:<name> ones
 
 
 class RegistryError(ValueError):
@@ -132,8 +141,9 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
     """Join the modalities' keys into the registry table; returns it and the facts for the report.
 
     ``climate_runs`` has one row per cube (file, stem, source_sha256, store,
-    planet, scenario, label, biosphere and optionally organisms); ``planets``
-    are the planet names of the exoplanet table; ``spectra`` has at least
+    planet, scenario, label, biosphere and optionally organisms and ``run:<name>``
+    forcings, carried as they are); ``planets`` are the planet names of the
+    exoplanet table and the hypothetical planets; ``spectra`` has at least
     ``spectrum`` and ``planet``; ``graph_pathways`` are the pathways of the
     KEGG graph store; ``organisms`` resolves the runs' organisms.
     """
@@ -152,44 +162,47 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
                 by_planet.setdefault(planet, sid)
 
     rows, errors = [], []
+    forcings = sorted(c for c in climate_runs.columns if c.startswith(RUN_PREFIX))
     matches = {"run": 0, "planet": 0, "none": 0}
     without_graph: Counter = Counter()  # pathways of a run's organisms that the graph store lacks
-    for r in climate_runs.sort_values(["stem", "file"]).itertuples(index=False):
-        planet, scenario = _none(r.planet), _none(r.scenario)
-        store = r.store
+    for r in climate_runs.sort_values(["stem", "file"]).to_dict("records"):
+        stem = r["stem"]
+        planet, scenario = _none(r["planet"]), _none(r["scenario"])
+        store = r["store"]
         if not store_exists(store):
-            errors.append(f"run {r.stem!r}: climate store {store} does not exist")
+            errors.append(f"run {stem!r}: climate store {store} does not exist")
         if planet is not None and planet not in known_planets:
-            errors.append(f"run {r.stem!r}: planet {planet!r} is not in the exoplanet table")
-        given = set(str(_none(r.biosphere) or "").split())
+            errors.append(f"run {stem!r}: planet {planet!r} is not in the exoplanet table")
+        given = set(str(_none(r["biosphere"]) or "").split())
         missing = sorted(p for p in given if p not in graphs)
         if missing:
-            errors.append(f"run {r.stem!r}: pathway(s) {', '.join(missing)} have no graph in the KEGG graph store")
-        names = str(_none(getattr(r, "organisms", None)) or "").split()
-        genomes, derived = resolve_organisms(r.stem, names, organisms, errors) if names else ([], set())
+            errors.append(f"run {stem!r}: pathway(s) {', '.join(missing)} have no graph in the KEGG graph store")
+        names = str(_none(r.get("organisms")) or "").split()
+        genomes, derived = resolve_organisms(r["stem"], names, organisms, errors) if names else ([], set())
         for pathway in sorted(derived - graphs - given):
             without_graph[pathway] += 1
         pathways = sorted(given | (derived & graphs))
         source = "both" if given and names else ("biosphere" if given else ("organisms" if names else None))
-        if r.stem in spectrum_ids:
-            spectrum, match = r.stem, "run"
+        if r["stem"] in spectrum_ids:
+            spectrum, match = r["stem"], "run"
         elif planet is not None and planet in by_planet:
             spectrum, match = by_planet[planet], "planet"
         else:
             spectrum, match = None, None
         matches[match or "none"] += 1
-        label = _none(r.label)
+        label = _none(r["label"])
         rows.append({
-            "run_id": run_id(planet, scenario, r.source_sha256), "planet": planet, "scenario": scenario,
-            "label": None if label is None else bool(label), "climate_file": r.file, "climate_store": store,
-            "source_sha256": r.source_sha256, "spectrum": spectrum, "spectrum_match": match,
+            "run_id": run_id(planet, scenario, r["source_sha256"]), "planet": planet, "scenario": scenario,
+            "label": None if label is None else bool(label), "climate_file": r["file"], "climate_store": store,
+            "source_sha256": r["source_sha256"], "spectrum": spectrum, "spectrum_match": match,
             "pathways": " ".join(pathways) if pathways else None, "n_pathways": len(pathways),
             "organisms": " ".join(genomes) if genomes else None, "biosphere_source": source,
+            **{c: _none(r[c]) for c in forcings},
         })
     if errors:
         raise RegistryError(f"{len(errors)} unresolved reference(s) in the planet-run registry:\n  "
                             + "\n  ".join(errors[:50]))
-    table = pa.Table.from_pylist(rows, schema=REGISTRY_SCHEMA).sort_by([("run_id", "ascending")])
+    table = pa.Table.from_pylist(rows, schema=arrow_schema(PlanetRuns, forcings)).sort_by([("run_id", "ascending")])
     ids = table.column("run_id").to_pylist()
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -214,8 +227,10 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
 
 def planet_runs(climate_runs_path: str, exoplanets_path: str, planet_column: str, spectra_path: str,
                 env_vectors_path: str, table_path: str, report_path: str, organisms_path: str | None = None,
-                organism_pathways_path: str | None = None) -> dict[str, Any]:
-    """Rule planet_runs: read the modalities' tables, write the registry and its report.
+                organism_pathways_path: str | None = None, planet_columns: Sequence[str] = (),
+                quarantine_path: str | None = None, hypothetical_path: str | None = None) -> dict[str, Any]:
+    """Rule planet_runs: read the modalities' tables, write the registry, its quarantine (runs whose planet
+    is in neither the exoplanet table nor their runs.csv/planets.csv), the hypothetical planets and the report.
 
     ``organism_pathways_path`` is None where the build maps no organism to pathways."""
     climate = read_parquet(climate_runs_path).to_pandas()
@@ -228,12 +243,21 @@ def planet_runs(climate_runs_path: str, exoplanets_path: str, planet_column: str
                    if organism_pathways_path else None)
         index = OrganismIndex(read_parquet(organisms_path, columns=["accession", "version", "genome"]).to_pandas(),
                               present)
-    table, report = build_registry(climate, planets, spectra, pathways, organisms=index)
+    quarantine = Quarantine()
+    climate, hypothetical, facts = resolve_planets(climate, planets, planet_columns, quarantine)
+    table, report = build_registry(climate, [*planets, *hypothetical["planet"]], spectra, pathways,
+                                   organisms=index)
     write_parquet(table, table_path, dictionary=["planet", "scenario", "spectrum_match", "biosphere_source"])
+    if hypothetical_path:
+        write_parquet(hypothetical_table(hypothetical), hypothetical_path)
+    if quarantine_path:
+        quarantine.write(quarantine_path)
+    report.update(facts, quarantine_reasons=quarantine.counts())
     report["inputs"] = {"climate_runs": climate_runs_path, "exoplanets": exoplanets_path,
                         "spectra": spectra_path, "env_vectors": env_vectors_path, "organisms": organisms_path,
                         "organism_pathways": organism_pathways_path}
     write_json(report, report_path)
-    log.info("%d planet-run(s) of %d planet(s); %d without planet; spectra matched: %s", report["runs"],
-             report["planets"], report["runs_without_planet"], report["spectrum_match"])
+    log.info("%d planet-run(s) of %d planet(s) (%d hypothetical); %d without planet; %d quarantined; spectra "
+             "matched: %s", report["runs"], report["planets"], facts["hypothetical_planets"],
+             report["runs_without_planet"], facts["runs_quarantined"], report["spectrum_match"])
     return report

@@ -134,7 +134,7 @@ _SOURCES = (
     Source(
         "climate", "exoplanet GCM output (ROCKE-3D, ExoCAM style): CF NetCDF cubes and a runs.csv",
         "climate",
-        patterns={"cubes": ("*.nc", "*.nc4", "*.cdf"), "runs": ("runs.csv",)},
+        patterns={"cubes": ("*.nc", "*.nc4", "*.cdf"), "runs": ("runs.csv", "planets.csv")},
         remote_parts={}, default_url=None, manifest=True,
         terms="as given by the user: the model output's authors' terms (user files)", redistribution="as given"),
     Source(

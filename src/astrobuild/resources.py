@@ -47,3 +47,35 @@ def check_resource_names(section: dict[str, Any], rule_names: Iterable[str]) -> 
     if unknown:
         raise ValueError(f"config: resources: {', '.join(unknown)}: no rule of the workflow has this name "
                          f"(keys are 'default', a rule name, or one of {sorted(GROUPS)})")
+
+
+# The learning rules' conda envs: the CPU wheel of torch, or PyPI's CUDA build for a job that gets a GPU
+# (paths as the rules' conda: directive takes them, relative to rules/).
+LEARN_ENVS = {"cpu": "../envs/learn.yaml", "gpu": "../envs/learn-gpu.yaml"}
+
+
+def _gpu_count(value: Any) -> int:
+    value = getattr(value, "value", value)  # Snakemake wraps --set-resources values in Resource objects
+    if value is None:
+        return 0
+    if callable(value):  # a function of the job, unknown while the workflow is read: it asks for a GPU
+        return 1
+    return int(value)
+
+
+def asks_for_gpu(section: dict[str, Any], name: str, overrides: Any = None) -> bool:
+    """Whether the jobs of rule ``name`` ask the scheduler for a GPU: config ``resources.<name>.gpu``, or a
+    ``set-resources`` entry (``--set-resources name:gpu=1``, a profile's ``set-resources``, which Snakemake
+    applies over the rule's own), given as ``overrides``: rule -> resource -> value."""
+    overridden = dict((overrides or {}).get(name, {}).items()) if overrides else {}
+    if "gpu" in overridden:
+        return _gpu_count(overridden["gpu"]) > 0
+    return _gpu_count(_entry(section, name).get("gpu")) > 0
+
+
+def learn_env(section: dict[str, Any], name: str, overrides: Any = None) -> str:
+    """The conda env of learning rule ``name``: with a GPU, PyPI's CUDA build of torch (envs/learn-gpu.yaml),
+    else the CPU wheel (envs/learn.yaml), so that a GPU node does not train on its CPU and a CPU node does
+    not install CUDA libraries it cannot use. Chosen while the workflow is read: Snakemake gives a
+    ``conda:`` function the wildcards, params and input of a job, not its resources."""
+    return LEARN_ENVS["gpu" if asks_for_gpu(section, name, overrides) else "cpu"]

@@ -31,6 +31,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from astrobuild.registry import SOURCES
+from astrobuild.resources import LEARN_ENVS, learn_env
 from tests.unit.test_rules import RULE_FILES, rule_blocks
 from tests.workflow import REPO
 
@@ -175,10 +176,18 @@ def script_rules() -> dict[str, tuple[Path, Path | None]]:
         for name, body in rule_blocks(rule_file.read_text()).items():
             script = re.search(r"^\s+script:\s*\n\s+\"([^\"]+)\"", body, re.M)
             if script:
-                env = re.search(r"^\s+conda:\s*\n\s+\"([^\"]+)\"", body, re.M)
+                env = re.search(r"^\s+conda:\s*\n(?:\s+#.*\n)*\s+\"([^\"]+)\"", body, re.M)
+                chosen = re.search(r"^\s+conda:\s*\n(?:\s+#.*\n)*\s+learn_env\(\"(\w+)\"\)", body, re.M)
+                path = env.group(1) if env else (LEARN_ENVS["cpu"] if chosen else None)
                 rules[name] = ((rule_file.parent / script.group(1)).resolve(),
-                               (rule_file.parent / env.group(1)).resolve() if env else None)
+                               (rule_file.parent / path).resolve() if path else None)
     return rules
+
+
+def learn_env_rules() -> set[str]:
+    """The rules whose env is chosen by learn_env (envs/learn.yaml, or envs/learn-gpu.yaml with a GPU)."""
+    return {name for rule_file in RULE_FILES for name, body in rule_blocks(rule_file.read_text()).items()
+            if re.search(r"^\s+conda:\s*\n(?:\s+#.*\n)*\s+learn_env\(", body, re.M)}
 
 
 def constraints() -> dict[str, str]:
@@ -273,14 +282,56 @@ def test_env_pins_are_the_constraints_pins_and_closed(env_file):
                           f"{[f'{n}=={pins.get(n)}' for n in unpinned]}")
 
 
+CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+GPU_ENV = REPO / "envs" / "learn-gpu.yaml"
+
+
 def test_env_files_are_used_and_torch_comes_from_the_cpu_index():
-    used = {env for _, env in RULES.values()}
+    used = {env for _, env in RULES.values()} | ({GPU_ENV} if learn_env_rules() else set())
     assert used == set(ENV_FILES), f"env files no rule uses: {sorted(set(ENV_FILES) - used)}"
     for env_file in ENV_FILES:
+        if env_file == GPU_ENV:
+            continue
         env = read_env(env_file)
-        cpu_index = "--extra-index-url https://download.pytorch.org/whl/cpu" in env.options
+        cpu_index = CPU_INDEX in env.options
         assert cpu_index == ("torch" in env.pins), f"{env_file.name}: torch and the CPU wheel index go together"
     assert "torch" in read_env(REPO / "envs" / "learn.yaml").pins
+
+
+def test_the_gpu_env_is_the_learn_env_with_torch_from_pypi():
+    """envs/learn-gpu.yaml: the same pins (so the same closure, checked above), no CPU wheel index: pip takes
+    PyPI's torch, the CUDA build, which pins its CUDA libraries itself."""
+    cpu, gpu = read_env(REPO / "envs" / "learn.yaml"), read_env(GPU_ENV)
+    assert gpu.pins == cpu.pins and gpu.python == cpu.python and not gpu.options and not gpu.unpinned
+    assert cpu.options == [CPU_INDEX]
+    assert learn_env_rules() == {"train", "predict"}
+
+
+def test_a_job_that_asks_for_a_gpu_gets_the_cuda_env_and_a_cpu_job_the_cpu_wheel():
+    section = {"default": {"threads": 1, "mem_mb": 1000, "runtime": 10}, "train": {"gpu": 0}}
+    assert learn_env(section, "train") == LEARN_ENVS["cpu"] == "../envs/learn.yaml"
+    assert learn_env({**section, "train": {"gpu": 1}}, "train") == LEARN_ENVS["gpu"] == "../envs/learn-gpu.yaml"
+    assert learn_env(section, "predict") == LEARN_ENVS["cpu"]  # no gpu key at all: the default's (none)
+    # set-resources (a profile, or --set-resources train:gpu=1) wins over the config, both ways
+    assert learn_env(section, "train", {"train": {"gpu": 1, "slurm_partition": "gpu"}}) == LEARN_ENVS["gpu"]
+    assert learn_env({**section, "train": {"gpu": 1}}, "train", {"train": {"gpu": 0}}) == LEARN_ENVS["cpu"]
+    assert learn_env(section, "predict", {"train": {"gpu": 1}}) == LEARN_ENVS["cpu"]
+
+
+def test_the_slurm_profile_sends_train_to_the_cuda_env():
+    """What the SLURM profile asks for train (set-resources: a GPU partition, one GPU) selects the CUDA env,
+    as Snakemake hands it to the Snakefile (workflow.resource_settings.overwrite_resources, Resource objects),
+    with the schema's default resources; without the profile the same rule keeps the CPU wheel."""
+    from snakemake.resources import Resources
+    from snakemake.utils import validate
+
+    profile = yaml.safe_load((REPO / "config" / "profiles" / "slurm" / "config.yaml").read_text())
+    overrides = {rule: Resources.from_mapping(values) for rule, values in profile["set-resources"].items()}
+    config = {"resources": {}}
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"))
+    assert learn_env(config["resources"], "train", overrides) == "../envs/learn-gpu.yaml"
+    assert learn_env(config["resources"], "train") == "../envs/learn.yaml"
+    assert learn_env(config["resources"], "predict", overrides) == "../envs/learn.yaml"  # the profile sends only train
 
 
 def test_scanner_follows_lazy_and_named_imports(tmp_path):

@@ -14,8 +14,9 @@ from tests.workflow import REPO
 
 PACKAGE = REPO / "src" / "astrobuild"
 # The learning stage's own files: deps of the train stage (and of predict: PREDICT_ONLY), never of the build.
-TRAIN_ONLY = {"src/astrobuild/learn", "rules/train.smk", "scripts/train.py", "envs/learn.yaml"}
-PREDICT_ONLY = {"src/astrobuild/learn", "rules/predict.smk", "scripts/predict.py", "envs/learn.yaml"}
+TRAIN_ONLY = {"src/astrobuild/learn", "rules/train.smk", "scripts/train.py", "envs/learn.yaml", "envs/learn-gpu.yaml"}
+PREDICT_ONLY = {"src/astrobuild/learn", "rules/predict.smk", "scripts/predict.py", "envs/learn.yaml",
+                "envs/learn-gpu.yaml"}
 # Package modules that no rule runs (the docs generator, `make docs`).
 NOT_RUN = {"src/astrobuild/docs.py"}
 

@@ -53,9 +53,15 @@ def test_the_store_holds_every_run_once_in_run_order_as_the_sources_read_it(prod
             assert (got is None) == (want is None)
             if want is not None:
                 assert all(np.array_equal(g, w, equal_nan=True) for g, w in zip(got, want, strict=True))
-    # runs 1 (no spectrum) and 2 (no planet) say so, and the pathway multi-hot names each run's maps
+    # runs 1 (no spectrum) and 2 (no planet, no forcings) say so; run 1 gives no CO2 (masked, after
+    # the planet columns: train.run_columns); and the pathway multi-hot names each run's maps
     a = store.arrays
     assert a["spectrum_present"].sum() == 7 and a["planet_params_present"].sum() == 7
+    assert store.attrs["channels"]["planet_params"][-2:] == ["run:co2_ppm", "run:instellation_earth"]
+    mask = dict(zip(a["run_id"], a["planet_params_mask"], strict=True))
+    assert mask["run-0000000000000001"].tolist()[-2:] == [False, True] and mask["run-0000000000000001"][:-2].all()
+    values = dict(zip(a["run_id"], a["planet_params"], strict=True))
+    assert values["run-0000000000000000"][-2] == pytest.approx(np.log10(400.0))  # log10, as configured
     multi_hot = {rid: {p for p, on in zip(store.pathway_ids, row, strict=True) if on}
                  for rid, row in zip(a["run_id"], a["pathways"], strict=True)}
     assert multi_hot == {r: set(p.split()) for r, p in zip(runs["run_id"], runs["pathways"], strict=True)}

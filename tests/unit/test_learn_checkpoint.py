@@ -62,7 +62,9 @@ def test_the_checkpoint_holds_vocabulary_layout_norm_stats_and_config(trained):
     assert layout["climate"]["channels"][0] == {"name": config.climate.variables[0].name,
                                                 "aliases": list(config.climate.variables[0].aliases)}
     assert layout["spectrum"]["edges_um"] == [float(e) for e in grid_edges(config.spectrum)]
-    assert layout["planet_params"]["columns"] == list(config.planet_columns)
+    assert layout["planet_params"]["columns"] == [*config.planet_columns, "run:co2_ppm", "run:instellation_earth"]
+    assert layout["planet_params"]["transforms"][-2:] == ["log10", "log10"]
+    assert layout["planet_params"]["run_units"]["run:co2_ppm"] == "ppmv"
     assert payload["norm_stats"] == json.loads((trained / "results/train/norm_stats.json").read_text())
     assert payload["config"] == json.loads(json.dumps(config.to_dict()))
 

@@ -220,7 +220,8 @@ def test_collate_shapes_and_batched_graph(products):
     batch = collate([dataset[i] for i in range(3)])
     assert batch["climate_cube"].shape == (3, 3, 4, 8, 16, 1) and batch["climate_cube"].dtype == torch.float32
     assert batch["spectrum"].shape == (3, 48, 3) and batch["spectrum_mask"].shape == (3, 48)
-    assert batch["planet_params"].shape == (3, 9) and batch["planet_params_mask"].shape == (3, 9)
+    # the 9 planet columns, then the 2 forcings (train.run_columns)
+    assert batch["planet_params"].shape == (3, 11) and batch["planet_params_mask"].shape == (3, 11)
     assert batch["label"].shape == (3,) and batch["present"].shape == (3, 4)
     assert [m["run_id"] for m in batch["run_metadata"]] == list(runs["run_id"][:3])
     graph = batch["bio_graph"]

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -27,6 +27,8 @@ from astrobuild.climate.convert import nc_to_zarr
 from astrobuild.climate.runs import SCHEMA as RUNS_SCHEMA
 from astrobuild.climate.runs import climate_runs_frame
 from astrobuild.climate.store import ZarrOptions
+from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.io import sha256_file, write_json, write_parquet
 from astrobuild.paths import SourceRoot, source_label
 from astrobuild.pausepoints import pause_point
@@ -146,12 +148,17 @@ def convert_batch(cubes: list[str], stores: list[str], reports: list[str], valid
 
 
 def index_climate_runs(cubes: dict[str, str], stores: dict[str, str], roots: list[str], table: str,
-                       quarantine_path: str, report_path: str, source: SourceRoot | None = None) -> dict[str, Any]:
-    """Rule index_climate_runs: the table of cubes with their run (planet, scenario, label, biosphere)."""
+                       quarantine_path: str, report_path: str, source: SourceRoot | None = None,
+                       run_columns: Sequence[str] = ()) -> dict[str, Any]:
+    """Rule index_climate_runs: the table of cubes with their run (planet, scenario, label, biosphere,
+    the ``run_columns`` forcings and any planet columns runs.csv or planets.csv give)."""
     quarantine = Quarantine(source=source)
-    frame, report = climate_runs_frame(cubes, stores, [r for r in roots if os.path.isdir(r)], quarantine)
+    frame, report = climate_runs_frame(cubes, stores, [r for r in roots if os.path.isdir(r)], quarantine,
+                                       run_columns)
     report["runs_csv_files"] = [source_label(source, p) for p in report["runs_csv_files"]]
-    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=RUNS_SCHEMA)
+    report["columns_not_read"] = {source_label(source, p): c for p, c in report["columns_not_read"].items()}
+    extra = [c for c in frame.columns if c not in RUNS_SCHEMA.names]
+    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=arrow_schema(ClimateRuns, extra))
     write_parquet(arrow, table, dictionary=["planet", "scenario"])
     quarantine.write(quarantine_path)
     write_json(report, report_path)

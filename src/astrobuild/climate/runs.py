@@ -10,13 +10,31 @@ exist, a row with the wrong number of fields or an unreadable label, biosphere o
 organisms goes to quarantine with the reason. A cube no row names is its own
 run (null planet and scenario); the report says how many. The cubes and their
 stems come from :mod:`astrobuild.climate.stems`.
+
+Numbers, each cell empty (not given) or a finite number, else the row goes to
+quarantine naming the column and the value:
+
+* the run's forcings: the columns ``train.run_columns`` names (CO2, instellation,
+  ...), carried as ``run:<name>``; a declared column no runs.csv has is null on
+  every run (the report lists it);
+* a planet's parameters, for a planet the exoplanet table lacks: any column named
+  as a numeric column of that table (``radius_earth``, ``mass_earth``, ... in its
+  units), in runs.csv or in a ``planets.csv`` beside it (``planet`` and those
+  columns, one row per planet), carried as ``planet:<name>``. A value given in
+  both that differs sends the run's row to quarantine. Whether the registry needs
+  them (the planet is not in the archive) is its decision
+  (:func:`astrobuild.planet_runs.build_registry`).
+
+Other columns are not read (the report names them).
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +43,20 @@ import pandas as pd
 from astrobuild import ids
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.climate import ClimateRuns
+from astrobuild.contracts.exoplanet_columns import all_columns
 from astrobuild.io import sha256_file
 from astrobuild.quarantine import Quarantine
 
 log = logging.getLogger(__name__)
 
 RUNS_CSV = "runs.csv"
+PLANETS_CSV = "planets.csv"
 SCHEMA = arrow_schema(ClimateRuns)
 REQUIRED = ("file", "planet", "scenario")
+KNOWN = (*REQUIRED, "label", "biosphere", "organisms")
+RUN_PREFIX, PLANET_PREFIX = "run:", "planet:"  # not a dot: Arrow reads "a.b" as a nested field
+# The exoplanet table's numeric columns: what a runs.csv or planets.csv may give for a planet.
+PLANET_COLUMNS = frozenset(c.name for c in all_columns() if c.kind in ("float", "int"))
 _MAP_ID = ids.PATHWAY_RE
 _TRUE, _FALSE = {"1", "true", "yes", "t", "y"}, {"0", "false", "no", "f", "n"}
 
@@ -68,11 +92,79 @@ def _organisms(text: str) -> str | None:
     return " ".join(dict.fromkeys(names))
 
 
-def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[Path, dict[str, Any]]:
-    """Resolved cube path -> run fields, from one ``runs.csv``; bad rows go to ``quarantine``."""
+def number(text: str, column: str) -> float | None:
+    """A numeric cell: None when empty, else a finite float; a ValueError naming the column otherwise."""
+    value = text.strip()
+    if value == "":
+        return None
+    try:
+        result = float(value)
+    except ValueError:
+        raise ValueError(f"column {column!r}: {text!r} is not a number") from None
+    if not math.isfinite(result):
+        raise ValueError(f"column {column!r}: {text!r} is not a finite number")
+    return result
+
+
+def _numbers(fields: dict[str, str], columns: Sequence[str], prefix: str) -> dict[str, float | None]:
+    return {prefix + c: number(fields[c], c) for c in columns}
+
+
+def read_planets_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[str, dict[str, float]]:
+    """Planet -> its given planet columns (``planet:<name>``), from one ``planets.csv``; bad rows to quarantine."""
+    planets: dict[str, dict[str, float]] = {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, [])]
+        if "planet" not in header:
+            quarantine.add(path, 1, "planets.csv header lacks column 'planet'", ",".join(header))
+            return planets
+        columns = [c for c in header if c in PLANET_COLUMNS]
+        for record in reader:
+            line, text = reader.line_num, ",".join(record)
+            if not "".join(record).strip():
+                continue
+            if len(record) != len(header):
+                quarantine.add(path, line, f"{len(record)} fields, header has {len(header)}", text)
+                continue
+            fields = dict(zip(header, (v.strip() for v in record), strict=True))
+            if not fields["planet"]:
+                quarantine.add(path, line, "empty planet name", text)
+                continue
+            try:
+                values = {k: v for k, v in _numbers(fields, columns, PLANET_PREFIX).items() if v is not None}
+            except ValueError as exc:
+                quarantine.add(path, line, str(exc), text)
+                continue
+            if fields["planet"] in planets:
+                quarantine.add(path, line, "planet listed twice (first row kept)", text)
+                continue
+            planets[fields["planet"]] = values
+    return planets
+
+
+def _with_planet_file(run: dict[str, Any], listed: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The run's planet columns: its own cells, then the planets.csv row's; a disagreement is a ValueError."""
+    for key, value in listed.get(run["planet"], {}).items():
+        given = run.get(key)
+        if given is not None and given != value:
+            raise ValueError(f"planet {run['planet']!r}: {key[len(PLANET_PREFIX):]} is {given:g} here, "
+                             f"{value:g} in planets.csv")
+        run[key] = value
+    return run
+
+
+def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine, run_columns: Sequence[str] = (),
+                  facts: dict[str, Any] | None = None) -> dict[Path, dict[str, Any]]:
+    """Resolved cube path -> run fields, from one ``runs.csv`` (and the ``planets.csv`` beside it); bad rows
+    go to ``quarantine``. ``run_columns``: the forcing columns to read (train.run_columns); ``facts``
+    collects the columns found and not read, for the report."""
     path = Path(path)
     folder = path.parent.resolve()
     rows: dict[Path, dict[str, Any]] = {}
+    facts = {} if facts is None else facts
+    planets_csv = path.parent / PLANETS_CSV
+    listed = read_planets_csv(planets_csv, quarantine) if planets_csv.is_file() else {}
     # utf-8-sig: a byte-order mark (spreadsheet exports write one) is not part of the first column's name
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
@@ -85,6 +177,12 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[
         if missing:
             quarantine.add(path, 1, f"header lacks column(s) {missing}", ",".join(header))
             return rows
+        forcings = [c for c in run_columns if c in header]
+        planet_columns = [c for c in header if c in PLANET_COLUMNS]
+        facts.setdefault("run_columns_found", set()).update(forcings)
+        unread = [c for c in header if c not in KNOWN and c not in run_columns and c not in PLANET_COLUMNS]
+        if unread:
+            facts.setdefault("columns_not_read", {})[os.fspath(path)] = unread
         for record in reader:
             line = reader.line_num
             text = ",".join(record)
@@ -108,7 +206,10 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[
             try:
                 run = {"planet": fields["planet"] or None, "scenario": fields["scenario"] or None,
                        "label": _label(fields.get("label", "")), "biosphere": _biosphere(fields.get("biosphere", "")),
-                       "organisms": _organisms(fields.get("organisms", ""))}
+                       "organisms": _organisms(fields.get("organisms", "")),
+                       **_numbers(fields, forcings, RUN_PREFIX),
+                       **{k: v for k, v in _numbers(fields, planet_columns, PLANET_PREFIX).items() if v is not None}}
+                _with_planet_file(run, listed)
             except ValueError as exc:
                 quarantine.add(path, line, str(exc), text)
                 continue
@@ -120,12 +221,14 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine) -> dict[
 
 
 def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: list[str | os.PathLike[str]],
-                       quarantine: Quarantine) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """One row per cube (sorted by stem) with its run from the ``runs.csv`` files under ``roots``."""
+                       quarantine: Quarantine, run_columns: Sequence[str] = ()) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One row per cube (sorted by stem) with its run from the ``runs.csv`` files under ``roots``; a
+    ``run:<name>`` column per ``run_columns`` name and a ``planet:<name>`` column per planet column given."""
     runs: dict[Path, dict[str, Any]] = {}
+    facts: dict[str, Any] = {}
     csvs = sorted({p for root in roots for p in Path(root).rglob(RUNS_CSV) if p.is_file()}, key=lambda p: p.as_posix())
     for path in csvs:
-        for target, run in read_runs_csv(path, quarantine).items():
+        for target, run in read_runs_csv(path, quarantine, run_columns, facts).items():
             if target in runs:
                 quarantine.add(path, None, f"{target.name} is already listed in another runs.csv (first kept)")
                 continue
@@ -144,12 +247,18 @@ def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: lis
             unlisted.append(rel)
             run = {"planet": None, "scenario": None, "label": None, "biosphere": None, "organisms": None}
         rows.append({"file": rel, "stem": stem, "source_sha256": sha256_file(path), "store": stores[stem], **run})
-    frame = pd.DataFrame(rows, columns=SCHEMA.names)
+    extra = [RUN_PREFIX + c for c in run_columns] + sorted({k for r in rows for k in r if k.startswith(PLANET_PREFIX)})
+    frame = pd.DataFrame(rows, columns=[*SCHEMA.names, *extra])
     frame["label"] = frame["label"].astype("boolean")
+    for column in extra:  # a column of nothing but nulls would otherwise be of object dtype
+        frame[column] = frame[column].astype("float64")
     report = {"cubes": len(rows), "runs_csv_files": [os.fspath(p) for p in csvs],
               "cubes_with_run": len(rows) - len(unlisted), "cubes_without_run": len(unlisted),
               "cubes_without_run_files": unlisted, "quarantined_rows": len(quarantine),
-              "quarantine_reasons": quarantine.counts()}
+              "quarantine_reasons": quarantine.counts(), "run_columns": list(run_columns),
+              "run_columns_in_no_runs_csv": [c for c in run_columns if c not in facts.get("run_columns_found", set())],
+              "planet_columns_given": sorted(c[len(PLANET_PREFIX):] for c in extra if c.startswith(PLANET_PREFIX)),
+              "columns_not_read": facts.get("columns_not_read", {})}
     if unlisted:
         log.warning("%d cube(s) have no runs.csv row; each is its own run with null planet: %s", len(unlisted),
                     unlisted[:10])

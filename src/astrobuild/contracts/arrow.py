@@ -10,9 +10,18 @@ so every file says what its columns hold. How a column is encoded in Parquet
 A contract that needs an Arrow type the defaults below do not give says so in
 its annotation with a pandas dtype: ``pd.ArrowDtype(pa.large_string())``,
 ``pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string()))``, ``pa.Int32``.
+
+A contract may hold a family of columns named by a pattern (a Field with
+``regex=True``: the registry's ``run.<name>`` forcing columns, whose names come
+from the config). The pattern is no column of the file: the writer names the
+columns it has (``extra``) and each takes the type, nullability and description
+of the pattern it matches, after the named columns.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -37,13 +46,32 @@ def arrow_type(dtype: object) -> pa.DataType:
     return pa.Schema.from_pandas(empty, preserve_index=False).field("column").type
 
 
-def arrow_schema(model: type[DataFrameModel]) -> pa.Schema:
-    """Arrow schema of ``model``: its columns in field order, with their types, nullability and description."""
-    fields = []
+def _field(model: type[DataFrameModel], name: str, column) -> pa.Field:
+    if column.dtype is None:
+        raise TypeError(f"{model.__name__}.{name}: the contract gives no dtype, so the column has no Arrow type")
+    metadata = {"description": column.description} if column.description else {}
+    metadata.update(column.metadata or {})
+    return pa.field(name, arrow_type(column.dtype), nullable=column.nullable, metadata=metadata or None)
+
+
+def arrow_schema(model: type[DataFrameModel], extra: Sequence[str] = ()) -> pa.Schema:
+    """Arrow schema of ``model``: its columns in field order, with their types, nullability and description;
+    then the ``extra`` columns, each typed by the pattern (``regex=True`` Field) it matches."""
+    fields, patterns = [], []
     for name, column in model.to_schema().columns.items():
-        if column.dtype is None:
-            raise TypeError(f"{model.__name__}.{name}: the contract gives no dtype, so the column has no Arrow type")
-        metadata = {"description": column.description} if column.description else {}
-        metadata.update(column.metadata or {})
-        fields.append(pa.field(name, arrow_type(column.dtype), nullable=column.nullable, metadata=metadata or None))
+        if column.regex:
+            patterns.append((re.compile(name), column))
+        else:
+            fields.append(_field(model, name, column))
+    for name in extra:
+        matched = [column for pattern, column in patterns if pattern.fullmatch(name)]
+        if not matched or name in {f.name for f in fields}:
+            raise ValueError(f"{model.__name__}: column {name!r} is no pattern column of the contract "
+                             f"(patterns: {[p.pattern for p, _ in patterns]})")
+        fields.append(_field(model, name, matched[0]))
     return pa.schema(fields)
+
+
+def named_columns(model: type[DataFrameModel]) -> list[str]:
+    """The contract's columns that every file has (not the pattern columns)."""
+    return [name for name, column in model.to_schema().columns.items() if not column.regex]

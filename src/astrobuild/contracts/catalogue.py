@@ -132,7 +132,8 @@ _TABLES = (
     # Built from the organisms and the kegg source's KO/EC -> pathway links, where it has them.
     Table("organism_pathways", "processed", "organisms", OrganismPathways, ("genome", "pathway"),
           quarantine_stem="organism_pathways", only_with_files=PATHWAY_LINK_FILES, files_of="kegg"),
-    Table("planet_runs", "processed", "planet_runs", PlanetRuns, ("run_id",)),
+    # Its quarantine: runs whose planet is in neither the exoplanet table nor their runs.csv/planets.csv.
+    Table("planet_runs", "processed", "planet_runs", PlanetRuns, ("run_id",), quarantine_stem="planet_runs"),
 )
 
 CATALOGUE: dict[str, Table] = {table.name: table for table in _TABLES}

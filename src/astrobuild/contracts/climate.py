@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -9,6 +11,12 @@ from pandera.typing import Series
 from astrobuild import ids
 
 STEM = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# The numeric columns of runs.csv a build reads, by prefix: ``run:<name>`` a forcing of the run
+# (train.run_columns), ``planet:<name>`` a planet column (the exoplanet table's name and unit) given by
+# runs.csv or the planets.csv beside it, for a planet the archive lacks. Their names come from the files
+# and the config, so the contract holds them as patterns (float64, null where not given).
+RUN_PARAM = r"^run:[A-Za-z_][A-Za-z0-9_]*$"
+PLANET_VALUE = r"^planet:[A-Za-z_][A-Za-z0-9_]*$"
 BIOSPHERE = ids.PATHWAY_LIST_ANCHORED
 
 
@@ -28,6 +36,13 @@ class ClimateRuns(pa.DataFrameModel):
     organisms: Series[str] = pa.Field(str_matches=ids.ACCESSION_LIST_ANCHORED, nullable=True,
                                       description="space-separated record or assembly accessions of the run's "
                                                   "organisms, whose present pathways join the biosphere")
+    # Optional: a pattern column is one per name found, none at all being a valid table.
+    run_params: Optional[Series[float]] = pa.Field(  # noqa: UP045 (pandera reads Optional as "may be absent")
+        alias=RUN_PARAM, regex=True, nullable=True,
+        description="a numeric forcing column of runs.csv named in train.run_columns (run:<name>)")
+    planet_values: Optional[Series[float]] = pa.Field(  # noqa: UP045
+        alias=PLANET_VALUE, regex=True, nullable=True,
+        description="a planet column (the exoplanet table's name and unit) from runs.csv or planets.csv")
 
     class Config:
         strict = True

@@ -7,11 +7,14 @@ in the graph store) is checked when the registry is built
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from astrobuild import ids
+from astrobuild.contracts.climate import RUN_PARAM
 from astrobuild.contracts.kegg import PATHWAY
 
 RUN_ID = r"^run-[0-9a-f]{16}$"
@@ -40,6 +43,28 @@ class PlanetRuns(pa.DataFrameModel):
     biosphere_source: Series[str] = pa.Field(
         nullable=True, isin=["biosphere", "organisms", "both"],
         description="where the pathways came from: runs.csv biosphere ids, the organisms' present pathways, both")
+    run_params: Optional[Series[float]] = pa.Field(  # noqa: UP045 (pandera reads Optional as "may be absent")
+        alias=RUN_PARAM, regex=True, nullable=True,
+        description="a forcing of the run from runs.csv (train.run_columns; unit in the config), null if not given")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+# Every column of a hypothetical planet but its name: a planet column of the exoplanet table.
+PLANET_COLUMN = r"^(?!planet$)[a-z][a-z0-9_]*$"
+
+
+class HypotheticalPlanets(pa.DataFrameModel):
+    """The planets of runs that the exoplanet table lacks, with the planet columns runs.csv or
+    planets.csv give (``data/processed/hypothetical_planets.parquet``, rule planet_runs): pooling reads
+    them beside the archive's rows. Columns are the exoplanet table's names and units."""
+
+    planet: Series[str] = pa.Field(unique=True, description="planet name (no planet of the exoplanet table)")
+    values: Optional[Series[float]] = pa.Field(  # noqa: UP045
+        alias=PLANET_COLUMN, regex=True, nullable=True,
+        description="a planet column (train.planet_columns) in the exoplanet table's unit")
 
     class Config:
         strict = True

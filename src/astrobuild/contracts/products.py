@@ -1,5 +1,5 @@
 """The build's products that are not one table, each declared once: the climate stores, the KEGG
-graph store, the provenance files and the training's files. Their paths are written here only; the rules, the package
+graph store, the hypothetical planets, the provenance files and the training's files. Their paths are written here only; the rules, the package
 (climate stems, graph store, learning stage) and the generated docs read them from here.
 
 Light on purpose (no pandera, no numpy): the climate chain's stems module imports it while
@@ -35,6 +35,14 @@ FEATURES_STORE = Product(
     "every run's model inputs pooled once (climate on the model grid, binned spectrum and mask, planet "
     "parameters, union graph and pathway multi-hot), a Zarr v3 group of arrays indexed by run")
 
+# A table, but no catalogue table: its columns follow train.planet_columns (contract
+# astrobuild.contracts.planet_runs.HypotheticalPlanets, checked by its writer). Always written, header
+# only when every run's planet is in the archive, so that pooling reads one file either way.
+HYPOTHETICAL_PLANETS = Product(
+    "hypothetical_planets", "data/processed/hypothetical_planets.parquet", "planet_runs",
+    "the planets of runs that the exoplanet table lacks, with the planet columns (train.planet_columns, the "
+    "archive's units) runs.csv or planets.csv give; pooling reads them beside the archive's rows")
+
 # The training's files (rule train), by the name the rule and astrobuild.learn.outputs.TrainOutputs
 # give them; the manifest last (sizes and sha256 of the others and of every input).
 TRAIN_OUTPUTS: dict[str, str] = {
@@ -69,8 +77,9 @@ PROVENANCE_OUTPUTS: dict[str, str] = {
     "times": f"{PROVENANCE_DIR}/run-times.json",
 }
 
-PRODUCTS: dict[str, Product] = {p.name: p for p in (CLIMATE_STORE, GRAPH_STORE, FEATURES_STORE)}
-"""The folder products by name (the training's files: :data:`TRAIN_OUTPUTS`)."""
+PRODUCTS: dict[str, Product] = {p.name: p for p in (CLIMATE_STORE, GRAPH_STORE, FEATURES_STORE,
+                                                     HYPOTHETICAL_PLANETS)}
+"""The products that are no catalogue table, by name (the training's files: :data:`TRAIN_OUTPUTS`)."""
 
 
 def graph_store_files(store: str = GRAPH_STORE.path) -> list[str]:

@@ -1,7 +1,8 @@
 """The pooling settings: how each run's raw products become its model inputs.
 
 They are the part of ``config["train"]`` that decides the features store's
-bytes (``train.climate``, ``train.spectrum``, ``train.planet_columns``), so they
+bytes (``train.climate``, ``train.spectrum``, ``train.planet_columns``,
+``train.run_columns``), so they
 are parameters of the data build (the DVC ``build`` stage), and every other
 ``train`` key is the training's alone: changing the model's width re-pools
 nothing. The defaults live in ``schemas/config.schema.yaml``; these classes
@@ -14,11 +15,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from astrobuild.contracts.catalogue import CATALOGUE
-from astrobuild.contracts.products import GRAPH_STORE
+from astrobuild.contracts.products import GRAPH_STORE, HYPOTHETICAL_PLANETS
 
 MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
 # The train keys the features store is pooled with (DVC: params of the build stage).
-POOLING_KEYS = ("climate", "spectrum", "planet_columns")
+POOLING_KEYS = ("climate", "spectrum", "planet_columns", "run_columns")
+TRANSFORMS = ("none", "log10")
 
 
 class PoolingConfigError(ValueError):
@@ -57,16 +59,36 @@ class SpectrumConfig:
 
 
 @dataclass(frozen=True)
+class RunColumn:
+    """A numeric forcing column of runs.csv the model sees, after the planet columns of ``planet_params``."""
+
+    name: str  # the runs.csv column (the registry's run:<name>)
+    units: str  # said in the config, so the model's layout records what a value means
+    transform: str  # "none" or "log10"
+
+    @property
+    def channel(self) -> str:
+        """Its name among the ``planet_params`` channels: ``run:<name>``, apart from a planet column's."""
+        return f"run:{self.name}"
+
+
+@dataclass(frozen=True)
 class PoolingConfig:
     """Every modality is pooled (the store serves any ablation), so ``uses`` is always true."""
 
     climate: ClimateConfig
     spectrum: SpectrumConfig
     planet_columns: tuple[str, ...]
+    run_columns: tuple[RunColumn, ...] = ()
     modalities: tuple[str, ...] = MODALITIES
 
     def uses(self, modality: str) -> bool:
         return modality in self.modalities
+
+    @property
+    def param_columns(self) -> tuple[str, ...]:
+        """The ``planet_params`` channels: the planet columns, then the run columns (``run:<name>``)."""
+        return (*self.planet_columns, *(c.channel for c in self.run_columns))
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k in POOLING_KEYS}
@@ -91,10 +113,21 @@ def spectrum_config(s: dict[str, Any]) -> SpectrumConfig:
                           min_coverage=float(s["min_coverage"]), drop_flagged=bool(s["drop_flagged"]))
 
 
+def run_columns_config(columns: list[dict[str, Any]]) -> tuple[RunColumn, ...]:
+    names = [c["name"] for c in columns]
+    if len(set(names)) != len(names):
+        raise PoolingConfigError(f"train.run_columns: names repeat: {names}")
+    bad = [c["transform"] for c in columns if c.get("transform", "none") not in TRANSFORMS]
+    if bad:
+        raise PoolingConfigError(f"train.run_columns: transform {bad} is not one of {list(TRANSFORMS)}")
+    return tuple(RunColumn(str(c["name"]), str(c["units"]), str(c.get("transform", "none"))) for c in columns)
+
+
 def pooling_config(section: dict[str, Any]) -> PoolingConfig:
     """A :class:`PoolingConfig` from the validated ``config["train"]`` mapping (defaults filled in)."""
     return PoolingConfig(climate=climate_config(section["climate"]), spectrum=spectrum_config(section["spectrum"]),
-                         planet_columns=tuple(section["planet_columns"]))
+                         planet_columns=tuple(section["planet_columns"]),
+                         run_columns=run_columns_config(section.get("run_columns", [])))
 
 
 @dataclass(frozen=True)
@@ -103,5 +136,6 @@ class RawInputs:
 
     registry: str = CATALOGUE["planet_runs"].path
     exoplanets: str = CATALOGUE["exoplanets"].path
+    hypothetical_planets: str = HYPOTHETICAL_PLANETS.path
     spectra: str = CATALOGUE["spectra"].path
     graphs: str = GRAPH_STORE.path

@@ -35,8 +35,9 @@ from astrobuild.io import read_parquet, write_json
 log = logging.getLogger(__name__)
 
 
-def registry_runs(registry_path: str | os.PathLike[str]):
-    return read_parquet(registry_path, columns=RUN_COLUMNS).to_pandas()
+def registry_runs(registry_path: str | os.PathLike[str], forcings: Sequence[str] = ()):
+    """The registry's rows pooling reads, with the ``run:<name>`` columns of ``forcings`` (``RunColumn.channel``)."""
+    return read_parquet(registry_path, columns=[*RUN_COLUMNS, *forcings]).to_pandas()
 
 
 def pool_features(train_section: dict[str, Any], stores: Sequence[str], out_path: str | os.PathLike[str],
@@ -44,7 +45,7 @@ def pool_features(train_section: dict[str, Any], stores: Sequence[str], out_path
     """Pool the registry's runs of the climate ``stores`` into the batch file ``out_path``."""
     config = pooling_config(train_section)
     inputs = inputs or RawInputs()
-    runs = registry_runs(os.path.join(root, inputs.registry))
+    runs = registry_runs(os.path.join(root, inputs.registry), [c.channel for c in config.run_columns])
     runs = runs[runs["climate_store"].isin(set(stores))]
     sources = RawSources(config, inputs, root)
     started = time.perf_counter()

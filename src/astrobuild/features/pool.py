@@ -32,7 +32,7 @@ from astrobuild.progress import progress
 
 log = logging.getLogger(__name__)
 
-# The registry columns pooling and training read.
+# The registry columns pooling and training read (pooling also each train.run_columns' run:<name>).
 RUN_COLUMNS = ["run_id", "planet", "scenario", "label", "climate_store", "spectrum", "pathways"]
 
 
@@ -54,12 +54,13 @@ class RawSources:
         self.cubes = CubeReader(config.climate, root) if config.uses("climate") else None
         self.graphs = UnionGraphs(root / inputs.graphs) if config.uses("bio_graph") else None
         self.spectra = Spectra(root / inputs.spectra, config.spectrum) if config.uses("spectrum") else None
-        self.params = PlanetParams(root / inputs.exoplanets, config.planet_columns) \
-            if config.uses("planet_params") else None
+        self.params = PlanetParams(root / inputs.exoplanets, config.planet_columns,
+                                   hypothetical_path=root / inputs.hypothetical_planets,
+                                   run_columns=config.run_columns) if config.uses("planet_params") else None
 
     def channel_names(self) -> dict[str, list[str]]:
         return {"climate": [v.name for v in self.config.climate.variables], "bio_graph": list(GRAPH_FEATURES),
-                "spectrum": list(SPECTRUM_FEATURES), "planet_params": list(self.config.planet_columns)}
+                "spectrum": list(SPECTRUM_FEATURES), "planet_params": list(self.config.param_columns)}
 
     def read(self, run: dict[str, Any]) -> dict[str, Any]:
         """Raw inputs of one registry row: modality -> value, None when the run lacks it."""
@@ -73,13 +74,13 @@ class RawSources:
             sid = none_if_missing(run.get("spectrum"))
             raw["spectrum"] = self.spectra.features(sid) if sid is not None else None
         if self.params is not None:
-            raw["planet_params"] = self.params.values(none_if_missing(run.get("planet")))
+            raw["planet_params"] = self.params.values(none_if_missing(run.get("planet")), run)
         return raw
 
 
 def empty_arrays(config: PoolingConfig, n: int, pathways: int) -> dict[str, np.ndarray]:
     """The arrays of ``n`` runs that have nothing (every modality absent)."""
-    bins, p = config.spectrum.bins, len(config.planet_columns)
+    bins, p = config.spectrum.bins, len(config.param_columns)
     return {
         "run_id": np.zeros(n, dtype=object),
         "climate": np.full((n, *config.climate.shape), np.nan, np.float32),

@@ -74,7 +74,7 @@ class FeaturesError(ValueError):
 def dims_sizes(config: PoolingConfig, pathways: int) -> dict[str, int]:
     vars_, time, lat, lon, lev = config.climate.shape
     return {"vars": vars_, "time": time, "lat": lat, "lon": lon, "lev": lev, "bins": config.spectrum.bins,
-            "spectrum_features": len(SPECTRUM_FEATURES), "planet_columns": len(config.planet_columns),
+            "spectrum_features": len(SPECTRUM_FEATURES), "planet_columns": len(config.param_columns),
             "graph_features": len(GRAPH_FEATURES), "pathway": pathways, "pair": 2}
 
 
@@ -83,7 +83,7 @@ def pooling_attrs(config: PoolingConfig) -> dict[str, Any]:
     return {"pooling": json.loads(json.dumps(config.to_dict())),
             "channels": {"climate": [v.name for v in config.climate.variables],
                          "spectrum": list(SPECTRUM_FEATURES), "bio_graph": list(GRAPH_FEATURES),
-                         "planet_params": list(config.planet_columns)}}
+                         "planet_params": list(config.param_columns)}}
 
 
 # --- batches -------------------------------------------------------------------------------------

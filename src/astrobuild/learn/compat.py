@@ -79,8 +79,10 @@ def feature_layout(config: TrainConfig) -> dict[str, Any]:
             "min_coverage": s.min_coverage, "drop_flagged": s.drop_flagged,
         }
     if config.uses("planet_params"):
-        layout["planet_params"] = {"columns": list(config.planet_columns),
-                                   "transforms": [transform(c) for c in config.planet_columns]}
+        layout["planet_params"] = {"columns": list(config.param_columns),
+                                   "transforms": [transform(c) for c in config.planet_columns]
+                                   + [c.transform for c in config.run_columns],
+                                   "run_units": {c.channel: c.units for c in config.run_columns}}
     return layout
 
 

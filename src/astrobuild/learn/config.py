@@ -19,8 +19,10 @@ from astrobuild.features.config import (  # noqa: F401  (re-exported: the train 
     ClimateVariable,
     PoolingConfig,
     PoolingConfigError,
+    RunColumn,
     SpectrumConfig,
     climate_config,
+    run_columns_config,
     spectrum_config,
 )
 
@@ -42,6 +44,7 @@ class TrainConfig:
     climate: ClimateConfig
     spectrum: SpectrumConfig
     planet_columns: tuple[str, ...]
+    run_columns: tuple[RunColumn, ...]
     missing: str
     seed: int
     split: tuple[float, float, float]
@@ -75,7 +78,13 @@ class TrainConfig:
     @property
     def pooling(self) -> PoolingConfig:
         """The settings the features store was pooled with (the build's part of ``train``)."""
-        return PoolingConfig(climate=self.climate, spectrum=self.spectrum, planet_columns=self.planet_columns)
+        return PoolingConfig(climate=self.climate, spectrum=self.spectrum, planet_columns=self.planet_columns,
+                             run_columns=self.run_columns)
+
+    @property
+    def param_columns(self) -> tuple[str, ...]:
+        """The ``planet_params`` channels: planet columns, then ``run:<name>`` per run column."""
+        return self.pooling.param_columns
 
 
 def train_config(section: dict[str, Any]) -> TrainConfig:
@@ -91,11 +100,13 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
         raise TrainConfigError(f"train.split: fractions {split} sum to {sum(fractions):g}, not 1")
     try:
         climate, spectrum = climate_config(section["climate"]), spectrum_config(section["spectrum"])
+        run_columns = run_columns_config(section.get("run_columns", []))
     except PoolingConfigError as error:
         raise TrainConfigError(str(error)) from error
     return TrainConfig(
         modalities=modalities, climate=climate, spectrum=spectrum,
-        planet_columns=tuple(section["planet_columns"]), missing=section["missing"], seed=int(section["seed"]),
+        planet_columns=tuple(section["planet_columns"]), run_columns=run_columns, missing=section["missing"],
+        seed=int(section["seed"]),
         split=fractions, split_seed=None if section.get("split_seed") is None else int(section["split_seed"]),
         cv=CVConfig(folds=int(section["cv"]["folds"]), val_fraction=float(section["cv"]["val_fraction"]),
                     bootstrap=int(section["cv"]["bootstrap"])),

@@ -90,7 +90,7 @@ class PlanetRunDataset(Dataset):
             values = standardise(np.where(mask[:, None], features, np.nan), mean, std, axis=1)
             item["spectrum"], item["spectrum_mask"] = torch.from_numpy(values), torch.from_numpy(mask.copy())
         if "planet_params" in self.modalities:
-            n = len(config.planet_columns)
+            n = len(config.param_columns)
             values, present = raw["planet_params"] if raw["planet_params"] is not None else (
                 np.full(n, np.nan), np.zeros(n, bool))
             mean, std = self.norm.mean_std("planet_params")

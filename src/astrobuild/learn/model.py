@@ -208,4 +208,4 @@ def model_spec(config, n_vocabulary: int) -> dict[str, Any]:
             "climate_vars": len(config.climate.variables), "climate_lev": config.climate.lev,
             "vocabulary": int(n_vocabulary), "graph_features": len(GRAPH_FEATURES),
             "spectrum_features": len(SPECTRUM_FEATURES), "spectrum_bins": config.spectrum.bins,
-            "n_params": len(config.planet_columns)}
+            "n_params": len(config.param_columns)}

@@ -170,7 +170,7 @@ def link_text(kind: str, reactions: Mapping[str, Sequence[str]]) -> str:
     return "".join(f"{kind}:{m}\tpath:{p}\n" for m, p in sorted(pairs))
 
 
-RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms")
+RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms", "co2_ppm", "instellation_earth")
 
 
 def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
@@ -179,13 +179,17 @@ def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
     Columns: file (the cube's file name), planet, scenario, label (0/1, after
     label noise; empty for the runs the sample leaves to predict) and organisms (space-separated accessions of the genomes of
     the organisms sample whose pathways make up the run's biosphere: see
-    this module). Local mode reads the same file;
+    this module), then two forcings (``train.run_columns``): co2_ppm (the
+    scenario's CO2, ppmv) and instellation_earth (the planet's instellation,
+    S/S_earth, as the archive table's insolation; no draw of the universe's
+    random numbers, so no label changes). Local mode reads the same file;
     there label and organisms may be empty, and a ``biosphere`` column may
     give KEGG map ids instead of, or as well as, organisms.
     """
+    planets = {p.name: p for p in universe.planets}
     lines = [",".join(RUNS_CSV_COLUMNS)]
     for run in universe.runs:
         label = int(run.label) if run.labelled else ""
         lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{label},"
-                     f"{' '.join(run_organisms(run))}")
+                     f"{' '.join(run_organisms(run))},{run.co2_ppmv:g},{planets[run.planet].insolation:.4f}")
     return "\n".join(lines) + "\n"

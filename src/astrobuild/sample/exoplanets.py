@@ -84,7 +84,7 @@ def planet_row(i: int, p: Planet, rng: np.random.Generator, edge_cases: bool = T
         "pl_radeerr1": _fmt(0.05 * p.rade, 3), "pl_radeerr2": _fmt(-0.05 * p.rade, 3),
         "pl_bmasse": _fmt(p.masse, 5), "pl_bmassprov": "Mass" if i % 3 else "M-R relationship",
         "pl_orbeccen": _fmt(float(rng.uniform(0.0, 0.1)), 6) if i % 2 == 0 else "",
-        "pl_insol": _fmt((p.st_rad ** 2) * (p.st_teff / 5772.0) ** 4 / p.orbsmax ** 2, 2),
+        "pl_insol": _fmt(p.insolation, 2),
         "pl_eqt": _fmt(p.eqt, 0) if p.eqt >= 100 else _fmt(p.eqt, 1),
         "st_spectype": _spectype(p.st_teff) if i % 3 else "", "st_teff": _fmt(p.st_teff, 2),
         "st_rad": _fmt(p.st_rad, 2), "st_mass": _fmt(p.st_mass, 2),

@@ -194,6 +194,11 @@ class Planet:
     def rocky(self) -> bool:
         return self.rade < ROCKY_MAX_RADIUS
 
+    @property
+    def insolation(self) -> float:
+        """Instellation relative to Earth's, S/S_earth = (R*/R_sun)^2 (T_eff/5772 K)^4 / (a/au)^2 (no draw)."""
+        return (self.st_rad ** 2) * (self.st_teff / 5772.0) ** 4 / self.orbsmax ** 2
+
 
 @dataclass(frozen=True)
 class Run:
