@@ -224,14 +224,13 @@ class CubeReader:
         n_out = plan.weights.shape[0]
         num = np.zeros((n_out, c.lev, c.lat, c.lon))
         den, share_sum = np.zeros_like(num), np.zeros_like(num)
-        reader = StepReader(path, time_dim=tdim) if var.dims[0] == tdim else None
         ps_var = ds[levels.ps] if levels.ps else None
-        ps_reader = StepReader(path, time_dim=tdim) if ps_var is not None and ps_var.dims[:1] == (tdim,) else None
+        reader = StepReader(path, time_dim=tdim)
         for j, t in enumerate(plan.steps):
-            step = reader.read(name, t) if reader is not None else var.isel({tdim: t}).values
+            step = reader.read(name, t) if var.dims[0] == tdim else var.isel({tdim: t}).values
             ps = None
             if ps_var is not None:
-                ps = ps_reader.read(levels.ps, t) if ps_reader is not None else \
+                ps = reader.read(levels.ps, t) if ps_var.dims[:1] == (tdim,) else \
                     (ps_var.isel({tdim: t}).values if tdim in ps_var.dims else ps_var.values)
             pooled, share = pool(step, ps)
             ok = np.isfinite(pooled)
