@@ -53,7 +53,7 @@ from astrobuild.features.climate_grid import (
     lon_weights,
 )
 from astrobuild.features.climate_levels import Vertical, vertical
-from astrobuild.features.climate_time import TimeAxisError, decode, parse_spinup, time_plan
+from astrobuild.features.climate_time import TimeAxisError, TimePlan, decode, parse_spinup, time_plan
 from astrobuild.features.config import ClimateConfig
 
 __all__ = ["CubeError", "CubeReader", "cell_bounds", "find_variable", "index_weights", "interval_overlap",
@@ -136,6 +136,7 @@ class CubeReader:
         path = self.root / store
         if not (path / "zarr.json").is_file():
             raise CubeError(f"climate store {store}: not found (no zarr.json)")
+        plans: dict[tuple[str, int], TimePlan] = {}  # the variables of a store share their time axis
         with open_store(path) as ds:
             values, valid = [], []
             for variable in self.config.variables:
@@ -144,12 +145,13 @@ class CubeReader:
                     raise CubeError(f"climate store {store} has no variable for channel {variable.name!r} (looked for "
                                     f"{list(variable.aliases)} by name and standard_name, any case; it has "
                                     f"{sorted(map(str, ds.data_vars))}); set train.climate.variables")
-                v, ok = self._channel(ds, path, store, name)
+                v, ok = self._channel(ds, path, store, name, plans)
                 values.append(v)
                 valid.append(ok)
         return np.stack(values).astype(np.float32), np.stack(valid).astype(np.float32)
 
-    def _channel(self, ds, path: Path, store: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    def _channel(self, ds, path: Path, store: str, name: str, plans: dict[tuple[str, int], TimePlan]
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """One variable as ([time, lat, lon, lev] values, valid fraction) on the target grid."""
         c = self.config
         var = ds[name]
@@ -215,12 +217,15 @@ class CubeReader:
             return (np.repeat(mean.transpose(1, 2, 0)[None], n, axis=0),
                     np.repeat(share.transpose(1, 2, 0)[None], n, axis=0))
         tdim = dim_of["time"]
-        dates = decode(ds[tdim].values, ds[tdim].attrs, _time_bounds(ds, tdim)) if tdim in ds.variables else None
-        try:
-            plan = time_plan(shape[tdim], slice(c.time_start, c.time_stop), c.time, c.time_steps, self.spinup,
-                             dates)
-        except TimeAxisError as error:
-            raise CubeError(f"climate store {store}: {name!r}: {error}") from None
+        plan = plans.get((tdim, shape[tdim]))
+        if plan is None:
+            dates = decode(ds[tdim].values, ds[tdim].attrs, _time_bounds(ds, tdim)) if tdim in ds.variables else None
+            try:
+                plan = time_plan(shape[tdim], slice(c.time_start, c.time_stop), c.time, c.time_steps, self.spinup,
+                                 dates)
+            except TimeAxisError as error:
+                raise CubeError(f"climate store {store}: {name!r}: {error}") from None
+            plans[(tdim, shape[tdim])] = plan
         n_out = plan.weights.shape[0]
         num = np.zeros((n_out, c.lev, c.lat, c.lon))
         den, share_sum = np.zeros_like(num), np.zeros_like(num)
