@@ -59,7 +59,7 @@ class Vertical:
     """The levels' kind and weights: ``weights`` [n_dst, n_src] the same in every column, or (hybrid)
     interface pressures ``a_int + b_int * ps`` (Pa) for :meth:`column_weights`."""
 
-    kind: str  # hybrid | pressure | sigma | index
+    kind: str  # hybrid | pressure | sigma | index | none (no vertical axis)
     weights: np.ndarray | None = None
     a_int: np.ndarray | None = None
     b_int: np.ndarray | None = None
