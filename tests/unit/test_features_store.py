@@ -47,6 +47,7 @@ def test_the_store_holds_every_run_once_in_run_order_as_the_sources_read_it(prod
     for run in runs.to_dict("records"):
         raw, kept = sources.read(run), store.raw(run["run_id"], ("climate", "bio_graph", "spectrum", "planet_params"))
         assert np.array_equal(raw["climate"], kept["climate"], equal_nan=True)
+        assert np.array_equal(raw["climate_valid"], kept["climate_valid"])
         for key in ("x", "edge_index", "features"):
             assert np.array_equal(raw["bio_graph"][key], kept["bio_graph"][key])
         for got, want in ((kept["spectrum"], raw["spectrum"]), (kept["planet_params"], raw["planet_params"])):
@@ -67,6 +68,10 @@ def test_the_store_holds_every_run_once_in_run_order_as_the_sources_read_it(prod
     assert multi_hot == {r: set(p.split()) for r, p in zip(runs["run_id"], runs["pathways"], strict=True)}
     report = check_store(store, list(runs["run_id"]), pooling_config(train_section()))
     assert report["valid"], report["failures"]
+    assert ((a["climate_valid"] > 0) == np.isfinite(a["climate"])).all() and a["climate_valid"].max() == 1
+    a["climate_valid"][0, 0, 0, 0, 0, 0] = 0.0  # a known value the mask calls unknown
+    report = check_store(store, list(runs["run_id"]), pooling_config(train_section()))
+    assert report["failures"] == ["climate_valid: differs from where the climate values are known"]
 
 
 def test_batches_merge_alike_however_the_runs_are_cut_and_the_bytes_are_the_same(products, tmp_path):

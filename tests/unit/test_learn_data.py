@@ -128,7 +128,7 @@ def test_pooling_weights_conserve_area_means_and_treat_longitude_as_periodic():
 
 def test_sample_cube_becomes_the_model_shape_with_levels_pooled(products):
     config = climate_config(variables=(ClimateVariable("ts", ("surface_temperature",)), ClimateVariable("t", ("T",))),
-                            lat=4, lon=8, lev=1, time_steps=2)
+                            lat=4, lon=8, lev=1, time="steps", time_steps=2)
     cube = CubeReader(config, products).read("data/processed/climate/p00_run0.zarr")
     assert cube.shape == (2, 2, 4, 8, 1) and cube.dtype == np.float32 and np.isfinite(cube).all()
     assert (cube[1] < cube[0]).all(), "air temperature averaged over levels is below the surface's"
@@ -273,7 +273,7 @@ def test_training_reads_the_features_store_and_nothing_else(products, tmp_path, 
     dataset = PlanetRunDataset(runs, config, norm, cache)
     for _ in range(2):  # a second epoch reads nothing again
         batch = collate([dataset[i] for i in range(len(dataset))])
-    model_keys = {"planet_params": {"planet_params", "planet_params_mask"}, "climate": {"climate_cube"},
+    model_keys = {"planet_params": {"planet_params", "planet_params_mask"}, "climate": {"climate_cube", "climate_valid"},
                   "bio_graph": {"bio_graph"}, "spectrum": {"spectrum", "spectrum_mask"}}[kept]
     assert set(batch) == model_keys | {"present", "label", "run_metadata"}
     assert counts == {}

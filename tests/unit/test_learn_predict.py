@@ -61,7 +61,8 @@ def test_the_batch_from_whole_arrays_is_the_training_loaders_batch_and_scores_al
     cache = {rid: store.raw(rid, config.modalities) for rid in runs["run_id"]}
     dataset = PlanetRunDataset(runs, config, scorer.norm, cache)
     slow = collate([dataset[i] for i in range(len(dataset))])
-    for key in ("climate_cube", "spectrum", "spectrum_mask", "planet_params", "planet_params_mask", "present"):
+    for key in ("climate_cube", "climate_valid", "spectrum", "spectrum_mask", "planet_params", "planet_params_mask",
+                "present"):
         assert torch.equal(fast[key], slow[key]), key
     for key in ("x", "edge_index", "batch", "features"):
         assert torch.equal(fast["bio_graph"][key], slow["bio_graph"][key]), key

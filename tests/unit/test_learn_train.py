@@ -214,6 +214,12 @@ def test_model_runs_with_any_subset_of_modalities_and_masks_missing_ones(product
             # run 1 has no spectrum: whatever its (zero) features, it gets the learned "missing" vector
             batch["spectrum"][1] = 100.0
             assert torch.allclose(model(batch)[1], logits[1])
+        if modalities == ["climate"]:
+            # the valid share is read: a cell the mask calls unknown is not a cell at the mean
+            assert model.spec["climate_inputs"] == ["value", "valid_share"] and (batch["climate_valid"] == 1).all()
+            batch["climate_valid"][0, :, :, :2] = 0.0
+            changed = model(batch)
+            assert not torch.allclose(changed[0], logits[0]) and torch.allclose(changed[1:], logits[1:])
 
 
 def test_device_choice():

@@ -1,31 +1,39 @@
-"""One run's climate cube on the model's grid: float32 [vars, time, lat, lon, lev].
+"""One run's climate cube on the model's grid: float32 [vars, time, lat, lon, lev], and its valid share.
 
 Real GCM output differs from cube to cube: variable names (``TS``, ``ts``,
-``tas``), grids (4°x5°, T42, 16x32), vertical levels or none, a month axis
-instead of a time axis, coordinates in non-CF variables (ExoCAM's ``xc``/``yc``),
-temperatures in degC. :class:`CubeReader` brings each onto one shape:
+``tsurf``, ``tas``), grids (4°x5°, T42, 16x32), calendars, vertical levels
+(hybrid, pressure, sigma) or none, a month axis instead of a time axis,
+coordinates in non-CF variables (ExoCAM's ``xc``/``yc``), temperatures in degC.
+:class:`CubeReader` brings each onto one shape:
 
 * **channels**: each configured variable is the first of its aliases that the
-  store has, by name or by CF ``standard_name``; a store with none is refused
-  naming the store and the channel. degC becomes K.
-* **time**: the store's time axis (named ``time``, ``month``, ... or marked by
-  ``axis: T``/``since`` units) is cut to ``time_window`` and averaged into
-  ``time_steps`` equal parts (overlap weights in step units, so 12 months make
-  4 seasons, and 2 steps stretched to 4 repeat each). No time axis: repeated.
-* **lat/lon**: first-order conservative (area-weighted) remapping onto
-  equal-angle cells: a target cell is the mean of the source cells it overlaps,
-  weighted by overlap area (sine of latitude x longitude; longitude periodic, so
-  -180..180 and 0..360 grids land alike). It coarsens and refines alike and
-  never invents a value: missing (NaN) source points are left out of the
-  weights, and a target cell with no valid source stays NaN (0 after
-  normalisation). Source cell bounds are the midpoints between centres; a grid
-  without coordinates is taken as regular and global. A field without a
-  lon (or lat) axis covers the whole circle (band).
-* **lev**: layers averaged into ``lev`` equal parts (index units); a cube
-  without a vertical axis is one layer, repeated when ``lev`` > 1.
+  store has, by name or by CF ``standard_name``, in any case; a store with none
+  is refused naming the store and the channel. degC becomes K.
+* **time** (:mod:`astrobuild.features.climate_time`): the store's time axis
+  (named ``time``, ``month``, ... or marked by ``axis: T``/``since`` units) is cut
+  to ``time_window``, its spin-up dropped, and grouped by calendar season, month
+  or year (dates decoded with cftime), or averaged into ``time_steps`` equal parts
+  (overlap weights in step units). No time axis: repeated.
+* **lat/lon** (:mod:`astrobuild.features.climate_grid`): first-order
+  conservative (area-weighted) remapping onto equal-angle cells: a target cell
+  is the mean of the source cells it overlaps, weighted by overlap area (sine of
+  latitude x longitude; longitude periodic, so -180..180 and 0..360 grids land
+  alike). Source cell bounds are the midpoints between centres; a grid without
+  coordinates is taken as regular and global. A field without a lon (or lat)
+  axis covers the whole circle (band).
+* **lev** (:mod:`astrobuild.features.climate_levels`): layers weighted by
+  pressure thickness into ``lev`` equal parts of the column in pressure, the
+  surface first (index weights when the cube has no pressure information); a
+  cube without a vertical axis is one layer, repeated when ``lev`` > 1.
+* **valid share**: missing (NaN, masked) source points are left out of the
+  weights, never filled in; each target cell also gets the share of its weight
+  (area x pressure thickness, averaged over its time steps) that had data. A
+  cell with none is NaN (0 after normalisation) with share 0, and the model
+  reads the share as a mask channel.
 
 Reads go through :class:`~astrobuild.climate.reader.StepReader`, one time step
-at a time, so memory stays at one step whatever the cube's length.
+at a time (with its surface pressure for hybrid levels), so memory stays at one
+step whatever the cube's length.
 """
 
 from __future__ import annotations
@@ -37,7 +45,19 @@ import numpy as np
 
 from astrobuild.climate.reader import StepReader
 from astrobuild.climate.store import open_store
+from astrobuild.features.climate_grid import (
+    cell_bounds,
+    index_weights,
+    interval_overlap,
+    lat_weights,
+    lon_weights,
+)
+from astrobuild.features.climate_levels import Vertical, vertical
+from astrobuild.features.climate_time import TimeAxisError, TimePlan, decode, parse_spinup, time_plan
 from astrobuild.features.config import ClimateConfig
+
+__all__ = ["CubeError", "CubeReader", "cell_bounds", "find_variable", "index_weights", "interval_overlap",
+           "lat_weights", "lon_weights"]
 
 TIME_NAMES = {"time", "t", "month", "months", "mon", "time_counter", "date"}
 LAT_NAMES = {"lat", "latitude", "y", "yc", "nlat", "rlat", "nav_lat", "lat_0"}
@@ -49,53 +69,6 @@ CELSIUS = {"degc", "deg_c", "celsius", "degrees_c", "degree_c", "c", "degrees ce
 
 class CubeError(ValueError):
     """A cube that cannot become the model's input; the message names the store and what is wrong."""
-
-
-def interval_overlap(src_lo: np.ndarray, src_hi: np.ndarray, dst_edges: np.ndarray) -> np.ndarray:
-    """[n_dst, n_src] length of each source interval inside each target interval (edges increasing)."""
-    lo = np.maximum(dst_edges[:-1, None], src_lo[None, :])
-    hi = np.minimum(dst_edges[1:, None], src_hi[None, :])
-    return np.clip(hi - lo, 0.0, None)
-
-
-def cell_bounds(centres: np.ndarray, lo: float | None = None, hi: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(lower, upper) bounds of cells around ``centres``: midpoints, ends half a spacing out, clamped."""
-    c = np.asarray(centres, dtype=np.float64)
-    if c.size == 1:
-        a, b = np.array([c[0] - 0.5]), np.array([c[0] + 0.5])
-    else:
-        mid = (c[1:] + c[:-1]) / 2.0
-        edges = np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
-        a, b = np.minimum(edges[:-1], edges[1:]), np.maximum(edges[:-1], edges[1:])
-    if lo is not None:
-        a, b = np.clip(a, lo, hi), np.clip(b, lo, hi)
-    return a, b
-
-
-def lat_weights(centres: np.ndarray | None, n_src: int, n_dst: int) -> np.ndarray:
-    """[n_dst, n_src] area weights (overlap in sin(latitude)) onto ``n_dst`` equal-angle bands."""
-    if centres is None:
-        centres = -90.0 + (np.arange(n_src) + 0.5) * 180.0 / n_src
-    a, b = cell_bounds(centres, -90.0, 90.0)
-    dst = np.sin(np.deg2rad(np.linspace(-90.0, 90.0, n_dst + 1)))
-    return interval_overlap(np.sin(np.deg2rad(a)), np.sin(np.deg2rad(b)), dst)
-
-
-def lon_weights(centres: np.ndarray | None, n_src: int, n_dst: int) -> np.ndarray:
-    """[n_dst, n_src] overlap in degrees onto ``n_dst`` cells of 0..360, periodic."""
-    if centres is None:
-        centres = np.arange(n_src) * 360.0 / n_src
-    a, b = cell_bounds(centres)
-    shift = np.floor(a / 360.0) * 360.0
-    a, b = a - shift, b - shift  # a in [0, 360); a cell may reach past 360
-    dst = np.linspace(0.0, 360.0, n_dst + 1)
-    return interval_overlap(a, b, dst) + interval_overlap(a - 360.0, b - 360.0, dst)
-
-
-def index_weights(n_src: int, n_dst: int) -> np.ndarray:
-    """[n_dst, n_src] overlap of unit steps with ``n_dst`` equal parts of [0, n_src)."""
-    return interval_overlap(np.arange(n_src, dtype=np.float64), np.arange(1, n_src + 1, dtype=np.float64),
-                            np.linspace(0.0, n_src, n_dst + 1))
 
 
 def _kind(ds, dim: str) -> str | None:
@@ -124,39 +97,62 @@ def _centres(ds, dim: str) -> np.ndarray | None:
 
 
 def find_variable(ds, aliases: tuple[str, ...]) -> str | None:
-    """The first alias that is a data variable's name or CF standard_name."""
+    """The first alias that is a data variable's name or CF standard_name, in any case (for each alias:
+    the exact name, then the name in another case, then the standard_name)."""
+    names = sorted(map(str, ds.data_vars))
     for alias in aliases:
         if alias in ds.data_vars:
             return alias
-        for name in sorted(ds.data_vars):
-            if ds[name].attrs.get("standard_name") == alias:
-                return str(name)
+        low = alias.lower()
+        for name in names:
+            if name.lower() == low:
+                return name
+        for name in names:
+            if str(ds[name].attrs.get("standard_name", "")).strip().lower() == low:
+                return name
     return None
 
 
+def _time_bounds(ds, tdim: str) -> np.ndarray | None:
+    name = ds[tdim].attrs.get("bounds") if tdim in ds.variables else None
+    if name not in ds.variables or ds[name].ndim != 2 or ds[name].dims[0] != tdim:
+        return None
+    return np.asarray(ds[name].values, dtype=np.float64)
+
+
 class CubeReader:
-    """Pools stores onto the configured [vars, time, lat, lon, lev] shape; ``read(store)`` per run."""
+    """Pools stores onto the configured [vars, time, lat, lon, lev] shape: ``pool(store)`` per run gives the
+    values and the valid fraction of each cell; ``read(store)`` the values alone."""
 
     def __init__(self, config: ClimateConfig, root: str | os.PathLike[str] = "."):
         self.config, self.root = config, Path(root)
+        self.spinup = parse_spinup(config.spinup)
 
     def read(self, store: str) -> np.ndarray:
+        return self.pool(store)[0]
+
+    def pool(self, store: str) -> tuple[np.ndarray, np.ndarray]:
+        """(values, valid) float32 [vars, time, lat, lon, lev]: values NaN where valid is 0."""
         path = self.root / store
         if not (path / "zarr.json").is_file():
             raise CubeError(f"climate store {store}: not found (no zarr.json)")
+        plans: dict[tuple[str, int], TimePlan] = {}  # the variables of a store share their time axis
         with open_store(path) as ds:
-            channels = []
+            values, valid = [], []
             for variable in self.config.variables:
                 name = find_variable(ds, variable.aliases)
                 if name is None:
                     raise CubeError(f"climate store {store} has no variable for channel {variable.name!r} (looked for "
-                                    f"{list(variable.aliases)} by name and standard_name; it has "
+                                    f"{list(variable.aliases)} by name and standard_name, any case; it has "
                                     f"{sorted(map(str, ds.data_vars))}); set train.climate.variables")
-                channels.append(self._channel(ds, path, store, name))
-        return np.stack(channels).astype(np.float32)
+                v, ok = self._channel(ds, path, store, name, plans)
+                values.append(v)
+                valid.append(ok)
+        return np.stack(values).astype(np.float32), np.stack(valid).astype(np.float32)
 
-    def _channel(self, ds, path: Path, store: str, name: str) -> np.ndarray:
-        """One variable as [time, lat, lon, lev] on the target grid."""
+    def _channel(self, ds, path: Path, store: str, name: str, plans: dict[tuple[str, int], TimePlan]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """One variable as ([time, lat, lon, lev] values, valid fraction) on the target grid."""
         c = self.config
         var = ds[name]
         kinds = {}
@@ -172,52 +168,91 @@ class CubeReader:
             else np.ones((c.lat, 1))
         w_lon = lon_weights(_centres(ds, dim_of["lon"]), shape[dim_of["lon"]], c.lon) if "lon" in dim_of \
             else np.ones((c.lon, 1))
-        w_lev = index_weights(shape[dim_of["lev"]], c.lev) if "lev" in dim_of else np.ones((c.lev, 1))
+        levels = vertical(ds, dim_of["lev"], var.dims, shape[dim_of["lev"]], c.lev) if "lev" in dim_of \
+            else Vertical("none", np.ones((c.lev, 1)))
+        # a target cell's whole weight: what its valid share is counted against
+        area = w_lat.sum(axis=1)[:, None] * w_lon.sum(axis=1)[None, :]
         celsius = str(var.attrs.get("units", "")).strip().lower() in CELSIUS
         # the step's own dims (time removed), put in lev, lat, lon order; absent ones become length 1
         step_dims = [d for d in var.dims if kinds[d] != "time"]
         order = [step_dims.index(dim_of[k]) if k in dim_of else None for k in ("lev", "lat", "lon")]
+        ps_order: list[int | None] = []
+        if levels.ps:  # surface pressure's own dims, put in lat, lon order
+            ps_dims = [d for d in ds[levels.ps].dims if d != dim_of.get("time")]
+            ps_order = [ps_dims.index(dim_of[k]) if k in dim_of else None for k in ("lat", "lon")]
 
         paths: dict[tuple[int, ...], list] = {}  # einsum's contraction order, found once per step shape
 
-        def pool(step: np.ndarray) -> np.ndarray:
-            x = np.asarray(step, dtype=np.float64)
-            x = x.transpose([i for i in order if i is not None])
-            for axis, i in enumerate(order):
-                if i is None:
-                    x = np.expand_dims(x, axis)
+        def pool(step: np.ndarray, ps: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+            x = _ordered(step, order)
             if celsius:
                 x = x + 273.15
             valid = np.isfinite(x)
             x = np.where(valid, x, 0.0)
-            if x.shape not in paths:
-                paths[x.shape] = np.einsum_path("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, x, optimize="greedy")[0]
-            path = paths[x.shape]
-            num = np.einsum("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, x, optimize=path)
-            den = np.einsum("ak,bi,cj,kij->abc", w_lev, w_lat, w_lon, valid.astype(np.float64), optimize=path)
+            if ps is None:
+                w_lev, spec = levels.weights, "ak,bi,cj,kij->abc"
+            else:  # hybrid levels: each column its own pressures
+                w_lev, spec = levels.column_weights(_ordered(ps, ps_order), c.lev), "akij,bi,cj,kij->abc"
+            key = (spec, x.shape)
+            if key not in paths:
+                paths[key] = np.einsum_path(spec, w_lev, w_lat, w_lon, x, optimize="greedy")[0]
+            num = np.einsum(spec, w_lev, w_lat, w_lon, x, optimize=paths[key])
+            den = np.einsum(spec, w_lev, w_lat, w_lon, valid.astype(np.float64), optimize=paths[key])
             with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)  # [lev, lat, lon]
+                # the valid share: each column counts its area in every layer, whatever its pressures
+                if ps is None:
+                    share = den / (w_lev.sum(axis=1)[:, None, None] * area[None])
+                else:
+                    column = w_lev.sum(axis=1, keepdims=True)
+                    normed = np.divide(w_lev, column, out=np.zeros_like(w_lev), where=column > 0)
+                    share = np.einsum(spec, normed, w_lat, w_lon, valid.astype(np.float64),
+                                      optimize=paths[key]) / area[None]
+                mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)  # [lev, lat, lon]
+            return mean, np.nan_to_num(np.clip(share, 0.0, 1.0), nan=0.0)
 
         if "time" not in dim_of:
-            pooled = pool(var.values)
-            return np.repeat(pooled.transpose(1, 2, 0)[None], c.time_steps, axis=0)
+            ps = np.asarray(ds[levels.ps].values) if levels.ps else None
+            mean, share = pool(var.values, ps)
+            n = c.shape[1]
+            return (np.repeat(mean.transpose(1, 2, 0)[None], n, axis=0),
+                    np.repeat(share.transpose(1, 2, 0)[None], n, axis=0))
         tdim = dim_of["time"]
-        steps = range(shape[tdim])[slice(c.time_start, c.time_stop)]
-        if not len(steps):
-            raise CubeError(f"climate store {store}: time window [{c.time_start}:{c.time_stop}] of {name!r} "
-                            f"selects none of its {shape[tdim]} steps")
-        w_time = index_weights(len(steps), c.time_steps)
-        num = np.zeros((c.time_steps, c.lev, c.lat, c.lon))
-        den = np.zeros_like(num)
-        reader = StepReader(path, time_dim=tdim) if var.dims[0] == tdim else None
-        for j, t in enumerate(steps):
-            step = reader.read(name, t) if reader is not None else var.isel({tdim: t}).values
-            pooled = pool(step)
+        plan = plans.get((tdim, shape[tdim]))
+        if plan is None:
+            dates = decode(ds[tdim].values, ds[tdim].attrs, _time_bounds(ds, tdim)) if tdim in ds.variables else None
+            try:
+                plan = time_plan(shape[tdim], slice(c.time_start, c.time_stop), c.time, c.time_steps, self.spinup,
+                                 dates)
+            except TimeAxisError as error:
+                raise CubeError(f"climate store {store}: {name!r}: {error}") from None
+            plans[(tdim, shape[tdim])] = plan
+        n_out = plan.weights.shape[0]
+        num = np.zeros((n_out, c.lev, c.lat, c.lon))
+        den, share_sum = np.zeros_like(num), np.zeros_like(num)
+        ps_var = ds[levels.ps] if levels.ps else None
+        reader = StepReader(path, time_dim=tdim)
+        for j, t in enumerate(plan.steps):
+            step = reader.read(name, t) if var.dims[0] == tdim else var.isel({tdim: t}).values
+            ps = None
+            if ps_var is not None:
+                ps = reader.read(levels.ps, t) if ps_var.dims[:1] == (tdim,) else \
+                    (ps_var.isel({tdim: t}).values if tdim in ps_var.dims else ps_var.values)
+            pooled, share = pool(step, ps)
             ok = np.isfinite(pooled)
-            w = w_time[:, j][:, None, None, None]
+            w = plan.weights[:, j][:, None, None, None]
             num += w * np.where(ok, pooled, 0.0)[None]
             den += w * ok[None]
+            share_sum += w * share[None]
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-        return out.transpose(0, 2, 3, 1)  # [time, lat, lon, lev]
+        valid = share_sum / plan.weights.sum(axis=1)[:, None, None, None]
+        return out.transpose(0, 2, 3, 1), valid.transpose(0, 2, 3, 1)  # [time, lat, lon, lev]
 
+
+def _ordered(step: np.ndarray, order: list[int | None]) -> np.ndarray:
+    """``step`` with its axes in ``order`` (indices into its dims; None: a new axis of length 1), float64."""
+    x = np.asarray(step, dtype=np.float64).transpose([i for i in order if i is not None])
+    for axis, i in enumerate(order):
+        if i is None:
+            x = np.expand_dims(x, axis)
+    return x

@@ -16,6 +16,7 @@ from typing import Any
 
 from astrobuild.contracts.catalogue import CATALOGUE
 from astrobuild.contracts.products import GRAPH_STORE, HYPOTHETICAL_PLANETS
+from astrobuild.features.climate_time import MODE_STEPS, MODES, mode_steps, parse_spinup
 
 MODALITIES = ("climate", "bio_graph", "spectrum", "planet_params")
 # The train keys the features store is pooled with (DVC: params of the build stage).
@@ -42,11 +43,13 @@ class ClimateConfig:
     time_steps: int
     time_start: int
     time_stop: int | None
+    time: str  # auto | seasons | months | annual | steps (astrobuild.features.climate_time)
+    spinup: str | None  # a duration ("10Y", "6M", "30D") dropped from the start; None: none
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
         """[vars, time, lat, lon, lev] of one run's cube."""
-        return (len(self.variables), self.time_steps, self.lat, self.lon, self.lev)
+        return (len(self.variables), mode_steps(self.time, self.time_steps), self.lat, self.lon, self.lev)
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,24 @@ def climate_config(c: dict[str, Any]) -> ClimateConfig:
     names = [v["name"] for v in c["variables"]]
     if len(set(names)) != len(names):
         raise PoolingConfigError(f"train.climate.variables: channel names repeat: {names}")
+    mode = str(c["time"])
+    if mode not in MODES:
+        raise PoolingConfigError(f"train.climate.time: {mode!r} is not one of {list(MODES)}")
+    # auto gives 4 seasons, or 4 equal steps when a cube has no dates: one shape either way
+    if mode == "auto" and int(c["time_steps"]) != MODE_STEPS["auto"]:
+        raise PoolingConfigError(f"train.climate.time_steps: {c['time_steps']} with time: auto, which gives "
+                                 f"{MODE_STEPS['auto']} steps (seasons, else {MODE_STEPS['auto']} equal parts); "
+                                 "set time: steps for another number of equal parts")
+    try:
+        parse_spinup(c["spinup"])
+    except ValueError as error:
+        raise PoolingConfigError(f"train.climate.spinup: {error}") from None
     return ClimateConfig(
         variables=tuple(ClimateVariable(v["name"], tuple(v["aliases"])) for v in c["variables"]),
         lat=int(c["grid"]["lat"]), lon=int(c["grid"]["lon"]), lev=int(c["grid"]["lev"]),
         time_steps=int(c["time_steps"]), time_start=int(c["time_window"]["start"]),
         time_stop=None if c["time_window"]["stop"] is None else int(c["time_window"]["stop"]),
+        time=mode, spinup=None if c["spinup"] is None else str(c["spinup"]),
     )
 
 

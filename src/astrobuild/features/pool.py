@@ -66,7 +66,7 @@ class RawSources:
         """Raw inputs of one registry row: modality -> value, None when the run lacks it."""
         raw: dict[str, Any] = {}
         if self.cubes is not None:
-            raw["climate"] = self.cubes.read(run["climate_store"])
+            raw["climate"], raw["climate_valid"] = self.cubes.pool(run["climate_store"])
         if self.graphs is not None:
             pathways = pathway_list(run.get("pathways"))
             raw["bio_graph"] = self.graphs.union(pathways) if pathways else None
@@ -84,6 +84,7 @@ def empty_arrays(config: PoolingConfig, n: int, pathways: int) -> dict[str, np.n
     return {
         "run_id": np.zeros(n, dtype=object),
         "climate": np.full((n, *config.climate.shape), np.nan, np.float32),
+        "climate_valid": np.zeros((n, *config.climate.shape), np.float32),
         "climate_present": np.zeros(n, bool),
         "spectrum": np.zeros((n, bins, len(SPECTRUM_FEATURES)), np.float32),
         "spectrum_mask": np.zeros((n, bins), bool),
@@ -113,7 +114,8 @@ def pool_runs(runs: pd.DataFrame, sources: RawSources) -> dict[str, np.ndarray]:
         out["run_id"][i] = str(run["run_id"])
         raw = sources.read(run)
         if raw.get("climate") is not None:
-            out["climate"][i], out["climate_present"][i] = raw["climate"], True
+            out["climate"][i], out["climate_valid"][i] = raw["climate"], raw["climate_valid"]
+            out["climate_present"][i] = True
         if raw.get("spectrum") is not None:
             out["spectrum"][i], out["spectrum_mask"][i] = raw["spectrum"]
             out["spectrum_present"][i] = True

@@ -42,12 +42,14 @@ from astrobuild.features.spectra import SPECTRUM_FEATURES
 from astrobuild.io import atomic_path, remove_stale_temps, sha256_file, temp_path
 
 FORMAT = "astrobuild-features"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: climate_valid (the valid share of each climate cell); calendar seasons, pressure layers
 
 # name -> (dtype, dims): "run" is the run axis; the flat graph arrays have their own.
 ARRAYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "run_id": ("str", ("run",)),
     "climate": ("float32", ("run", "vars", "time", "lat", "lon", "lev")),
+    # the share of each cell with data (0: none, and climate is NaN there): the model's mask channel
+    "climate_valid": ("float32", ("run", "vars", "time", "lat", "lon", "lev")),
     "climate_present": ("bool", ("run",)),
     "spectrum": ("float32", ("run", "bins", "spectrum_features")),
     "spectrum_mask": ("bool", ("run", "bins")),
@@ -246,6 +248,7 @@ class FeatureStore:
         raw: dict[str, Any] = {}
         if "climate" in modalities:
             raw["climate"] = a["climate"][i] if a["climate_present"][i] else None
+            raw["climate_valid"] = a["climate_valid"][i] if a["climate_present"][i] else None
         if "bio_graph" in modalities:
             raw["bio_graph"] = self.graph(i) if a["graph_present"][i] else None
         if "spectrum" in modalities:
@@ -329,6 +332,11 @@ def check_store(store: FeatureStore, registry_ids: Sequence[str], config: Poolin
     if not failures:
         if np.isfinite(a["climate"][~a["climate_present"]]).any():
             failures.append("climate: a run without a cube has values")
+        valid = a["climate_valid"]
+        if not ((valid >= 0) & (valid <= 1)).all() or (valid[~a["climate_present"]] > 0).any():
+            failures.append("climate_valid: a share outside 0..1, or above 0 for a run without a cube")
+        if not np.array_equal(valid > 0, np.isfinite(a["climate"])):
+            failures.append("climate_valid: differs from where the climate values are known")
         if a["spectrum_mask"][~a["spectrum_present"]].any():
             failures.append("spectrum_mask: a run without a spectrum has covered bins")
         if (a["spectrum_present"] & ~a["spectrum_mask"].any(axis=1)).any():

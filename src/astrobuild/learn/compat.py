@@ -66,6 +66,10 @@ def feature_layout(config: TrainConfig) -> dict[str, Any]:
             "grid": {"vars": vars_, "time": time, "lat": lat, "lon": lon, "lev": lev},
             "dims": ["vars", "time", "lat", "lon", "lev"],
             "time_window": {"start": c.time_start, "stop": c.time_stop},
+            "time": {"mode": c.time, "spinup": c.spinup, "time_steps": c.time_steps},
+            # per variable and layer: the standardised value, then the share of the cell with data
+            "inputs": ["value", "valid_share"],
+            "levels": "equal parts of the column in pressure, surface first (index without pressure)",
             # equal-angle cells: lat bands over -90..90 (south first), lon cells over 0..360 (periodic)
             "lat_edges_deg": [-90.0, 90.0], "lon_edges_deg": [0.0, 360.0],
         }

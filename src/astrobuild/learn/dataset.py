@@ -2,7 +2,8 @@
 
 One item is one run::
 
-    climate_cube        float32 [vars, time, lat, lon, lev]   (see learn.climate)
+    climate_cube        float32 [vars, time, lat, lon, lev]   (see astrobuild.features.climate)
+    climate_valid       float32 [vars, time, lat, lon, lev]: each cell's share with data (0: none, value 0)
     bio_graph           {x: int64 [N] compound ids, edge_index: int64 [2, E], features: float32 [5]}
     spectrum            float32 [bins, 3], spectrum_mask bool [bins]   (see learn.spectra)
     planet_params       float32 [n_params], planet_params_mask bool [n_params]
@@ -74,6 +75,10 @@ class PlanetRunDataset(Dataset):
             mean, std = self.norm.mean_std("climate")
             item["climate_cube"] = torch.from_numpy(standardise(cube, mean, std, axis=0) if cube is not None
                                                     else np.zeros(config.climate.shape, np.float32))
+            valid = raw.get("climate_valid") if cube is not None else None
+            if valid is None:  # a cache made without the store's share: known where the value is
+                valid = np.isfinite(cube) if cube is not None else np.zeros(config.climate.shape, bool)
+            item["climate_valid"] = torch.from_numpy(np.asarray(valid, dtype=np.float32))
         if "bio_graph" in self.modalities:
             graph = raw["bio_graph"]
             mean, std = self.norm.mean_std("bio_graph")
@@ -106,7 +111,7 @@ class PlanetRunDataset(Dataset):
 def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Stack items into a batch; graphs into one batched graph (offset edge_index + batch vector)."""
     batch: dict[str, Any] = {}
-    for key in ("climate_cube", "spectrum", "spectrum_mask", "planet_params", "planet_params_mask", "present", "label"):
+    for key in ("climate_cube", "climate_valid", "spectrum", "spectrum_mask", "planet_params", "planet_params_mask", "present", "label"):
         if key in items[0]:
             batch[key] = torch.stack([item[key] for item in items])
     if "bio_graph" in items[0]:

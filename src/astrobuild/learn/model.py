@@ -1,6 +1,7 @@
 """The multi-modal classifier: one encoder per modality, fused with missing-modality masking.
 
-* climate: per-cell layers (1x1x1 convolutions, variables x layers as channels),
+* climate: per-cell layers (1x1x1 convolutions, variables x layers as channels, each
+  with its valid-share mask channel),
   then the area-weighted mean (each latitude band by its area) and the max over
   time, lat and lon (see :class:`ClimateEncoder` for why);
 * bio_graph: message passing over ``edge_index`` in plain PyTorch: node
@@ -30,6 +31,9 @@ from typing import Any
 import torch
 from torch import nn
 
+# What the climate encoder reads per variable and layer, in channel order.
+CLIMATE_INPUTS = ("value", "valid_share")
+
 
 def _mlp(n_in: int, hidden: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, hidden), nn.GELU(), nn.Linear(hidden, hidden))
@@ -37,6 +41,10 @@ def _mlp(n_in: int, hidden: int) -> nn.Sequential:
 
 class ClimateEncoder(nn.Module):
     """Per-cell features, then their area-weighted mean and their max over the cube.
+
+    Input: the standardised values and, as as many channels again, each cell's valid share
+    (``climate_valid``): a cell without data is 0 after standardisation, which is also the
+    mean, so without the mask the model could not tell "average" from "unknown".
 
     The cell layers are pointwise (1x1x1 convolutions over variables x layers): what
     a climate decides about a planet is mostly a share of its surface in some state
@@ -46,11 +54,11 @@ class ClimateEncoder(nn.Module):
     its area; an unweighted mean over cells would count the poles several times over.
     """
 
-    def __init__(self, n_vars: int, n_lev: int, hidden: int):
+    def __init__(self, n_vars: int, n_lev: int, hidden: int, inputs: int = 2):
         super().__init__()
         channels = max(16, hidden)
         self.cells = nn.Sequential(
-            nn.Conv3d(n_vars * n_lev, channels, 1), nn.GELU(),
+            nn.Conv3d(inputs * n_vars * n_lev, channels, 1), nn.GELU(),
             nn.Conv3d(channels, channels, 1), nn.GELU())
         self.out = nn.Linear(2 * channels, hidden)
 
@@ -60,7 +68,9 @@ class ClimateEncoder(nn.Module):
         edges = torch.sin(torch.deg2rad(torch.linspace(-90.0, 90.0, n_lat + 1, device=device)))
         return (edges[1:] - edges[:-1]) / 2.0
 
-    def forward(self, cube: torch.Tensor) -> torch.Tensor:
+    def forward(self, cube: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        # the valid share rides along as channels: a cell without data reads 0, and the mask says why
+        cube = torch.cat([cube, valid.to(cube.dtype)], dim=1)
         b, v, t, la, lo, lev = cube.shape
         x = cube.permute(0, 1, 5, 2, 3, 4).reshape(b, v * lev, t, la, lo)  # layers become channels
         h = self.cells(x)  # [b, c, t, la, lo]
@@ -166,7 +176,8 @@ class MultiModalNet(nn.Module):
         self.modalities = tuple(spec["modalities"])
         encoders: dict[str, nn.Module] = {}
         if "climate" in self.modalities:
-            encoders["climate"] = ClimateEncoder(spec["climate_vars"], spec["climate_lev"], hidden)
+            encoders["climate"] = ClimateEncoder(spec["climate_vars"], spec["climate_lev"], hidden,
+                                                 len(spec["climate_inputs"]))
         if "bio_graph" in self.modalities:
             encoders["bio_graph"] = GraphEncoder(spec["vocabulary"], spec["graph_features"], hidden,
                                                  spec["graph_layers"])
@@ -186,7 +197,7 @@ class MultiModalNet(nn.Module):
         for i, modality in enumerate(self.modalities):
             enc = self.encoders[modality]
             if modality == "climate":
-                z = enc(batch["climate_cube"])
+                z = enc(batch["climate_cube"], batch["climate_valid"])
             elif modality == "bio_graph":
                 z = enc(batch["bio_graph"])
             elif modality == "spectrum":
@@ -206,6 +217,7 @@ def model_spec(config, n_vocabulary: int) -> dict[str, Any]:
 
     return {"modalities": list(config.modalities), "hidden": config.hidden, "graph_layers": config.graph_layers,
             "climate_vars": len(config.climate.variables), "climate_lev": config.climate.lev,
+            "climate_inputs": list(CLIMATE_INPUTS),
             "vocabulary": int(n_vocabulary), "graph_features": len(GRAPH_FEATURES),
             "spectrum_features": len(SPECTRUM_FEATURES), "spectrum_bins": config.spectrum.bins,
             "n_params": len(config.param_columns)}

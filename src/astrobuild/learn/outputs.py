@@ -44,7 +44,8 @@ from astrobuild.learn.model import MultiModalNet
 
 CHECKPOINT_FORMAT = "astrobuild-multimodal"
 # 2: the compound vocabulary and the feature layout (a v1 file cannot be checked against the data)
-CHECKPOINT_VERSION = 3  # 3: the spectrum encoder reads the bin's position (spectrum_bins in model_spec)
+# 3: the spectrum encoder reads the bin's position (spectrum_bins in model_spec)
+CHECKPOINT_VERSION = 4  # 4: the climate encoder reads each cell's valid share (climate_inputs in model_spec)
 CHECKPOINT_KEYS = ("format", "version", "state_dict", "model_spec", "config", "norm_stats", "vocabulary", "layout")
 CURVE_COLUMNS = ("epoch", "train_loss", "val_loss", "train_auroc", "val_auroc")
 
@@ -109,6 +110,9 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
                    "checked against the data it would be fed)")
         elif version == 2:
             why = " (its spectrum encoder has no position channel or per-bin readout, so its weights do not fit)"
+        elif version == 3:
+            why = (" (its climate encoder has no valid-share channels and its cubes were pooled without "
+                   "calendar seasons or pressure layers, so its weights do not fit)")
         else:
             why = ""
         raise ValueError(f"{path}: an {CHECKPOINT_FORMAT} v{version} checkpoint; this version of astrobuild reads "

@@ -129,6 +129,8 @@ def model_batch(store: FeatureStore, rows: np.ndarray, modalities: Sequence[str]
         cube = standardise(a["climate"][rows], mean, std, axis=1)
         cube[~here] = 0.0  # an absent cube is zeros, not standardised zeros
         batch["climate_cube"] = torch.from_numpy(cube)
+        batch["climate_valid"] = torch.from_numpy(np.where(here[:, None, None, None, None, None],
+                                                           a["climate_valid"][rows], 0.0).astype(np.float32))
         present.append(here)
     if "bio_graph" in modalities:
         here = a["graph_present"][rows]
