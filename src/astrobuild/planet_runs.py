@@ -26,6 +26,9 @@ such runs apart.) The other columns are the keys of the modalities:
   without that map's KGML) cannot be a graph of the run: it is left out and
   counted, per run and pathway, in the report.
 
+The ``runs.csv`` columns beyond the known ones (targets: :mod:`astrobuild.climate.runs`)
+follow, under their own names and types (float64 or string), after the columns above.
+
 A reference that does not resolve is not silently nulled: unknown planets,
 pathways and organisms stop the build with the run and the missing key named;
 runs with no planet or no spectrum are counted in the report.
@@ -44,6 +47,7 @@ import pandas as pd
 import pyarrow as pa
 
 from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.contracts.planet_runs import PlanetRuns
 from astrobuild.io import read_parquet, write_json, write_parquet
 
@@ -54,6 +58,8 @@ RUN_ID_HEX = 16
 SEP = "\x1f"  # unit separator: cannot appear in a planet name or scenario read from CSV text
 
 REGISTRY_SCHEMA = arrow_schema(PlanetRuns)
+# what a climate_runs table holds besides the runs.csv's extra (target) columns
+CLIMATE_RUNS_COLUMNS = frozenset(arrow_schema(ClimateRuns).names)
 
 
 class RegistryError(ValueError):
@@ -151,10 +157,14 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
             if planet is not None and sid not in run_stems:
                 by_planet.setdefault(planet, sid)
 
+    extras = [c for c in climate_runs.columns if c not in CLIMATE_RUNS_COLUMNS]
     rows, errors = [], []
     matches = {"run": 0, "planet": 0, "none": 0}
     without_graph: Counter = Counter()  # pathways of a run's organisms that the graph store lacks
-    for r in climate_runs.sort_values(["stem", "file"]).itertuples(index=False):
+    ordered = climate_runs.sort_values(["stem", "file"])
+    # the extra columns by name: itertuples renames a column that is no identifier
+    carried = ordered[extras].to_dict("records") if extras else [{}] * len(ordered)
+    for r, extra in zip(ordered.itertuples(index=False), carried, strict=True):
         planet, scenario = _none(r.planet), _none(r.scenario)
         store = r.store
         if not store_exists(store):
@@ -185,11 +195,14 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
             "source_sha256": r.source_sha256, "spectrum": spectrum, "spectrum_match": match,
             "pathways": " ".join(pathways) if pathways else None, "n_pathways": len(pathways),
             "organisms": " ".join(genomes) if genomes else None, "biosphere_source": source,
+            **{c: _none(v) for c, v in extra.items()},
         })
     if errors:
         raise RegistryError(f"{len(errors)} unresolved reference(s) in the planet-run registry:\n  "
                             + "\n  ".join(errors[:50]))
-    table = pa.Table.from_pylist(rows, schema=REGISTRY_SCHEMA).sort_by([("run_id", "ascending")])
+    schema = pa.schema([*REGISTRY_SCHEMA, *(pa.field(c, pa.float64() if pd.api.types.is_float_dtype(
+        climate_runs[c]) else pa.string()) for c in extras)])
+    table = pa.Table.from_pylist(rows, schema=schema).sort_by([("run_id", "ascending")])
     ids = table.column("run_id").to_pylist()
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})

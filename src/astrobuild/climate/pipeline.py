@@ -24,8 +24,7 @@ import pyarrow as pa
 
 from astrobuild.climate.check import StoreContractError, check_store, failing
 from astrobuild.climate.convert import nc_to_zarr
-from astrobuild.climate.runs import SCHEMA as RUNS_SCHEMA
-from astrobuild.climate.runs import climate_runs_frame
+from astrobuild.climate.runs import climate_runs_frame, runs_schema
 from astrobuild.climate.store import ZarrOptions
 from astrobuild.io import sha256_file, write_json, write_parquet
 from astrobuild.paths import SourceRoot, source_label
@@ -151,7 +150,7 @@ def index_climate_runs(cubes: dict[str, str], stores: dict[str, str], roots: lis
     quarantine = Quarantine(source=source)
     frame, report = climate_runs_frame(cubes, stores, [r for r in roots if os.path.isdir(r)], quarantine)
     report["runs_csv_files"] = [source_label(source, p) for p in report["runs_csv_files"]]
-    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=RUNS_SCHEMA)
+    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=runs_schema(frame))
     write_parquet(arrow, table, dictionary=["planet", "scenario"])
     quarantine.write(quarantine_path)
     write_json(report, report_path)

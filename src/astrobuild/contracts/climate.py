@@ -1,4 +1,8 @@
-"""Contract of the climate chain's table of cubes (``data/interim/climate_runs.parquet``)."""
+"""Contract of the climate chain's table of cubes (``data/interim/climate_runs.parquet``).
+
+Not ``strict``: the extra columns of ``runs.csv`` (targets) follow the declared ones, float64 or
+strings (:func:`astrobuild.contracts.planet_runs.extra_columns_typed`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from astrobuild import ids
+from astrobuild.contracts.planet_runs import extra_columns_typed
 
 STEM = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 BIOSPHERE = ids.PATHWAY_LIST_ANCHORED
@@ -29,6 +34,10 @@ class ClimateRuns(pa.DataFrameModel):
                                       description="space-separated record or assembly accessions of the run's "
                                                   "organisms, whose present pathways join the biosphere")
 
+    @pa.dataframe_check(error="a runs.csv column (target) that is neither float64 nor strings")
+    def _targets_typed(cls, frame: pd.DataFrame) -> bool:
+        return extra_columns_typed(cls, frame)
+
     class Config:
-        strict = True
+        strict = False  # the runs.csv's extra columns (targets) ride along, float64 or strings
         coerce = True

@@ -3,6 +3,11 @@
 That references resolve (store on disk, planet in the archive table, pathways
 in the graph store) is checked when the registry is built
 (:func:`astrobuild.planet_runs.build_registry`); the contract checks the shape.
+
+Besides the declared columns, the registry carries the extra columns of the
+``runs.csv`` files (the training's targets, :mod:`astrobuild.climate.runs`)
+under their own names; so the model is not ``strict``, and
+:func:`extra_columns_typed` holds those columns to float64 or strings.
 """
 
 from __future__ import annotations
@@ -15,6 +20,18 @@ from astrobuild import ids
 from astrobuild.contracts.kegg import PATHWAY
 
 RUN_ID = r"^run-[0-9a-f]{16}$"
+
+
+def extra_columns_typed(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> bool:
+    """True when every column ``model`` does not declare is float64 or strings (nulls allowed)."""
+    declared = set(model.to_schema().columns)
+    for column in (c for c in frame.columns if c not in declared):
+        values = frame[column]
+        if not (pd.api.types.is_float_dtype(values)
+                or values.map(lambda v: v is None or v is pd.NA or isinstance(v, str)
+                              or (isinstance(v, float) and v != v)).all()):
+            return False
+    return True
 PATHWAY_SET = PATHWAY[:-1] + r"(?: " + PATHWAY[1:-1] + r")*$"
 
 
@@ -41,6 +58,10 @@ class PlanetRuns(pa.DataFrameModel):
         nullable=True, isin=["biosphere", "organisms", "both"],
         description="where the pathways came from: runs.csv biosphere ids, the organisms' present pathways, both")
 
+    @pa.dataframe_check(error="a runs.csv column (target) that is neither float64 nor strings")
+    def _targets_typed(cls, frame: pd.DataFrame) -> bool:
+        return extra_columns_typed(cls, frame)
+
     class Config:
-        strict = True
+        strict = False  # the runs.csv's own columns ride along (module docstring)
         coerce = True
