@@ -170,22 +170,31 @@ def link_text(kind: str, reactions: Mapping[str, Sequence[str]]) -> str:
     return "".join(f"{kind}:{m}\tpath:{p}\n" for m, p in sorted(pairs))
 
 
-RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms")
+RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms", "habitable_fraction", "habitability")
 
 
 def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
     """The ``runs.csv`` that sits beside the climate cubes: one line per run.
 
     Columns: file (the cube's file name), planet, scenario, label (0/1, after
-    label noise; empty for the runs the sample leaves to predict) and organisms (space-separated accessions of the genomes of
+    label noise; empty for the runs the sample leaves to predict), organisms (space-separated accessions of the genomes of
     the organisms sample whose pathways make up the run's biosphere: see
-    this module). Local mode reads the same file;
+    this module), and two more targets, empty where the label is:
+    habitable_fraction (the liquid-ocean share of the surface, 0-1: a regression target) and
+    habitability (uninhabitable / habitable / biosignature:
+    :func:`astrobuild.sample.universe.habitability`). Local mode reads the same file;
     there label and organisms may be empty, and a ``biosphere`` column may
     give KEGG map ids instead of, or as well as, organisms.
     """
+    from astrobuild.sample.universe import habitability
+
+    rocky = {p.name: p.rocky for p in universe.planets}
     lines = [",".join(RUNS_CSV_COLUMNS)]
     for run in universe.runs:
         label = int(run.label) if run.labelled else ""
+        # two more targets (train.target): the liquid-ocean share of the surface (regression) and
+        # a class from the facts; unlabelled runs leave them empty like the label
+        targets = f"{run.habitable_fraction!r},{habitability(run, rocky[run.planet])}" if run.labelled else ","
         lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{label},"
-                     f"{' '.join(run_organisms(run))}")
+                     f"{' '.join(run_organisms(run))},{targets}")
     return "\n".join(lines) + "\n"
