@@ -75,7 +75,7 @@ def test_sample_is_one_cube_per_run_in_mixed_formats(climate_sample):
         assert abs(habitable - run.habitable_fraction) < 0.03, run.run_name
     assert formats == {"NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET"}
     rows = (climate_sample / "runs.csv").read_text().splitlines()
-    assert rows[0] == "file,planet,scenario,label,organisms" and len(rows) == 1 + len(universe.runs)
+    assert rows[0] == "file,planet,scenario,label,organisms,habitable_fraction,habitability" and len(rows) == 1 + len(universe.runs)
     assert sum(p.stat().st_size for p in cubes) < 5 * MIB
 
 
