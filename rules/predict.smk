@@ -20,6 +20,8 @@ rule predict:
         manifest=PREDICT_OUTPUTS["manifest"],
     params:
         predict=PREDICT,
+        # the model must have been trained for this (astrobuild.learn.predict.load_scorer)
+        task={"task": config["train"]["task"], "target": config["train"]["target"]},
     threads: rule_threads("predict")
     resources:
         **rule_resources("predict"),

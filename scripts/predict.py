@@ -7,4 +7,5 @@ with rule_logging(snakemake.log[0]):
     predict_rule(settings=dict(snakemake.params.predict), model=snakemake.input.get("model"),
                  registry=snakemake.input.registry, features=snakemake.input.features,
                  predictions=snakemake.output.predictions, report=snakemake.output.report,
-                 manifest=snakemake.output.manifest, inputs=list(snakemake.input), threads=snakemake.threads)
+                 manifest=snakemake.output.manifest, inputs=list(snakemake.input), threads=snakemake.threads,
+                 asked=dict(snakemake.params.task))

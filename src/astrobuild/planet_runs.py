@@ -30,6 +30,9 @@ such runs apart.) The other columns are the keys of the modalities:
   without that map's KGML) cannot be a graph of the run: it is left out and
   counted, per run and pathway, in the report.
 
+The ``runs.csv`` columns beyond the known ones (targets: :mod:`astrobuild.climate.runs`)
+follow, under their own names and types (float64 or string), after the columns above.
+
 A reference that does not resolve is not silently nulled: unknown pathways and
 organisms stop the build with the run and the missing key named (a planet
 :func:`build_registry` is given no row of does too; rule planet_runs first
@@ -49,8 +52,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from astrobuild.climate.runs import RUN_PREFIX
+from astrobuild.climate.runs import PLANET_PREFIX, RUN_PREFIX
 from astrobuild.contracts.arrow import arrow_schema
+from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.contracts.planet_runs import PlanetRuns
 from astrobuild.hypothetical_planets import hypothetical_table, resolve_planets
 from astrobuild.io import read_parquet, write_json, write_parquet
@@ -63,6 +67,8 @@ RUN_ID_HEX = 16
 SEP = "\x1f"  # unit separator: cannot appear in a planet name or scenario read from CSV text
 
 REGISTRY_SCHEMA = arrow_schema(PlanetRuns)  # the named columns; a registry adds its run:<name> ones
+# what a climate_runs table holds besides the runs.csv's extra (target) columns
+CLIMATE_RUNS_COLUMNS = frozenset(arrow_schema(ClimateRuns).names)
 
 
 class RegistryError(ValueError):
@@ -161,6 +167,8 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
             if planet is not None and sid not in run_stems:
                 by_planet.setdefault(planet, sid)
 
+    # the runs.csv's target columns (the forcings are run:<name>; planet:<name> values went to the planets)
+    extras = [c for c in climate_runs.columns if c not in CLIMATE_RUNS_COLUMNS and not c.startswith((RUN_PREFIX, PLANET_PREFIX))]
     rows, errors = [], []
     forcings = sorted(c for c in climate_runs.columns if c.startswith(RUN_PREFIX))
     matches = {"run": 0, "planet": 0, "none": 0}
@@ -198,11 +206,14 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
             "pathways": " ".join(pathways) if pathways else None, "n_pathways": len(pathways),
             "organisms": " ".join(genomes) if genomes else None, "biosphere_source": source,
             **{c: _none(r[c]) for c in forcings},
+            **{c: _none(r[c]) for c in extras},
         })
     if errors:
         raise RegistryError(f"{len(errors)} unresolved reference(s) in the planet-run registry:\n  "
                             + "\n  ".join(errors[:50]))
-    table = pa.Table.from_pylist(rows, schema=arrow_schema(PlanetRuns, forcings)).sort_by([("run_id", "ascending")])
+    schema = pa.schema([*arrow_schema(PlanetRuns, forcings), *(pa.field(c, pa.float64() if pd.api.types.is_float_dtype(
+        climate_runs[c]) else pa.string()) for c in extras)])
+    table = pa.Table.from_pylist(rows, schema=schema).sort_by([("run_id", "ascending")])
     ids = table.column("run_id").to_pylist()
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})

@@ -110,8 +110,9 @@ def test_climate_runs_csv(realdata, tmp_path):
     q = Quarantine()
     rows = read_runs_csv(runs, q)
     assert len(q) == 0
-    assert rows == {(tmp_path / "tiny.nc").resolve(): {"planet": "Earth", "scenario": "present day", "label": True,
-                                                       "biosphere": None, "organisms": None}}
+    run = rows[(tmp_path / "tiny.nc").resolve()]
+    assert {k: v for k, v in run.items() if k != "where"} == {
+        "planet": "Earth", "scenario": "present day", "label": True, "biosphere": None, "organisms": None, "extra": {}}
 
 
 def test_kegg_env_mapping_config(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import netCDF4
 import numpy as np
+import pyarrow as pa
 import pytest
 import xarray as xr
 import zarr
@@ -74,7 +75,7 @@ def test_sample_is_one_cube_per_run_in_mixed_formats(climate_sample):
         assert abs(habitable - run.habitable_fraction) < 0.03, run.run_name
     assert formats == {"NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT_OFFSET"}
     rows = (climate_sample / "runs.csv").read_text().splitlines()
-    assert rows[0] == "file,planet,scenario,label,organisms,co2_ppm,instellation_earth" and len(rows) == 1 + len(universe.runs)
+    assert rows[0] == "file,planet,scenario,label,organisms,co2_ppm,instellation_earth,habitable_fraction,habitability" and len(rows) == 1 + len(universe.runs)
     assert sum(p.stat().st_size for p in cubes) < 5 * MIB
 
 
@@ -345,6 +346,46 @@ def test_runs_table_with_quarantine(climate_sample, tmp_path):
                        7: "file listed twice (first row kept)"}
     assert frame.loc[0, "source_sha256"] == hashlib.sha256((root / names[0]).read_bytes()).hexdigest()
     CONTRACTS["climate_runs"].validate(frame)
+
+
+def test_runs_csv_targets_are_carried_typed(climate_sample, tmp_path):
+    """Extra runs.csv columns ride along: numbers as float64, class names as strings, empty as null;
+    a cell that breaks a numeric column is quarantined naming file, line and column."""
+    root = tmp_path / "cubes"
+    root.mkdir()
+    for cube in sorted(climate_sample.glob("*.nc"))[:4]:
+        (root / cube.name).write_bytes(cube.read_bytes())
+    names = sorted(p.name for p in root.glob("*.nc"))
+    (root / "runs.csv").write_text(
+        "file,planet,scenario,label,fraction,kind\n"
+        f"{names[0]},P b,a,1,0.25,habitable\n"
+        f"{names[1]},P b,b,0,1e-1,uninhabitable\n"
+        f"{names[2]},P b,c,,,\n"
+        f"{names[3]},P b,d,0,lots,habitable\n", encoding="utf-8")
+    cubes = find_cubes(root)
+    stores = {s: f"data/processed/climate/{s}.zarr" for s in cubes}
+    quarantine = Quarantine()
+    frame, report = climate_runs_frame(cubes, stores, [root], quarantine)
+    assert list(frame.columns[-2:]) == ["fraction", "kind"] and frame["fraction"].dtype == "float64"
+    assert frame["fraction"].tolist()[:2] == [0.25, 0.1] and np.isnan(frame["fraction"].tolist()[2:]).all()
+    assert frame["kind"].fillna("-").tolist() == ["habitable", "uninhabitable", "-", "-"]
+    assert report["extra_columns"] == {"fraction": "float64", "kind": "string"}
+    [record] = quarantine.records
+    assert (Path(record.file).name, record.line) == ("runs.csv", 5)
+    assert record.reason == "column 'fraction': 'lots' is not a finite number (the column's other values are)"
+    CONTRACTS["climate_runs"].validate(frame)
+    from astrobuild.climate.runs import runs_schema
+
+    assert runs_schema(frame).field("fraction").type == pa.float64()
+
+
+def test_runs_csv_column_shadowing_the_registry_is_refused(tmp_path):
+    (tmp_path / "runs.csv").write_text("file,planet,scenario,run_id\n", encoding="utf-8")
+    quarantine = Quarantine()
+    from astrobuild.climate.runs import read_runs_csv
+
+    assert read_runs_csv(tmp_path / "runs.csv", quarantine) == {}
+    assert "['run_id'] would shadow the registry's own" in quarantine.records[0].reason
 
 
 def test_runs_table_without_runs_csv(climate_sample):

@@ -264,3 +264,25 @@ def test_main_reads_its_defaults_from_the_config_and_prints_and_writes_the_rows(
     monkeypatch.setattr(ablate, "collect", failing)
     assert ablate.main(["--root", str(tmp_path), "--no-run"]) == 1
     assert capsys.readouterr().err.strip() == "make ablate: ablate-no-a: failed"
+
+
+def test_a_regression_and_a_multiclass_table_report_their_headline():
+    from astrobuild.learn.tasks import Task, rmse
+
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=60)
+    base = pd.DataFrame({"run_id": [f"r{i:03d}" for i in range(60)], "group": [f"s{i // 3}" for i in range(60)],
+                         "fold": np.arange(60) % 4, "split": "test", "target": truth})
+    frames = {"all": base.assign(prediction=truth + 0.1 * rng.normal(size=60)),
+              "-x": base.assign(prediction=truth + 0.5 * rng.normal(size=60))}
+    modalities = {"all": ["a", "b"], "-x": ["a"]}
+    rows = ablate.paired_table(frames, modalities, resamples=200, seed=0, task=Task("regression", "y"))
+    assert rows[1]["metric"] == "rmse" and rows[1]["rmse"] == pytest.approx(rmse(truth, frames["-x"]["prediction"]))
+    assert rows[1]["diff"] < 0  # RMSE(all) - RMSE(-x): the left-out modality helps, lower is better
+    assert "| variant | modalities | pooled RMSE (95% CI) |" in ablate.format_table(rows)
+    classes = np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
+    probs = np.eye(3)[[{"a": 0, "b": 1, "c": 2}[c] for c in classes]] * 0.8 + 0.2 / 3
+    multi = base.assign(target=classes, **{f"p_{c}": probs[:, i] for i, c in enumerate("abc")})
+    rows = ablate.paired_table({"all": multi, "-x": multi}, modalities, resamples=50, seed=0,
+                               task=Task("multiclass", "k"))
+    assert rows[0]["macro_f1"] == 1.0 and rows[1]["diff"] == 0.0

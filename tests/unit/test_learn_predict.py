@@ -131,8 +131,14 @@ def test_a_checkpoint_for_another_task_is_refused(trained, tmp_path):
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     (tmp_path / "model.pt").write_bytes(buffer.getvalue())
-    with pytest.raises(IncompatibleCheckpoint, match=r"trained for another task .*regression"):
+    with pytest.raises(IncompatibleCheckpoint, match=r"trained for a task this version does not know .*regression"):
         load_scorer(tmp_path / "model.pt", load_store(trained / FEATURES))
+    # the checkpoint's own task against the one asked (train.task, train.target): both named
+    with pytest.raises(IncompatibleCheckpoint, match=r"trained for binary on 'label', but regression on "
+                                                     r"'habitable_fraction' is asked \(train\.task, train\.target\)"):
+        load_scorer(trained / MODEL, load_store(trained / FEATURES),
+                    {"task": "regression", "target": "habitable_fraction"})
+    assert load_scorer(trained / MODEL, load_store(trained / FEATURES), {"task": "binary", "target": "label"})
 
 
 def test_a_store_of_another_vocabulary_is_refused(trained, tmp_path):

@@ -102,6 +102,22 @@ def test_registry_satisfies_its_contract(tmp_path):
     assert not report["valid"] and {f["column"] for f in report["failures"]} == {"run_id"}
 
 
+def test_runs_csv_targets_reach_the_registry_typed(tmp_path):
+    climate = _climate().assign(fraction=[0.5, None, 0.1], kind=["habitable", None, "biosignature"])
+    climate["fraction"] = climate["fraction"].astype("float64")
+    table, _ = _build(climate)
+    assert table.schema.field("fraction").type == __import__("pyarrow").float64()
+    assert table.schema.field("kind").type == __import__("pyarrow").string()
+    by_stem = dict(zip(table.column("climate_file").to_pylist(), table.column("kind").to_pylist(), strict=True))
+    assert by_stem == {"a_b__hot.nc": "habitable", "a_b__cold.nc": None, "loose.nc": "biosignature"}
+    path = tmp_path / "planet_runs.parquet"
+    write_parquet(table, path)
+    assert validate_table("planet_runs", path)["valid"]
+    mixed = pq.read_table(path).to_pandas().assign(bad=[1, 2, 3])
+    write_parquet(__import__("pyarrow").Table.from_pandas(mixed, preserve_index=False), path)
+    assert not validate_table("planet_runs", path)["valid"]
+
+
 def _organisms(present=True):
     organisms = pd.DataFrame({"accession": ["NC_1", "NC_2", "NC_3", "NC_3"], "version": [1, 1, 1, 2],
                               "genome": ["GCF_1.1", "GCF_1.1", "NC_3.1", "NC_3.2"]})

@@ -102,14 +102,28 @@ def test_universe_label_follows_its_rule():
     assert any(r.ch4_band and not r.methanogenic for r in universe.runs)
     assert any(r.methanogenic and r.active and not r.ch4_band for r in universe.runs)
     lines = runs_csv_text(universe).splitlines()
-    assert lines[0] == "file,planet,scenario,label,organisms,co2_ppm,instellation_earth" and len(lines) == 125
+    assert lines[0] == "file,planet,scenario,label,organisms,co2_ppm,instellation_earth,habitable_fraction,habitability" and len(lines) == 125
     assert sum(line.split(",")[3] == "" for line in lines[1:]) == 4  # the unlabelled runs' empty label
     # the forcings: the scenario's CO2 and the planet's instellation (the archive's insolation, unrounded)
     planets = {p.name: p for p in universe.planets}
     for line, run in zip(lines[1:], universe.runs, strict=True):
-        co2, instellation = (float(v) for v in line.split(",")[-2:])
+        co2, instellation = (float(v) for v in line.split(",")[5:7])
         assert co2 == run.co2_ppmv
         assert instellation == pytest.approx(planets[run.planet].insolation, abs=1e-4)
+    # the targets: empty where the label is, else the run's own facts
+    from astrobuild.sample.universe import habitability
+
+    rocky = {p.name: p.rocky for p in universe.planets}
+    for line, run in zip(lines[1:], universe.runs, strict=True):
+        fraction, kind = line.split(",")[-2:]
+        if not run.labelled:
+            assert (fraction, kind) == ("", "")
+            continue
+        assert float(fraction) == run.habitable_fraction and kind == habitability(run, rocky[run.planet])
+        assert kind == ("biosignature" if run.biosignature else
+                        "habitable" if rocky[run.planet] and run.habitable else "uninhabitable")
+    kinds = [line.split(",")[-1] for line in lines[1:] if line.split(",")[-1]]
+    assert {k: kinds.count(k) for k in set(kinds)}.keys() == {"uninhabitable", "habitable", "biosignature"}
 
 
 def test_universe_climate_stays_inside_the_cube_packing():

@@ -24,11 +24,8 @@ import pyarrow as pa
 
 from astrobuild.climate.check import StoreContractError, check_store, failing
 from astrobuild.climate.convert import nc_to_zarr
-from astrobuild.climate.runs import SCHEMA as RUNS_SCHEMA
-from astrobuild.climate.runs import climate_runs_frame
+from astrobuild.climate.runs import climate_runs_frame, runs_schema
 from astrobuild.climate.store import ZarrOptions
-from astrobuild.contracts.arrow import arrow_schema
-from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.io import sha256_file, write_json, write_parquet
 from astrobuild.paths import SourceRoot, source_label
 from astrobuild.pausepoints import pause_point
@@ -156,9 +153,7 @@ def index_climate_runs(cubes: dict[str, str], stores: dict[str, str], roots: lis
     frame, report = climate_runs_frame(cubes, stores, [r for r in roots if os.path.isdir(r)], quarantine,
                                        run_columns)
     report["runs_csv_files"] = [source_label(source, p) for p in report["runs_csv_files"]]
-    report["columns_not_read"] = {source_label(source, p): c for p, c in report["columns_not_read"].items()}
-    extra = [c for c in frame.columns if c not in RUNS_SCHEMA.names]
-    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=arrow_schema(ClimateRuns, extra))
+    arrow = pa.Table.from_pandas(frame, preserve_index=False, schema=runs_schema(frame))
     write_parquet(arrow, table, dictionary=["planet", "scenario"])
     quarantine.write(quarantine_path)
     write_json(report, report_path)

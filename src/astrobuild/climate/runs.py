@@ -25,7 +25,15 @@ quarantine naming the column and the value:
   them (the planet is not in the archive) is its decision
   (:func:`astrobuild.planet_runs.build_registry`).
 
-Other columns are not read (the report names them).
+
+Any other column (a target of the training, ``train.target``) is carried into
+the table, and on into the registry, under its own name: ``float64`` when every
+non-empty value of it (over every ``runs.csv``) is a finite number, else a
+string (class names). An empty cell is null (an unlabelled run). A column whose
+values are mostly numbers but not all sends the rows that are not to
+quarantine, naming file, line and column: a typo must not turn a regression
+target into class names. A column named like one of the registry's own is
+refused (the whole file), as is a header naming a column twice.
 """
 
 from __future__ import annotations
@@ -38,12 +46,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from astrobuild import ids
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.contracts.exoplanet_columns import all_columns
+from astrobuild.contracts.planet_runs import PlanetRuns
 from astrobuild.io import sha256_file
 from astrobuild.quarantine import Quarantine
 
@@ -53,11 +64,13 @@ RUNS_CSV = "runs.csv"
 PLANETS_CSV = "planets.csv"
 SCHEMA = arrow_schema(ClimateRuns)
 REQUIRED = ("file", "planet", "scenario")
-KNOWN = (*REQUIRED, "label", "biosphere", "organisms")
 RUN_PREFIX, PLANET_PREFIX = "run:", "planet:"  # not a dot: Arrow reads "a.b" as a nested field
 # The exoplanet table's numeric columns: what a runs.csv or planets.csv may give for a planet.
 PLANET_COLUMNS = frozenset(c.name for c in all_columns() if c.kind in ("float", "int"))
 _MAP_ID = ids.PATHWAY_RE
+KNOWN = (*REQUIRED, "label", "biosphere", "organisms")
+# An extra column may not shadow a column of this table or of the registry it flows into.
+RESERVED = frozenset(SCHEMA.names) | frozenset(arrow_schema(PlanetRuns).names)
 _TRUE, _FALSE = {"1", "true", "yes", "t", "y"}, {"0", "false", "no", "f", "n"}
 
 
@@ -180,9 +193,14 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine, run_colu
         forcings = [c for c in run_columns if c in header]
         planet_columns = [c for c in header if c in PLANET_COLUMNS]
         facts.setdefault("run_columns_found", set()).update(forcings)
-        unread = [c for c in header if c not in KNOWN and c not in run_columns and c not in PLANET_COLUMNS]
-        if unread:
-            facts.setdefault("columns_not_read", {})[os.fspath(path)] = unread
+        twice = sorted({c for c in header if header.count(c) > 1})
+        extras = [c for c in header if c not in KNOWN and c not in run_columns and c not in PLANET_COLUMNS]
+        clash = [c for c in extras if c in RESERVED or not c or c.startswith((RUN_PREFIX, PLANET_PREFIX))]
+        if twice or clash:
+            why = f"header names column(s) {twice} twice" if twice else \
+                f"column(s) {clash} would shadow the registry's own (rename them)"
+            quarantine.add(path, 1, why, ",".join(header))
+            return rows
         for record in reader:
             line = reader.line_num
             text = ",".join(record)
@@ -208,7 +226,9 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine, run_colu
                        "label": _label(fields.get("label", "")), "biosphere": _biosphere(fields.get("biosphere", "")),
                        "organisms": _organisms(fields.get("organisms", "")),
                        **_numbers(fields, forcings, RUN_PREFIX),
-                       **{k: v for k, v in _numbers(fields, planet_columns, PLANET_PREFIX).items() if v is not None}}
+                       **{k: v for k, v in _numbers(fields, planet_columns, PLANET_PREFIX).items() if v is not None},
+                       # raw text; typed per column over every runs.csv (extra_columns)
+                       "extra": {c: fields[c] or None for c in extras}, "where": (path, line, text)}
                 _with_planet_file(run, listed)
             except ValueError as exc:
                 quarantine.add(path, line, str(exc), text)
@@ -218,6 +238,39 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine, run_colu
                 continue
             rows[target] = run
     return rows
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def extra_columns(runs: dict[Path, dict[str, Any]], quarantine: Quarantine) -> dict[str, bool]:
+    """Extra column -> numeric? over every run (first-seen order); rows whose text breaks a mostly
+    numeric column are quarantined (naming file, line and column) and dropped from ``runs``."""
+    columns: dict[str, bool] = {}
+    for run in runs.values():
+        columns.update(dict.fromkeys(c for c in run["extra"] if c not in columns))
+    for column in columns:
+        cells = {t: r["extra"].get(column) for t, r in runs.items() if r["extra"].get(column) is not None}
+        bad = [t for t, text in cells.items() if _number(text) is None]
+        columns[column] = not bad or len(bad) < len(cells) - len(bad)
+        if columns[column]:
+            for target in bad:
+                path, line, text = runs.pop(target)["where"]
+                quarantine.add(path, line, f"column {column!r}: {cells[target]!r} is not a finite number "
+                               "(the column's other values are)", text)
+    return columns
+
+
+def runs_schema(frame: pd.DataFrame) -> pa.Schema:
+    """:data:`SCHEMA` and the frame's extra (target) columns: float64 or string."""
+    extra = [c for c in frame.columns if c not in SCHEMA.names]
+    return pa.schema([*SCHEMA, *(pa.field(c, pa.float64() if pd.api.types.is_float_dtype(frame[c]) else pa.string())
+                                 for c in extra)])
 
 
 def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: list[str | os.PathLike[str]],
@@ -233,6 +286,7 @@ def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: lis
                 quarantine.add(path, None, f"{target.name} is already listed in another runs.csv (first kept)")
                 continue
             runs[target] = run
+    extras = extra_columns(runs, quarantine)
     cube_paths = {Path(p).resolve() for p in cubes.values()}
     for target in sorted(set(runs) - cube_paths):
         quarantine.add(target, None, "runs.csv names a file that is not a NetCDF cube of this source")
@@ -245,20 +299,25 @@ def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: lis
         run = runs.get(resolved)
         if run is None:
             unlisted.append(rel)
-            run = {"planet": None, "scenario": None, "label": None, "biosphere": None, "organisms": None}
-        rows.append({"file": rel, "stem": stem, "source_sha256": sha256_file(path), "store": stores[stem], **run})
-    extra = [RUN_PREFIX + c for c in run_columns] + sorted({k for r in rows for k in r if k.startswith(PLANET_PREFIX)})
-    frame = pd.DataFrame(rows, columns=[*SCHEMA.names, *extra])
+            run = {"planet": None, "scenario": None, "label": None, "biosphere": None, "organisms": None, "extra": {}}
+        fields = {k: v for k, v in run.items() if k not in ("extra", "where")}
+        rows.append({"file": rel, "stem": stem, "source_sha256": sha256_file(path), "store": stores[stem], **fields,
+                     **{c: run["extra"].get(c) for c in extras}})
+    numbers = [RUN_PREFIX + c for c in run_columns] + sorted({k for r in rows for k in r if k.startswith(PLANET_PREFIX)})
+    frame = pd.DataFrame(rows, columns=[*SCHEMA.names, *numbers, *extras])
     frame["label"] = frame["label"].astype("boolean")
-    for column in extra:  # a column of nothing but nulls would otherwise be of object dtype
+    for column in numbers:  # a column of nothing but nulls would otherwise be of object dtype
         frame[column] = frame[column].astype("float64")
+    for column, numeric in extras.items():
+        frame[column] = (frame[column].map(lambda t: np.nan if t is None else float(t)).astype("float64") if numeric
+                         else frame[column].astype(object))
     report = {"cubes": len(rows), "runs_csv_files": [os.fspath(p) for p in csvs],
               "cubes_with_run": len(rows) - len(unlisted), "cubes_without_run": len(unlisted),
               "cubes_without_run_files": unlisted, "quarantined_rows": len(quarantine),
               "quarantine_reasons": quarantine.counts(), "run_columns": list(run_columns),
               "run_columns_in_no_runs_csv": [c for c in run_columns if c not in facts.get("run_columns_found", set())],
-              "planet_columns_given": sorted(c[len(PLANET_PREFIX):] for c in extra if c.startswith(PLANET_PREFIX)),
-              "columns_not_read": facts.get("columns_not_read", {})}
+              "planet_columns_given": sorted(c[len(PLANET_PREFIX):] for c in numbers if c.startswith(PLANET_PREFIX)),
+              "extra_columns": {c: "float64" if n else "string" for c, n in extras.items()}}
     if unlisted:
         log.warning("%d cube(s) have no runs.csv row; each is its own run with null planet: %s", len(unlisted),
                     unlisted[:10])

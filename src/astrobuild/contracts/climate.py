@@ -1,4 +1,8 @@
-"""Contract of the climate chain's table of cubes (``data/interim/climate_runs.parquet``)."""
+"""Contract of the climate chain's table of cubes (``data/interim/climate_runs.parquet``).
+
+Not ``strict``: the extra columns of ``runs.csv`` (targets) follow the declared ones, float64 or
+strings (:func:`extra_columns_typed`).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,18 @@ STEM = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # and the config, so the contract holds them as patterns (float64, null where not given).
 RUN_PARAM = r"^run:[A-Za-z_][A-Za-z0-9_]*$"
 PLANET_VALUE = r"^planet:[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def extra_columns_typed(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> bool:
+    """True when every column ``model`` does not declare is float64 or strings (nulls allowed)."""
+    declared = set(model.to_schema().columns)
+    for column in (c for c in frame.columns if c not in declared):
+        values = frame[column]
+        if not (pd.api.types.is_float_dtype(values)
+                or values.map(lambda v: v is None or v is pd.NA or isinstance(v, str)
+                              or (isinstance(v, float) and v != v)).all()):
+            return False
+    return True
 BIOSPHERE = ids.PATHWAY_LIST_ANCHORED
 
 
@@ -44,6 +60,10 @@ class ClimateRuns(pa.DataFrameModel):
         alias=PLANET_VALUE, regex=True, nullable=True,
         description="a planet column (the exoplanet table's name and unit) from runs.csv or planets.csv")
 
+    @pa.dataframe_check(error="a runs.csv column (target) that is neither float64 nor strings")
+    def _targets_typed(cls, frame: pd.DataFrame) -> bool:
+        return extra_columns_typed(cls, frame)
+
     class Config:
-        strict = True
+        strict = False  # the runs.csv's extra columns (targets) ride along, float64 or strings
         coerce = True

@@ -3,6 +3,11 @@
 That references resolve (store on disk, planet in the archive table, pathways
 in the graph store) is checked when the registry is built
 (:func:`astrobuild.planet_runs.build_registry`); the contract checks the shape.
+
+Besides the declared columns, the registry carries the extra columns of the
+``runs.csv`` files (the training's targets, :mod:`astrobuild.climate.runs`)
+under their own names; so the model is not ``strict``, and
+:func:`~astrobuild.contracts.climate.extra_columns_typed` holds those columns to float64 or strings.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from astrobuild import ids
-from astrobuild.contracts.climate import RUN_PARAM
+from astrobuild.contracts.climate import RUN_PARAM, extra_columns_typed
 from astrobuild.contracts.kegg import PATHWAY
 
 RUN_ID = r"^run-[0-9a-f]{16}$"
+
+
 PATHWAY_SET = PATHWAY[:-1] + r"(?: " + PATHWAY[1:-1] + r")*$"
 
 
@@ -66,6 +73,10 @@ class HypotheticalPlanets(pa.DataFrameModel):
         alias=PLANET_COLUMN, regex=True, nullable=True,
         description="a planet column (train.planet_columns) in the exoplanet table's unit")
 
+    @pa.dataframe_check(error="a runs.csv column (target) that is neither float64 nor strings")
+    def _targets_typed(cls, frame: pd.DataFrame) -> bool:
+        return extra_columns_typed(cls, frame)
+
     class Config:
-        strict = True
+        strict = False  # the runs.csv's own columns ride along (module docstring)
         coerce = True

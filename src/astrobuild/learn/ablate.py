@@ -59,7 +59,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from astrobuild.learn.ablate_task import LABELS, oof_arrays, score_columns, task_of_section
 from astrobuild.learn.metrics import paired_group_bootstrap
+from astrobuild.learn.tasks import Task
 
 PARAMS_FILE = "config/config.yaml"
 KEY = "train.modalities"
@@ -293,9 +295,9 @@ def read_predictions(root: Path, rev: str, path: str = PREDICTIONS) -> pd.DataFr
 
 # --- the table -------------------------------------------------------------------------------------
 
-def _out_of_fold(frame: pd.DataFrame, variant: str) -> pd.DataFrame:
+def _out_of_fold(frame: pd.DataFrame, variant: str, task: Task) -> pd.DataFrame:
     frame = frame[frame["split"] == "test"] if "split" in frame.columns else frame
-    missing = {"run_id", "group", "fold", "score", "label"} - set(frame.columns)
+    missing = {"run_id", "group", "fold", *score_columns(task, frame), task.truth_field()[0]} - set(frame.columns)
     if missing:
         raise AblateError(f"variant {variant}: predictions lack column(s) {sorted(missing)}")
     repeated = frame["run_id"][frame["run_id"].duplicated()].unique().tolist()
@@ -304,14 +306,14 @@ def _out_of_fold(frame: pd.DataFrame, variant: str) -> pd.DataFrame:
     return frame.set_index("run_id")
 
 
-def _same_runs(reference: pd.DataFrame, other: pd.DataFrame, variant: str) -> None:
+def _same_runs(reference: pd.DataFrame, other: pd.DataFrame, variant: str, truth: str = "label") -> None:
     only_ref = sorted(set(reference.index) - set(other.index))
     only_other = sorted(set(other.index) - set(reference.index))
     if only_ref or only_other:
         raise AblateError(f"variant {variant}: not the same runs as {ALL!r}: {len(only_ref)} only in {ALL} "
                           f"{only_ref[:5]}, {len(only_other)} only in {variant} {only_other[:5]}")
     aligned = other.loc[reference.index]
-    for column in ("fold", "label", "group"):
+    for column in ("fold", truth, "group"):
         differ = reference.index[(reference[column] != aligned[column]).to_numpy()].tolist()
         if differ:
             raise AblateError(f"variant {variant}: {len(differ)} run(s) in another {column} than in {ALL!r} "
@@ -320,25 +322,32 @@ def _same_runs(reference: pd.DataFrame, other: pd.DataFrame, variant: str) -> No
 
 def paired_table(predictions: dict[str, pd.DataFrame], variant_modalities: dict[str, list[str]],
                  resamples: int = DEFAULT_BOOTSTRAP, seed: int = 0, level: float = LEVEL,
-                 prefix: str | None = PREFIX) -> list[dict[str, Any]]:
+                 prefix: str | None = PREFIX, task: Task | None = None) -> list[dict[str, Any]]:
     """One row per variant (``all`` first): pooled out-of-fold AUROC with its interval and the paired
     difference AUROC(all) - AUROC(variant) with its interval, on the same host-star draws.
 
     ``predictions``: variant -> its predictions.parquet (rows of split ``test`` are the out-of-fold
-    ones). Every variant must hold the same run ids, folds, labels and groups as ``all``.
+    ones). Every variant must hold the same run ids, folds, labels and groups as ``all``. ``task``:
+    another than binary reports its headline metric instead (:mod:`astrobuild.learn.ablate_task`).
     """
+    task = task or Task()
     if ALL not in predictions:
         raise AblateError(f"no predictions of the variant {ALL!r}: the differences are taken against it")
     order = [ALL, *[v for v in variant_modalities if v != ALL and v in predictions]]
-    frames = {v: _out_of_fold(predictions[v], v) for v in order}
+    frames = {v: _out_of_fold(predictions[v], v, task) for v in order}
     reference = frames[ALL]
     for variant in order[1:]:
-        _same_runs(reference, frames[variant], variant)
+        _same_runs(reference, frames[variant], variant, task.truth_field()[0])
     ids = reference.index
-    scores = {v: frames[v].loc[ids, "score"].to_numpy(np.float64) for v in order}
-    labels = reference["label"].to_numpy(bool)
     groups = reference["group"].astype(str).to_numpy()
-    figures = paired_group_bootstrap(labels, scores, groups, ALL, resamples, seed, level)
+    if task.kind == "binary":
+        scores = {v: frames[v].loc[ids, "score"].to_numpy(np.float64) for v in order}
+        figures = paired_group_bootstrap(reference["label"].to_numpy(bool), scores, groups, ALL, resamples, seed,
+                                         level)
+    else:
+        truth, scores, metric, name = oof_arrays(task, frames, ids)
+        figures = paired_group_bootstrap(truth, scores, groups, ALL, resamples, seed, level, metric=metric, name=name)
+        figures = {v: {**f, "metric": name} for v, f in figures.items()}
     rows = []
     for variant in order:
         row = {"variant": variant}
@@ -356,9 +365,10 @@ def check_recorded(rows: list[dict[str, Any]], experiments: dict[str, Experiment
     (``pooled.network.auroc``): else the predictions are not that training's."""
     for row in rows:
         exp = experiments.get(row["variant"])
-        recorded = (((exp.metrics if exp else {}).get("pooled") or {}).get("network") or {}).get("auroc")
-        if recorded is not None and row["auroc"] is not None and abs(recorded - row["auroc"]) > 1e-6:
-            raise AblateError(f"{exp.name}: AUROC {row['auroc']} from its predictions, {recorded} in its "
+        name = row.get("metric", "auroc")
+        recorded = (((exp.metrics if exp else {}).get("pooled") or {}).get("network") or {}).get(name)
+        if recorded is not None and row[name] is not None and abs(recorded - row[name]) > 1e-6:
+            raise AblateError(f"{exp.name}: {LABELS[name]} {row[name]} from its predictions, {recorded} in its "
                               f"{METRICS}")
 
 
@@ -373,10 +383,11 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return ""
     pct = f"{round(100 * rows[0].get('level', LEVEL))}%"
-    lines = [f"| variant | modalities | pooled AUROC ({pct} CI) | all − variant, paired ({pct} CI) |",
+    name = rows[0].get("metric", "auroc")  # the task's headline (binary: AUROC)
+    lines = [f"| variant | modalities | pooled {LABELS[name]} ({pct} CI) | all − variant, paired ({pct} CI) |",
              "|---|---|---|---|"]
     for row in rows:
-        area = f"{_f(row['auroc'])} [{_f(row['auroc_ci_low'])}, {_f(row['auroc_ci_high'])}]"
+        area = f"{_f(row[name])} [{_f(row[f'{name}_ci_low'])}, {_f(row[f'{name}_ci_high'])}]"
         diff = "" if row["variant"] == ALL else \
             f"{_f(row['diff'], True)} [{_f(row['diff_ci_low'], True)}, {_f(row['diff_ci_high'], True)}]"
         lines.append(f"| {row['variant']} | {', '.join(row['modalities'])} | {area} | {diff} |")
@@ -432,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             experiments = run_queue(root, variant_modalities, jobs=args.jobs, echo=echo)
         predictions = {v: read_predictions(root, exp.rev) for v, exp in experiments.items()}
-        rows = paired_table(predictions, variant_modalities, resamples, seed)
+        rows = paired_table(predictions, variant_modalities, resamples, seed, task=task_of_section(train))
         check_recorded(rows, experiments)
     except AblateError as err:
         echo(f"make ablate: {err}")

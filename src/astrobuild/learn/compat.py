@@ -9,7 +9,7 @@ A checkpoint's weights only mean something against the inputs it was trained on:
   checkpoint keeps the ids in index order and their SHA-256 (reactions are not
   embedded, so their vocabulary is not kept);
 * **the feature layout** (:func:`feature_layout`): the modalities in model order,
-  the task, the climate channels with their aliases and the model grid
+  the task (per checkpoint: kind, target and output, :meth:`astrobuild.learn.tasks.Task.layout`), the climate channels with their aliases and the model grid
   ``[vars, time, lat, lon, lev]`` with its time window, the spectrum's bins and
   edges and per-bin features, the planet parameter columns in order with their
   transforms, the graph features. Only the selected modalities are described:
@@ -38,9 +38,11 @@ from astrobuild.features.spectra import SPECTRUM_FEATURES, grid_edges
 from astrobuild.features.store import ids_sha256 as vocabulary_sha256
 from astrobuild.kegg.graphs import GraphStore
 from astrobuild.learn.config import TrainConfig
+from astrobuild.learn.tasks import Task, task_of
 
-# The model's one task today: a logit for the registry's binary ``label`` (sigmoid: P(label)).
-TASK = {"kind": "binary_classification", "target": "label", "output": "logit"}
+# The default task's entry (a logit for the registry's binary ``label``; sigmoid: P(label)), which
+# every model.pt from before ``train.task`` has. A checkpoint records its own (feature_layout).
+TASK = Task().layout()
 
 
 class IncompatibleCheckpoint(ValueError):
@@ -57,7 +59,7 @@ def vocabulary_entry(compound_ids: Sequence[str] | None) -> dict[str, Any] | Non
 
 def feature_layout(config: TrainConfig) -> dict[str, Any]:
     """What each input tensor holds, in plain values (see the module's docstring)."""
-    layout: dict[str, Any] = {"modalities": list(config.modalities), "task": dict(TASK)}
+    layout: dict[str, Any] = {"modalities": list(config.modalities), "task": task_of(config).layout()}
     if config.uses("climate"):
         c = config.climate
         vars_, time, lat, lon, lev = c.shape

@@ -62,6 +62,9 @@ class TrainConfig:
     graph_layers: int
     device: str
     num_workers: int
+    target: str = "label"  # the registry column (a runs.csv column) the network predicts
+    task: str = "binary"  # binary | multiclass | regression (astrobuild.learn.tasks)
+    loss: str = "mse"  # regression: mse | huber
 
     def uses(self, modality: str) -> bool:
         return modality in self.modalities
@@ -116,6 +119,8 @@ def train_config(section: dict[str, Any]) -> TrainConfig:
         modality_dropout=float(section["modality_dropout"]),
         hidden=int(section["hidden"]), graph_layers=int(section["graph_layers"]), device=section["device"],
         num_workers=int(section["num_workers"]),
+        target=str(section.get("target", "label")), task=section.get("task", "binary"),
+        loss=section.get("loss", "mse"),
     )
 
 

@@ -8,7 +8,7 @@ One item is one run::
     spectrum            float32 [bins, 3], spectrum_mask bool [bins]   (see learn.spectra)
     planet_params       float32 [n_params], planet_params_mask bool [n_params]
     present             bool [n_modalities]: which selected modalities the run has
-    label               float32 scalar (0/1)
+    label               float32 scalar: the target as the loss reads it (0/1, class index, standardised value)
     run_metadata        {run_id, planet, scenario}
 
 A modality not in ``train.modalities`` has no key at all. A missing one (no
@@ -45,7 +45,8 @@ class PlanetRunDataset(Dataset):
     """Items of ``runs`` (registry rows), normalised with ``norm``; ``cache``: run id -> raw inputs."""
 
     def __init__(self, runs: pd.DataFrame, config: TrainConfig, norm: NormStats, cache: dict[str, dict[str, Any]]):
-        self.runs = runs[[c for c in RUN_COLUMNS if c in runs.columns]].reset_index(drop=True)
+        # y: the target as the loss reads it (astrobuild.learn.tasks.Task.encode); without it, the 0/1 label
+        self.runs = runs[[c for c in (*RUN_COLUMNS, "y") if c in runs.columns]].reset_index(drop=True)
         # plain dicts: a pandas row lookup per item costs more than the item itself
         self._records = self.runs.to_dict("records")
         self.config, self.norm, self.cache = config, norm, cache
@@ -102,7 +103,8 @@ class PlanetRunDataset(Dataset):
             item["planet_params"] = torch.from_numpy(standardise(values, mean, std, axis=0))
             item["planet_params_mask"] = torch.from_numpy(present.copy())
         item["present"] = torch.tensor([raw[m] is not None for m in self.modalities], dtype=torch.bool)
-        item["label"] = torch.tensor(float(bool(run["label"])), dtype=torch.float32)
+        item["label"] = torch.tensor(float(run["y"]) if "y" in run else float(bool(run["label"])),
+                                     dtype=torch.float32)
         item["run_metadata"] = {"run_id": str(run["run_id"]), "planet": none_if_missing(run.get("planet")),
                                 "scenario": none_if_missing(run.get("scenario"))}
         return item

@@ -109,8 +109,8 @@ INTERVAL_METRICS = {"auroc": auroc, "auprc": auprc, "brier": brier}
 
 
 def group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], groups: np.ndarray,
-                    resamples: int = 1000, seed: int = 0, level: float = 0.95
-                    ) -> dict[str, dict[str, float | None]]:
+                    resamples: int = 1000, seed: int = 0, level: float = 0.95,
+                    metrics: dict[str, Any] | None = None) -> dict[str, dict[str, float | None]]:
     """Percentile intervals of AUROC, AUPRC and Brier per model, resampling whole groups.
 
     ``scores``: model name -> scores of the same rows as ``labels``; ``groups``: each row's
@@ -118,18 +118,21 @@ def group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], groups: n
     from ``numpy.random.Generator(PCG64(seed))``; all models are scored on the same draws. A
     draw with one class only has no AUROC or AUPRC and is left out of those intervals.
     Returns ``{model: {"auroc_ci_low": ..., "auroc_ci_high": ..., ...}}`` rounded to 6 digits.
+    ``metrics``: name -> fn(labels, scores) giving a float or None (default AUROC, AUPRC and Brier of
+    binary labels); another task's (:mod:`astrobuild.learn.tasks`) are drawn the same way.
     """
-    labels = np.asarray(labels, dtype=bool)
+    labels = np.asarray(labels, dtype=bool) if metrics is None else np.asarray(labels)
+    metrics = INTERVAL_METRICS if metrics is None else metrics
     groups = np.asarray(groups).astype(str)
     names, inverse = np.unique(groups, return_inverse=True)
     members = [np.flatnonzero(inverse == g) for g in range(len(names))]
     rng = np.random.Generator(np.random.PCG64(seed))
-    draws: dict[str, dict[str, list[float]]] = {m: {k: [] for k in INTERVAL_METRICS} for m in scores}
+    draws: dict[str, dict[str, list[float]]] = {m: {k: [] for k in metrics} for m in scores}
     for _ in range(resamples):
         rows = np.concatenate([members[g] for g in rng.integers(0, len(names), len(names))]) if len(names) \
             else np.zeros(0, dtype=np.int64)
         for model, values in scores.items():
-            for key, fn in INTERVAL_METRICS.items():
+            for key, fn in metrics.items():
                 got = fn(labels[rows], np.asarray(values, dtype=np.float64)[rows])
                 if got is not None:
                     draws[model][key].append(got)
@@ -193,8 +196,8 @@ def logistic_scores(train_values: np.ndarray, train_labels: np.ndarray, test_val
 
 
 def paired_group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], groups: np.ndarray,
-                           reference: str, resamples: int = 1000, seed: int = 0, level: float = 0.95
-                           ) -> dict[str, dict[str, float | None]]:
+                           reference: str, resamples: int = 1000, seed: int = 0, level: float = 0.95,
+                           metric: Any = None, name: str = "auroc") -> dict[str, dict[str, float | None]]:
     """AUROC of each model and its paired difference from ``reference``, resampling whole groups.
 
     The draws are :func:`group_bootstrap`'s (same ``seed``, same groups: the same resampled rows),
@@ -203,11 +206,13 @@ def paired_group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], gr
     taken within each draw: the host stars that are easy or hard for both models move both
     AUROCs together and cancel out, which comparing two separate intervals would not allow.
     Returns ``{model: {"auroc", "auroc_ci_low", "auroc_ci_high", "diff", "diff_ci_low",
-    "diff_ci_high"}}`` rounded to 6 digits; the reference's ``diff*`` are None.
+    "diff_ci_high"}}`` rounded to 6 digits; the reference's ``diff*`` are None. ``metric`` (with its
+    ``name`` for the keys): another figure than AUROC, fn(labels, scores) -> float or None.
     """
     if reference not in scores:
         raise ValueError(f"reference {reference!r} is not one of the models {sorted(scores)}")
-    labels = np.asarray(labels, dtype=bool)
+    labels = np.asarray(labels, dtype=bool) if metric is None else np.asarray(labels)
+    metric = auroc if metric is None else metric
     values = {m: np.asarray(s, dtype=np.float64) for m, s in scores.items()}
     names, inverse = np.unique(np.asarray(groups).astype(str), return_inverse=True)
     members = [np.flatnonzero(inverse == g) for g in range(len(names))]
@@ -217,9 +222,9 @@ def paired_group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], gr
     for _ in range(resamples):
         rows = np.concatenate([members[g] for g in rng.integers(0, len(names), len(names))]) if len(names) \
             else np.zeros(0, dtype=np.int64)
-        got = {m: auroc(labels[rows], s[rows]) for m, s in values.items()}
+        got = {m: metric(labels[rows], s[rows]) for m, s in values.items()}
         for m, area in got.items():
-            if area is not None:  # one class only: no AUROC, for every model alike
+            if area is not None and got[reference] is not None:  # one class only: no AUROC, for every model alike
                 draws[m].append(area)
                 diffs[m].append(got[reference] - area)
     tail = (1.0 - level) / 2.0
@@ -228,10 +233,10 @@ def paired_group_bootstrap(labels: np.ndarray, scores: dict[str, np.ndarray], gr
         return (_r(np.quantile(v, tail)), _r(np.quantile(v, 1.0 - tail))) if v else (None, None)
 
     out: dict[str, dict[str, float | None]] = {}
-    full = {m: auroc(labels, s) for m, s in values.items()}
+    full = {m: metric(labels, s) for m, s in values.items()}
     for m in values:
         low, high = interval(draws[m])
-        out[m] = {"auroc": _r(full[m]), "auroc_ci_low": low, "auroc_ci_high": high,
+        out[m] = {name: _r(full[m]), f"{name}_ci_low": low, f"{name}_ci_high": high,
                   "diff": None, "diff_ci_low": None, "diff_ci_high": None}
         if m != reference:
             low, high = interval(diffs[m])

@@ -167,7 +167,7 @@ class ParamsEncoder(nn.Module):
 
 
 class MultiModalNet(nn.Module):
-    """``forward(batch)`` -> logits [B]; built from :func:`model_spec` so a checkpoint can rebuild it."""
+    """``forward(batch)`` -> logits [B] (or [B, classes]); built from :func:`model_spec` so a checkpoint can rebuild it."""
 
     def __init__(self, spec: dict[str, Any]):
         super().__init__()
@@ -188,8 +188,10 @@ class MultiModalNet(nn.Module):
         self.encoders = nn.ModuleDict(encoders)
         self.missing = nn.Parameter(torch.zeros(len(self.modalities), hidden))
         n = len(self.modalities)
+        # one logit (binary), one per class (multiclass) or one value (regression): astrobuild.learn.tasks
+        self.outputs = int(spec.get("outputs", 1))
         self.head = nn.Sequential(nn.Linear(n * hidden + n, hidden), nn.GELU(), nn.Dropout(0.1),
-                                  nn.Linear(hidden, 1))
+                                  nn.Linear(hidden, self.outputs))
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         present = batch["present"]
@@ -207,10 +209,11 @@ class MultiModalNet(nn.Module):
             here = present[:, i:i + 1]
             parts.append(torch.where(here, z, self.missing[i].to(z.dtype).expand_as(z)))
         fused = torch.cat([*parts, present.to(parts[0].dtype)], dim=1)
-        return self.head(fused).squeeze(1)
+        out = self.head(fused)
+        return out.squeeze(1) if self.outputs == 1 else out
 
 
-def model_spec(config, n_vocabulary: int) -> dict[str, Any]:
+def model_spec(config, n_vocabulary: int, outputs: int = 1) -> dict[str, Any]:
     """The shape facts a :class:`MultiModalNet` is built from (stored in the checkpoint)."""
     from astrobuild.features.graphs import GRAPH_FEATURES
     from astrobuild.features.spectra import SPECTRUM_FEATURES
@@ -220,4 +223,4 @@ def model_spec(config, n_vocabulary: int) -> dict[str, Any]:
             "climate_inputs": list(CLIMATE_INPUTS),
             "vocabulary": int(n_vocabulary), "graph_features": len(GRAPH_FEATURES),
             "spectrum_features": len(SPECTRUM_FEATURES), "spectrum_bins": config.spectrum.bins,
-            "n_params": len(config.param_columns)}
+            "n_params": len(config.param_columns), "outputs": int(outputs)}

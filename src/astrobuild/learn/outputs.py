@@ -3,7 +3,8 @@
 ``results/train/``:
 
 * ``model.pt``: ``{"format", "version", "state_dict", "model_spec", "config", "norm_stats",
-  "vocabulary", "layout"}``, plain containers and tensors only, so it loads with
+  "vocabulary", "layout", "task"}`` (``task``: :meth:`astrobuild.learn.tasks.Task.to_json`, the classes
+  or a regression target's training mean and sd), plain containers and tensors only, so it loads with
   ``torch.load(path, weights_only=True)`` (no arbitrary code runs on load). It stands alone:
   besides the weights and the shapes to rebuild the model, the ``train`` config, the
   normalisation statistics, the compound vocabulary (ids in embedding order and their SHA-256;
@@ -41,12 +42,16 @@ from astrobuild.io import atomic_path, write_parquet, write_text
 from astrobuild.learn.compat import check_compatible, vocabulary_entry
 from astrobuild.learn.config import TrainConfig
 from astrobuild.learn.model import MultiModalNet
+from astrobuild.learn.tasks import Task
 
 CHECKPOINT_FORMAT = "astrobuild-multimodal"
 # 2: the compound vocabulary and the feature layout (a v1 file cannot be checked against the data)
 # 3: the spectrum encoder reads the bin's position (spectrum_bins in model_spec)
 CHECKPOINT_VERSION = 4  # 4: the climate encoder reads each cell's valid share (climate_inputs in model_spec)
-CHECKPOINT_KEYS = ("format", "version", "state_dict", "model_spec", "config", "norm_stats", "vocabulary", "layout")
+CHECKPOINT_KEYS = ("format", "version", "state_dict", "model_spec", "config", "norm_stats", "vocabulary", "layout",
+                   "task")
+# a model.pt without ``task`` is the binary one on ``label`` (Task.from_json(None))
+OPTIONAL_KEYS = ("task",)
 CURVE_COLUMNS = ("epoch", "train_loss", "val_loss", "train_auroc", "val_auroc")
 
 
@@ -73,9 +78,11 @@ def _plain(obj: Any) -> Any:
 
 
 def save_checkpoint(path: str | os.PathLike[str], model: MultiModalNet, config: dict[str, Any],
-                    norm_stats: dict[str, Any], compound_ids: Sequence[str] | None, layout: dict[str, Any]) -> None:
+                    norm_stats: dict[str, Any], compound_ids: Sequence[str] | None, layout: dict[str, Any],
+                    task: Task | None = None) -> None:
     """Write ``model.pt``; ``compound_ids``: the graph store's ids by vocabulary index (None without
-    the graph modality), ``layout``: :func:`astrobuild.learn.compat.feature_layout` of the config."""
+    the graph modality), ``layout``: :func:`astrobuild.learn.compat.feature_layout` of the config,
+    ``task``: the fitted task (classes, a regression target's statistics), kept under ``task``."""
     vocabulary = vocabulary_entry(compound_ids)
     spec = model.spec
     if "bio_graph" in spec["modalities"] and (vocabulary is None
@@ -88,7 +95,7 @@ def save_checkpoint(path: str | os.PathLike[str], model: MultiModalNet, config: 
                "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
                "model_spec": _plain(spec), "config": _plain(config), "norm_stats": _plain(norm_stats),
                "vocabulary": _plain(vocabulary) if "bio_graph" in spec["modalities"] else None,
-               "layout": _plain(layout)}
+               "layout": _plain(layout), "task": _plain((task or Task()).to_json())}
     # Saved through a buffer: torch names the archive's folder after the file it writes, which
     # here would be atomic_path's random temporary name (different bytes on every run).
     buffer = io.BytesIO()
@@ -117,7 +124,7 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
             why = ""
         raise ValueError(f"{path}: an {CHECKPOINT_FORMAT} v{version} checkpoint; this version of astrobuild reads "
                          f"v{CHECKPOINT_VERSION} only{why}: retrain it (rule train, e.g. `dvc repro train`)")
-    absent = [k for k in CHECKPOINT_KEYS if k not in payload]
+    absent = [k for k in CHECKPOINT_KEYS if k not in payload and k not in OPTIONAL_KEYS]
     if absent:
         raise ValueError(f"{path}: {CHECKPOINT_FORMAT} v{version} checkpoint without {absent}")
     return payload
@@ -144,16 +151,20 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu", *, 
 
 
 def write_curves(curves: list[dict[str, Any]], path: str) -> None:
-    lines = [",".join(CURVE_COLUMNS)]
+    # binary: CURVE_COLUMNS; another task's figure replaces auroc (astrobuild.learn.tasks.Task.curve_name)
+    columns = list(curves[0]) if curves else list(CURVE_COLUMNS)
+    lines = [",".join(columns)]
     for row in curves:
-        lines.append(",".join("" if row[c] is None else repr(row[c]) for c in CURVE_COLUMNS))
+        lines.append(",".join("" if row[c] is None else repr(row[c]) for c in columns))
     write_text("\n".join(lines) + "\n", path)
 
 
-def write_predictions(rows: list[dict[str, Any]], path: str) -> None:
-    # group: the run's cross-validation group (host star), the unit of the paired bootstrap (make ablate)
+def write_predictions(rows: list[dict[str, Any]], path: str, task: Task | None = None) -> None:
+    # group: the run's cross-validation group (host star), the unit of the paired bootstrap (make ablate);
+    # then the task's prediction columns and the true target (binary: score, label)
+    task = task or Task()
     schema = pa.schema([("run_id", pa.string()), ("group", pa.string()), ("fold", pa.int64()), ("split", pa.string()),
-                        ("score", pa.float64()), ("label", pa.bool_())])
+                        *task.prediction_fields(), task.truth_field()])
     write_parquet(pa.Table.from_pylist(rows, schema=schema), path, dictionary=["split"])
 
 
@@ -162,13 +173,17 @@ def _savefig(fig, path: str) -> None:
         fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
 
 
-def plot_curves(curves: list[dict[str, Any]], best_epoch: int, path: str) -> None:
+def plot_curves(curves: list[dict[str, Any]], best_epoch: int, path: str, task: Task | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     epochs = [r["epoch"] for r in curves]
+    task = task or Task()
+    name = task.curve_name
+    loss = {"binary": "binary cross-entropy", "multiclass": "cross-entropy",
+            "regression": f"{task.loss.upper()} (standardised target)"}[task.kind]
 
     def series(key: str) -> list[float]:
         return [np.nan if r[key] is None else r[key] for r in curves]
@@ -177,12 +192,13 @@ def plot_curves(curves: list[dict[str, Any]], best_epoch: int, path: str) -> Non
     left.plot(epochs, series("train_loss"), label="train")
     left.plot(epochs, series("val_loss"), label="validation")
     left.set_xlabel("epoch")
-    left.set_ylabel("binary cross-entropy")
-    right.plot(epochs, series("train_auroc"), label="train")
-    right.plot(epochs, series("val_auroc"), label="validation")
+    left.set_ylabel(loss)
+    right.plot(epochs, series(f"train_{name}"), label="train")
+    right.plot(epochs, series(f"val_{name}"), label="validation")
     right.set_xlabel("epoch")
-    right.set_ylabel("AUROC")
-    right.set_ylim(0, 1.02)
+    right.set_ylabel({"auroc": "AUROC", "macro_f1": "macro-F1", "rmse": "RMSE"}[name])
+    if task.kind != "regression":
+        right.set_ylim(0, 1.02)
     for ax in (left, right):
         ax.axvline(best_epoch, color="grey", ls=":", lw=1, label=f"kept (epoch {best_epoch})")
         ax.legend(fontsize=7)
@@ -191,19 +207,25 @@ def plot_curves(curves: list[dict[str, Any]], best_epoch: int, path: str) -> Non
     plt.close(fig)
 
 
-def plot_confusion(matrix: np.ndarray, path: str, title: str) -> None:
+def plot_confusion(matrix: np.ndarray, path: str, title: str, classes: Sequence[str] | None = None) -> None:
+    """Counts by true (rows) and predicted (columns) class; ``classes`` None: the binary 0/1 labels."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    k = len(matrix)
+    fig, ax = plt.subplots(figsize=(3.6 + 0.5 * max(0, k - 2), 3.4 + 0.4 * max(0, k - 2)))
     ax.imshow(matrix, cmap="Blues", vmin=0, vmax=max(1, int(matrix.max())))
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(int(count)), ha="center", va="center", fontsize=12,
                 color="white" if count > matrix.max() / 2 else "black")
-    ax.set_xticks([0, 1], ["predicted 0", "predicted 1"])
-    ax.set_yticks([0, 1], ["label 0", "label 1"])
+    if classes is None:
+        ax.set_xticks([0, 1], ["predicted 0", "predicted 1"])
+        ax.set_yticks([0, 1], ["label 0", "label 1"])
+    else:
+        ax.set_xticks(range(k), [f"predicted\n{c}" for c in classes], fontsize=7)
+        ax.set_yticks(range(k), list(classes), fontsize=7)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     _savefig(fig, path)
@@ -249,6 +271,41 @@ def plot_calibration(labels: np.ndarray, scores: dict[str, np.ndarray], path: st
     top.legend(fontsize=7, loc="upper left")
     bottom.set_xlabel("predicted probability")
     bottom.set_ylabel("runs")
+    fig.tight_layout()
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def plot_regression(truth: np.ndarray, predictions: dict[str, np.ndarray], path: str, title: str,
+                    kind: str = "scatter") -> None:
+    """Each model's predictions against the true values (``scatter``, with the identity line) or the
+    histogram of its residuals, prediction - truth (``residuals``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    truth = np.asarray(truth, dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    if kind == "scatter":
+        values = np.concatenate([truth, *(np.asarray(v, dtype=np.float64) for v in predictions.values())])
+        low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+        ax.plot([low, high], [low, high], color="grey", ls=":", lw=1, label="prediction = truth")
+        for name, values in predictions.items():
+            ax.scatter(truth, values, s=10, alpha=0.6, label=name)
+        ax.set_xlabel("true value")
+        ax.set_ylabel("predicted value")
+    else:
+        residuals = {n: np.asarray(v, dtype=np.float64) - truth for n, v in predictions.items()}
+        spread = max([float(np.abs(r).max()) for r in residuals.values() if len(r)] + [1e-9])
+        edges = np.linspace(-spread, spread, 21)
+        for name, values in residuals.items():
+            ax.hist(values, bins=edges, histtype="step", label=name)
+        ax.axvline(0, color="grey", ls=":", lw=1)
+        ax.set_xlabel("prediction - truth")
+        ax.set_ylabel("runs")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     _savefig(fig, path)
     plt.close(fig)

@@ -63,14 +63,7 @@ from astrobuild.io import write_json
 from astrobuild.learn.compat import feature_layout
 from astrobuild.learn.config import Inputs, TrainConfig, train_config
 from astrobuild.learn.dataset import RUN_COLUMNS, PlanetRunDataset
-from astrobuild.learn.metrics import (
-    binary_metrics,
-    confusion,
-    group_bootstrap,
-    logistic_scores,
-    majority_scores,
-    paired_group_bootstrap,
-)
+from astrobuild.learn.metrics import group_bootstrap, paired_group_bootstrap
 from astrobuild.learn.model import MultiModalNet, model_spec
 from astrobuild.learn.norm import fit_norm
 from astrobuild.learn.outputs import (
@@ -78,6 +71,7 @@ from astrobuild.learn.outputs import (
     plot_calibration,
     plot_confusion,
     plot_curves,
+    plot_regression,
     save_checkpoint,
     write_curves,
     write_predictions,
@@ -90,30 +84,39 @@ from astrobuild.learn.splits import (
     inner_validation,
     star_groups,
 )
-from astrobuild.learn.summary import boosted_trees_scores, summary_features
+from astrobuild.learn.summary import summary_features
+from astrobuild.learn.tasks import TargetError, Task, task_of
 from astrobuild.learn.train import FitResult, fit, make_loader, predict, resolve_device, seed_everything
+from astrobuild.planet_runs import REGISTRY_SCHEMA
 from astrobuild.versioning.manifest import write_stage_manifest
 
 log = logging.getLogger(__name__)
 
-YARDSTICKS = ("majority", "logistic_planet_params", "boosted_trees")
-FOLD_KEYS = ("auroc", "auprc", "brier", "n", "positives")
+YARDSTICKS = Task().yardsticks  # the binary task's (each task's: astrobuild.learn.tasks)
 
 
 class TrainError(ValueError):
     pass
 
 
-def labelled_runs(registry_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, int]:
-    """The registry's runs with a label (sorted by run_id) and how many had none."""
-    runs = pq.read_table(registry_path, columns=RUN_COLUMNS).to_pandas()
-    unlabelled = int(runs["label"].isna().sum())
-    runs = runs[runs["label"].notna()].sort_values("run_id", kind="stable").reset_index(drop=True)
+def labelled_runs(registry_path: str | os.PathLike[str], target: str = "label") -> tuple[pd.DataFrame, int]:
+    """The registry's runs with a value of ``target`` (sorted by run_id; the value in column ``target``
+    too) and how many had none."""
+    names = pq.read_schema(registry_path).names
+    if target not in names:
+        extra = [n for n in names if n not in REGISTRY_SCHEMA.names]
+        raise TrainError(f"train.target is {target!r}, but {registry_path} has no such column: give the runs.csv "
+                         f"beside your cubes a {target!r} column, or name one it has (registry columns: {extra})")
+    runs = pq.read_table(registry_path, columns=list(dict.fromkeys([*RUN_COLUMNS, target]))).to_pandas()
+    runs["target"] = runs[target]
+    unlabelled = int(runs["target"].isna().sum())
+    runs = runs[runs["target"].notna()].sort_values("run_id", kind="stable").reset_index(drop=True)
     if runs.empty:
+        what = "a label" if target == "label" else f"a value of {target!r}"
         raise TrainError(
-            f"train: none of the {unlabelled} run(s) in {registry_path} has a label, so there is nothing to learn. "
-            "In local mode give the runs.csv beside your cubes (sources.climate.path) a `label` column (0/1); "
-            "or build the data without training: `snakemake build`.")
+            f"train: none of the {unlabelled} run(s) in {registry_path} has {what}, so there is nothing to learn. "
+            f"In local mode give the runs.csv beside your cubes (sources.climate.path) a `{target}` column"
+            f"{' (0/1)' if target == 'label' else ''}; or build the data without training: `snakemake build`.")
     return runs, unlabelled
 
 
@@ -166,32 +169,33 @@ def host_stars(exoplanets_path: str | os.PathLike[str]) -> dict[str, str]:
             if p is not None and h is not None and str(h).strip()}
 
 
-def _counts(part: pd.DataFrame) -> dict[str, int]:
-    return {"runs": len(part), "planets": int(part["planet"].nunique()), "stars": int(part["group"].nunique()),
-            "positives": int(part["label"].sum())}
+def _counts(part: pd.DataFrame, task: Task) -> dict[str, int]:
+    counts = {"runs": len(part), "planets": int(part["planet"].nunique()), "stars": int(part["group"].nunique())}
+    if task.kind == "binary":
+        counts["positives"] = int(task.truth(part["target"]).sum())
+    return counts
 
 
 def _train_one(parts: dict[str, pd.DataFrame], channels: dict[str, list[str]], cache: dict[str, dict[str, Any]],
-               config: TrainConfig, device: torch.device, compound_ids: list[str] | None
-               ) -> tuple[FitResult, Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Normalisation fitted on ``parts["train"]``, a seeded network early-stopped on ``parts["val"]``,
-    and its (scores, labels) on every part, in the part's row order."""
+               config: TrainConfig, device: torch.device, compound_ids: list[str] | None, task: Task
+               ) -> tuple[FitResult, Any, dict[str, tuple[np.ndarray, np.ndarray]], Task]:
+    """Normalisation (and a regression target's statistics) fitted on ``parts["train"]``, a seeded
+    network early-stopped on ``parts["val"]``, its (scores, true targets) on every part, in the part's
+    row order, and the task as fitted."""
     norm = fit_norm(((rid, cache[rid]) for rid in parts["train"]["run_id"]), config.modalities, channels)
+    task = task.fitted(parts["train"]["target"], train=True)
     seed_everything(config.seed)
-    model = MultiModalNet(model_spec(config, 0 if compound_ids is None else len(compound_ids)))
-    datasets = {s: PlanetRunDataset(part, config, norm, cache) for s, part in parts.items()}
-    result = fit(model, datasets["train"], datasets["val"], config, device)
+    model = MultiModalNet(model_spec(config, 0 if compound_ids is None else len(compound_ids), task.outputs))
+    datasets = {s: PlanetRunDataset(part.assign(y=task.encode(part["target"])), config, norm, cache)
+                for s, part in parts.items()}
+    result = fit(model, datasets["train"], datasets["val"], config, device, task)
     scored = {}
     for name, dataset in datasets.items():
-        scores, labels, meta = predict(result.model, make_loader(dataset, config, device, shuffle=False), device)
+        scores, _, meta = predict(result.model, make_loader(dataset, config, device, shuffle=False), device, task)
         if [m["run_id"] for m in meta] != list(parts[name]["run_id"]):
             raise RuntimeError("the loader did not keep the runs' order")
-        scored[name] = (scores, labels)
-    return result, norm, scored
-
-
-def _compact(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {k: metrics[k] for k in FOLD_KEYS}
+        scored[name] = (scores, task.truth(parts[name]["target"]))
+    return result, norm, scored, task
 
 
 def _pool(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +218,12 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     torch.set_num_threads(threads)
     root = Path(root)
     started = time.perf_counter()
-    runs, unlabelled = labelled_runs(root / inputs.registry)
+    runs, unlabelled = labelled_runs(root / inputs.registry, config.target)
+    try:  # the classes of every labelled run: each fold's head has the same outputs
+        task = task_of(config).fitted(runs["target"])
+    except TargetError as error:
+        raise TrainError(f"train: {error}") from error
+    yardstick_names = task.yardsticks
     seed = config.fold_seed
     runs["group"] = star_groups(runs, host_stars(root / inputs.exoplanets)).to_numpy()
     requested = config.cv.folds
@@ -263,71 +272,79 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     fold_metrics: dict[str, Any] = {}
     fold_report: dict[str, Any] = {}
     pooled_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in SPLITS}
-    oof_scores: dict[str, list[np.ndarray]] = {m: [] for m in ("network", *YARDSTICKS)}
+    oof_scores: dict[str, list[np.ndarray]] = {m: [] for m in ("network", *yardstick_names)}
     oof_groups: list[np.ndarray] = []
     predictions: list[dict[str, Any]] = []
     single = None
     for f, parts in enumerate(pieces):
         fold_started = time.perf_counter()
-        result, norm, scored = _train_one(parts, channels, cache, config, device, compound_ids)
+        result, norm, scored, fitted = _train_one(parts, channels, cache, config, device, compound_ids, task)
         if folds == 1:
-            single = (result, norm)
+            single = (result, norm, fitted)
         for split in SPLITS:
             pooled_parts[split].append(scored[split])
         test_scores, test_labels = scored["test"]
         train_labels = scored["train"][1]
         trees_train = pd.concat([parts["train"], parts["val"]])
-        yardsticks = {
-            "majority": majority_scores(train_labels, len(test_labels)),
-            # the fold's whole training side: with default settings the trees stop on nothing, so
-            # holding the validation slice back would only weaken the yardstick
-            "boosted_trees": boosted_trees_scores(
-                summaries[[summary_row[r] for r in trees_train["run_id"]]], trees_train["label"].to_numpy(bool),
-                summaries[[summary_row[r] for r in parts["test"]["run_id"]]], seed),
-            # the yardstick reads the planet parameters whatever the modalities (astrobuild.learn.metrics)
-            "logistic_planet_params": logistic_scores(_baseline_values(parts["train"], store), train_labels,
-                                                      _baseline_values(parts["test"], store)),
-        }
+        # the trees see the fold's whole training side: with default settings they stop on nothing,
+        # so holding the validation slice back would only weaken the yardstick; the logistic one
+        # reads the planet parameters whatever the modalities (astrobuild.learn.metrics)
+        params = ((_baseline_values(parts["train"], store), _baseline_values(parts["test"], store))
+                  if task.kind == "binary" else None)
+        yardsticks = task.yardstick_scores(
+            train_labels, len(test_labels), summaries[[summary_row[r] for r in trees_train["run_id"]]],
+            task.truth(trees_train["target"]), summaries[[summary_row[r] for r in parts["test"]["run_id"]]], seed,
+            params)
         oof_scores["network"].append(test_scores)
         for name, values in yardsticks.items():
             oof_scores[name].append(values)
         oof_groups.append(parts["test"]["group"].to_numpy())
+        def compact(metrics: dict[str, Any]) -> dict[str, Any]:
+            return {k: metrics[k] for k in task.fold_keys}
+
         fold_metrics[str(f)] = {
-            "network": _compact(binary_metrics(test_labels, test_scores)),
-            **{name: _compact(binary_metrics(test_labels, values)) for name, values in yardsticks.items()},
-            "val": _compact(binary_metrics(scored["val"][1], scored["val"][0])),
+            "network": compact(task.metrics(test_labels, test_scores)),
+            **{name: compact(task.metrics(test_labels, values)) for name, values in yardsticks.items()},
+            "val": compact(task.metrics(scored["val"][1], scored["val"][0])),
             "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
         }
-        fold_report[str(f)] = {**{s: _counts(p) for s, p in parts.items()}, "epochs_run": result.epochs_run,
+        fold_report[str(f)] = {**{s: _counts(p, task) for s, p in parts.items()}, "epochs_run": result.epochs_run,
                                "best_epoch": result.best_epoch, "stopped_early": result.stopped_early}
         shown = SPLITS if folds == 1 else ("test",)
         for split in shown:
             scores, labels = scored[split]
-            predictions += [{"run_id": rid, "group": g, "fold": f, "split": split, "score": float(s), "label": bool(y)}
-                            for rid, g, s, y in zip(parts[split]["run_id"], parts[split]["group"], scores, labels,
-                                                    strict=True)]
+            columns, truth = task.prediction_columns(scores), task.truth_field()[0]
+            predictions += [{"run_id": rid, "group": g, "fold": f, "split": split,
+                             **{c: v[i] for c, v in columns.items()}, truth: task.truth_value(y)}
+                            for i, (rid, g, y) in enumerate(zip(parts[split]["run_id"], parts[split]["group"], labels,
+                                                                strict=True))]
         if folds > 1:
-            log.info("fold %d/%d: %d training run(s), test AUROC %s (%.1f s)", f + 1, folds, len(parts["train"]),
-                     fold_metrics[str(f)]["network"]["auroc"], time.perf_counter() - fold_started)
+            log.info("fold %d/%d: %d training run(s), test %s %s (%.1f s)", f + 1, folds, len(parts["train"]),
+                     task.headline, fold_metrics[str(f)]["network"][task.headline], time.perf_counter() - fold_started)
 
     if single is None:  # model.pt: every labelled run, a validation slice drawn as in a fold
         val = inner_validation(runs["group"], config.cv.val_fraction, seed, folds).to_numpy()
         final_parts = {"train": runs[~val].reset_index(drop=True), "val": runs[val].reset_index(drop=True)}
-        result, norm, _ = _train_one(final_parts, channels, cache, config, device, compound_ids)
+        result, norm, _, fitted = _train_one(final_parts, channels, cache, config, device, compound_ids, task)
     else:
         final_parts = pieces[0]
-        result, norm = single
+        result, norm, fitted = single
 
     labels = _pool(pooled_parts["test"])[1]
     oof = {name: np.concatenate(values) for name, values in oof_scores.items()}
     groups = np.concatenate(oof_groups)
-    intervals = group_bootstrap(labels, oof, groups, config.cv.bootstrap, seed)
-    pooled = {name: {**binary_metrics(labels, values), **intervals[name]} for name, values in oof.items()}
-    # the network against each yardstick on the same draws: AUROC(network) - AUROC(yardstick)
-    paired = paired_group_bootstrap(labels, oof, groups, "network", config.cv.bootstrap, seed)
-    versus = {name: {"auroc_diff": paired[name]["diff"], "ci_low": paired[name]["diff_ci_low"],
-                     "ci_high": paired[name]["diff_ci_high"]} for name in YARDSTICKS}
+    binary, headline = task.kind == "binary", task.headline
+    intervals = group_bootstrap(labels, oof, groups, config.cv.bootstrap, seed,
+                                metrics=None if binary else task.interval_metrics)
+    pooled = {name: {**task.metrics(labels, values), **intervals[name]} for name, values in oof.items()}
+    # the network against each yardstick on the same draws: headline(network) - headline(yardstick)
+    # (positive is better where higher is: AUROC, macro-F1; negative where lower is: RMSE)
+    paired = paired_group_bootstrap(labels, oof, groups, "network", config.cv.bootstrap, seed,
+                                    metric=None if binary else task.interval_metrics[headline], name=headline)
+    versus = {name: {f"{headline}_diff": paired[name]["diff"], "ci_low": paired[name]["diff_ci_low"],
+                     "ci_high": paired[name]["diff_ci_high"]} for name in yardstick_names}
     metrics: dict[str, Any] = {
+        "task": task.describe(),
         "modalities": "+".join(config.modalities),
         "cv": {"folds": folds, "folds_requested": requested, "grouping": "host star (else planet, else run)",
                "seed": seed, "bootstrap": config.cv.bootstrap, "interval": 0.95,
@@ -335,30 +352,28 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
         "pooled": pooled,
         "network_minus": versus,
         "folds": fold_metrics,
-        "train": binary_metrics(*reversed(_pool(pooled_parts["train"]))),
-        "val": binary_metrics(*reversed(_pool(pooled_parts["val"]))),
-        "test": binary_metrics(labels, oof["network"]),
-        "baselines": {name: binary_metrics(labels, oof[name]) for name in YARDSTICKS},
+        "train": task.metrics(*reversed(_pool(pooled_parts["train"]))),
+        "val": task.metrics(*reversed(_pool(pooled_parts["val"]))),
+        "test": task.metrics(labels, oof["network"]),
+        "baselines": {name: task.metrics(labels, oof[name]) for name in yardstick_names},
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
     }
     write_json(norm.to_json(), root / outputs.norm_stats)
     save_checkpoint(root / outputs.model, result.model, config.to_dict(), norm.to_json(), compound_ids,
-                    feature_layout(config))
+                    feature_layout(config), fitted)
     write_json(metrics, root / outputs.metrics)
     write_curves(result.curves, root / outputs.curves)
-    write_predictions(predictions, root / outputs.predictions)
-    plot_curves(result.curves, result.best_epoch, root / outputs.curves_plot)
+    write_predictions(predictions, root / outputs.predictions, task)
+    plot_curves(result.curves, result.best_epoch, root / outputs.curves_plot, task)
     what = "test split" if folds == 1 else f"out-of-fold, {folds} folds"
-    plot_confusion(confusion(labels, oof["network"]), root / outputs.confusion_plot,
-                   f"{what} ({len(labels)} runs), threshold 0.5")
-    plot_calibration(labels, oof, root / outputs.calibration_plot, f"reliability: {what} ({len(labels)} runs)")
+    _plot_results(task, labels, oof, outputs, root, f"{what} ({len(labels)} runs)")
     report = {
         "registry_runs": len(runs) + missing["runs_skipped"] + unlabelled, "runs_without_label": unlabelled,
         "missing_modalities": missing, "modalities": list(config.modalities),
         "cv": {"folds": folds, "folds_requested": requested, "stars": int(runs["group"].nunique()),
                "per_fold": fold_report},
         # the parts model.pt was trained, stopped (and with one split, tested) on
-        "splits": {s: {k: v for k, v in _counts(p).items() if k != "stars"} for s, p in final_parts.items()},
+        "splits": {s: {k: v for k, v in _counts(p, task).items() if k != "stars"} for s, p in final_parts.items()},
         "device": device.type, "autocast": "bf16" if device.type == "cuda" else None,
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
         "spectrum_points_flagged": store.attrs.get("spectrum_points_flagged") if config.uses("spectrum") else None,
@@ -368,7 +383,28 @@ def train_model(section: dict[str, Any], inputs: Inputs | None = None, outputs: 
     with contextlib.chdir(root):  # the manifest names files relative to the working directory
         written = [getattr(outputs, name) for name in outputs.__dataclass_fields__ if name != "manifest"]
         write_stage_manifest(written, list(manifest_inputs), outputs.manifest)
-    summary = {m: {k: pooled[m][k] for k in ("auroc", "auroc_ci_low", "auroc_ci_high")} for m in pooled}
+    summary = {m: {k: pooled[m][k] for k in (headline, f"{headline}_ci_low", f"{headline}_ci_high")} for m in pooled}
     log.info("trained %d fold(s) and model.pt in %.1f s on %s; pooled %s", folds, time.perf_counter() - started,
              device.type, summary)
     return metrics
+
+
+def _plot_results(task: Task, labels: np.ndarray, oof: dict[str, np.ndarray], outputs: TrainOutputs, root: Path,
+                  what: str) -> None:
+    """confusion.png and calibration.png, as suits the task: binary as always (threshold 0.5; the
+    reliability of every model); multiclass the classes' confusion matrix and the reliability of the
+    network's top-class probability (is a 0.8 right 80 % of the time?); regression the residuals and
+    predicted against true, every model."""
+    if task.kind == "regression":
+        plot_regression(labels, oof, root / outputs.confusion_plot, f"residuals: {what}", "residuals")
+        plot_regression(labels, oof, root / outputs.calibration_plot, f"predicted vs true: {what}", "scatter")
+        return
+    title = f"{what}, threshold 0.5" if task.kind == "binary" else f"{what}, most probable class"
+    plot_confusion(task.confusion(labels, oof["network"]), root / outputs.confusion_plot, title,
+                   None if task.kind == "binary" else list(task.classes))
+    if task.kind == "binary":
+        plot_calibration(labels, oof, root / outputs.calibration_plot, f"reliability: {what}")
+    else:
+        top = {name: (v.argmax(axis=1) == labels, v.max(axis=1)) for name, v in oof.items()}
+        plot_calibration(top["network"][0], {"network": top["network"][1]}, root / outputs.calibration_plot,
+                         f"reliability of the top class: {what}")

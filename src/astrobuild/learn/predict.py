@@ -1,16 +1,20 @@
 """Scoring runs with a trained ``model.pt``: what rule ``predict`` does.
 
 A group trains a model to score the runs it has no answer for. Rule ``predict``
-reads the registry's runs without a label, their inputs from the features store
+reads the registry's runs without a value of the target (``train.target``, default
+``label``), their inputs from the features store
 (``data/processed/features``, the same rows training reads) and a checkpoint,
-and writes one score per run to ``results/predict/predictions.parquet`` with the
+and writes each run's scores to ``results/predict/predictions.parquet`` (the task's
+columns: binary ``score``; multiclass ``p_<class>`` per class and ``predicted``; regression
+``prediction``, in the target's units) with the
 SHA-256 of the model file and the features store's digest, so every score says
 which model and which data made it.
 
 The checkpoint is checked against the data it will be fed before any run is
 scored, and refused with a message naming what differs:
 
-* the task (:data:`astrobuild.learn.compat.TASK`): a model for another target;
+* the task: the checkpoint's own (kind and target, :class:`astrobuild.learn.tasks.Task`) against
+  the one asked (``train.task`` and ``train.target`` of the current config);
 * the pooling settings the store was made with, against the ones the model was
   trained on (``train.climate``, ``train.spectrum``, ``train.planet_columns``
   of the checkpoint's own config): a model for another grid, binning or column
@@ -52,18 +56,22 @@ from astrobuild.contracts.products import TRAIN_OUTPUTS
 from astrobuild.features.config import POOLING_KEYS
 from astrobuild.features.store import FeatureStore, load_store, store_digest
 from astrobuild.io import atomic_path, sha256_file, write_parquet
-from astrobuild.learn.compat import TASK, IncompatibleCheckpoint, check_vocabulary
+from astrobuild.learn.compat import IncompatibleCheckpoint, check_vocabulary
 from astrobuild.learn.model import MultiModalNet
 from astrobuild.learn.norm import NormStats, standardise
 from astrobuild.learn.outputs import read_checkpoint
+from astrobuild.learn.tasks import KINDS, Task
 from astrobuild.versioning.manifest import write_stage_manifest
 
 log = logging.getLogger(__name__)
 
-PREDICTION_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("planet", pa.string()), ("scenario", pa.string()), ("score", pa.float64()),
-    ("model_sha256", pa.string()), ("features_sha256", pa.string()),
-])
+def prediction_schema(task: Task) -> pa.Schema:
+    """run_id, planet, scenario, the task's columns (binary: ``score``), model_sha256, features_sha256."""
+    return pa.schema([("run_id", pa.string()), ("planet", pa.string()), ("scenario", pa.string()),
+                      *task.prediction_fields(), ("model_sha256", pa.string()), ("features_sha256", pa.string())])
+
+
+PREDICTION_SCHEMA = prediction_schema(Task())  # the binary task's
 
 
 class PredictError(ValueError):
@@ -78,15 +86,28 @@ class Scorer:
     modalities: tuple[str, ...]
     norm: NormStats
     model_sha256: str
+    task: Task = Task()
 
 
-def load_scorer(model_path: str | os.PathLike[str], store: FeatureStore) -> Scorer:
-    """The checkpoint at ``model_path``, refused unless its task, pooling and vocabulary fit ``store``."""
+def _what(kind: str, target: str) -> str:
+    return f"{kind} on {target!r}"
+
+
+def load_scorer(model_path: str | os.PathLike[str], store: FeatureStore,
+                asked: dict[str, str] | None = None) -> Scorer:
+    """The checkpoint at ``model_path``, refused unless its task fits ``asked`` (``{"task", "target"}``,
+    the current ``train`` section's; None: any) and its pooling and vocabulary fit ``store``."""
     name = str(model_path)
     payload = read_checkpoint(model_path)
-    task = payload["layout"].get("task")
-    if task != TASK:
-        raise IncompatibleCheckpoint(f"{name} was trained for another task ({task}); this version predicts {TASK}")
+    task = Task.from_json(payload.get("task"))
+    if payload["layout"].get("task") != task.layout() or task.kind not in KINDS:
+        raise IncompatibleCheckpoint(f"{name} was trained for a task this version does not know "
+                                     f"({payload['layout'].get('task')})")
+    if asked is not None and (asked["task"], asked["target"]) != (task.kind, task.target):
+        raise IncompatibleCheckpoint(
+            f"{name} was trained for {_what(task.kind, task.target)}, but {_what(asked['task'], asked['target'])} is "
+            "asked (train.task, train.target): set those to the model's, or name a model trained for them "
+            "(predict.model)")
     # the checkpoint's config and the store's attributes hold the pooling settings alike (plain JSON)
     differ = store.pooling_differences({k: payload["config"].get(k) for k in POOLING_KEYS})
     if differ:
@@ -99,7 +120,7 @@ def load_scorer(model_path: str | os.PathLike[str], store: FeatureStore) -> Scor
     model = MultiModalNet(payload["model_spec"])
     model.load_state_dict(payload["state_dict"])
     model.eval()
-    return Scorer(model, modalities, NormStats.from_json(payload["norm_stats"]), sha256_file(model_path))
+    return Scorer(model, modalities, NormStats.from_json(payload["norm_stats"]), sha256_file(model_path), task)
 
 
 def _graph_batch(store: FeatureStore, rows: np.ndarray, present: np.ndarray) -> dict[str, torch.Tensor]:
@@ -161,54 +182,61 @@ def model_batch(store: FeatureStore, rows: np.ndarray, modalities: Sequence[str]
 
 @torch.inference_mode()
 def score_rows(scorer: Scorer, store: FeatureStore, rows: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """P(label) of each of ``rows``, in their order, on the CPU (float64)."""
+    """The scores of each of ``rows``, in their order, on the CPU (float64): P(label) [n] (binary),
+    P(class) [n, classes] (multiclass), the value in the target's units [n] (regression)."""
     out = []
     for start in range(0, len(rows), batch_size):
         batch = model_batch(store, rows[start:start + batch_size], scorer.modalities, scorer.norm)
-        out.append(torch.sigmoid(scorer.model(batch).float()).numpy())
-    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+        out.append(scorer.task.scores(scorer.model(batch)))
+    if not out:
+        return np.zeros((0, scorer.task.outputs) if scorer.task.kind == "multiclass" else 0)
+    return np.concatenate(out).astype(np.float64)
 
 
-def runs_to_predict(registry_path: str | os.PathLike[str]) -> pd.DataFrame:
-    """The registry's runs without a label (run_id, planet, scenario), in run_id order."""
-    runs = pd.read_parquet(registry_path, columns=["run_id", "planet", "scenario", "label"])
-    return runs[runs["label"].isna()].sort_values("run_id").reset_index(drop=True)
+def runs_to_predict(registry_path: str | os.PathLike[str], target: str = "label") -> pd.DataFrame:
+    """The registry's runs without a value of ``target`` (run_id, planet, scenario), in run_id order."""
+    import pyarrow.parquet as pq
+
+    if target not in pq.read_schema(registry_path).names:
+        raise PredictError(f"{registry_path} has no column {target!r} (the model's target): no run can be told "
+                           "to have it or not; give the runs.csv that column")
+    runs = pd.read_parquet(registry_path, columns=list(dict.fromkeys(["run_id", "planet", "scenario", target])))
+    return runs[runs[target].isna()].sort_values("run_id").reset_index(drop=True)[["run_id", "planet", "scenario"]]
 
 
 def predict_runs(model_path: str | os.PathLike[str], registry_path: str | os.PathLike[str],
                  features_path: str | os.PathLike[str], predictions_path: str | os.PathLike[str],
                  report_path: str | os.PathLike[str], batch_size: int = 1024, threads: int = 1,
                  model_name: str | None = None, manifest_path: str | os.PathLike[str] | None = None,
-                 manifest_inputs: Sequence[str] = ()) -> dict[str, Any]:
+                 manifest_inputs: Sequence[str] = (), asked: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything rule ``predict`` does; returns the report written to ``report_path``.
 
     ``model_name`` is how the report names the model (a DVC revision's path, say); default the path.
     ``manifest_path``: where to record the sizes and sha256 of the two files and of ``manifest_inputs``
     (the job's inputs), so that a ``dvc pull`` of predictions made from exactly these inputs is not
-    rerun (:func:`astrobuild.versioning.manifest.restore_stage_times`).
+    rerun (:func:`astrobuild.versioning.manifest.restore_stage_times`). ``asked``: the task and target
+    the model must have been trained for (``{"task", "target"}``; None: the model's own).
     """
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    runs = runs_to_predict(registry_path)
     store = load_store(features_path)
-    scorer = load_scorer(model_path, store)
+    scorer = load_scorer(model_path, store, asked)
+    runs = runs_to_predict(registry_path, scorer.task.target)
     scores = score_rows(scorer, store, store.rows(list(runs["run_id"])), batch_size)
     features_sha = store_digest(features_path)
     table = pa.table({
         "run_id": runs["run_id"].astype(str).tolist(),
         "planet": [None if pd.isna(p) else str(p) for p in runs["planet"]],
         "scenario": [None if pd.isna(s) else str(s) for s in runs["scenario"]],
-        "score": scores, "model_sha256": [scorer.model_sha256] * len(runs),
+        **scorer.task.prediction_columns(scores), "model_sha256": [scorer.model_sha256] * len(runs),
         "features_sha256": [features_sha] * len(runs),
-    }, schema=PREDICTION_SCHEMA)
+    }, schema=prediction_schema(scorer.task))
     write_parquet(table, predictions_path)
     report = {
         "model": model_name or str(model_path), "model_sha256": scorer.model_sha256,
         "features": str(features_path), "features_sha256": features_sha,
-        "modalities": list(scorer.modalities), "task": TASK,
-        "runs_scored": len(runs), "runs_in_store": len(store),
-        "score_mean": float(scores.mean()) if len(scores) else None,
-        "predicted_positive": int((scores >= 0.5).sum()),
+        "modalities": list(scorer.modalities), "task": scorer.task.layout(),
+        "runs_scored": len(runs), "runs_in_store": len(store), **_summary(scorer.task, scores),
         "seconds": round(time.perf_counter() - started, 3),
     }
     if not len(runs):
@@ -223,15 +251,26 @@ def predict_runs(model_path: str | os.PathLike[str], registry_path: str | os.Pat
     return report
 
 
+def _summary(task: Task, scores: np.ndarray) -> dict[str, Any]:
+    """The report's figures of the scores (binary: as it always had)."""
+    if task.kind == "binary":
+        return {"score_mean": float(scores.mean()) if len(scores) else None,
+                "predicted_positive": int((scores >= 0.5).sum())}
+    if task.kind == "regression":
+        return {"prediction_mean": float(scores.mean()) if len(scores) else None}
+    predicted = task.prediction_columns(scores)["predicted"]
+    return {"predicted": {c: predicted.count(c) for c in task.classes}}
+
+
 def predict_rule(settings: dict[str, Any], model: str | None, registry: str, features: str, predictions: str,
                  report: str, manifest: str, inputs: Sequence[str] = (), threads: int = 1,
-                 repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
+                 repo: str | os.PathLike[str] = ".", asked: dict[str, str] | None = None) -> dict[str, Any]:
     """Rule predict: ``settings`` is config ``predict``; ``model`` the job's model input (None with
     ``predict.rev``: the model is then read at that revision into a temporary folder); ``inputs``
-    every input of the job (recorded in ``manifest``)."""
+    every input of the job (recorded in ``manifest``); ``asked``: config ``train``'s task and target."""
     common = {"registry_path": registry, "features_path": features, "predictions_path": predictions,
               "report_path": report, "batch_size": settings["batch_size"], "threads": threads,
-              "manifest_path": manifest, "manifest_inputs": list(inputs)}
+              "manifest_path": manifest, "manifest_inputs": list(inputs), "asked": asked}
     if not settings.get("rev"):
         return predict_runs(model, **common)
     path = settings.get("model") or TRAIN_OUTPUTS["model"]
@@ -254,5 +293,5 @@ def model_from_revision(rev: str, path: str, repo: str | os.PathLike[str], into:
     return Path(into)
 
 
-__all__: Sequence[str] = ("PREDICTION_SCHEMA", "PredictError", "Scorer", "load_scorer", "model_batch", "score_rows",
+__all__: Sequence[str] = ("PREDICTION_SCHEMA", "prediction_schema", "PredictError", "Scorer", "load_scorer", "model_batch", "score_rows",
                           "runs_to_predict", "predict_runs", "predict_rule", "model_from_revision")

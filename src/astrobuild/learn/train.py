@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from astrobuild.learn.config import TrainConfig
 from astrobuild.learn.dataset import collate, to_device
-from astrobuild.learn.metrics import auroc
+from astrobuild.learn.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +72,24 @@ def _autocast(device: torch.device):
 
 
 @torch.inference_mode()
-def predict(model: torch.nn.Module, loader: DataLoader, device: torch.device) -> tuple[np.ndarray, np.ndarray, list]:
-    """(scores, labels, run metadata) over a loader, in its order."""
+def predict(model: torch.nn.Module, loader: DataLoader, device: torch.device,
+            task: Task | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+    """(scores, encoded targets, run metadata) over a loader, in its order; scores as
+    :meth:`~astrobuild.learn.tasks.Task.scores` gives them (default task: binary, P(label) and bool labels)."""
+    task = task or Task()
     model.eval()
     scores, labels, meta = [], [], []
     for batch in loader:
         batch = to_device(batch, device)
         with _autocast(device):
             logits = model(batch)
-        scores.append(torch.sigmoid(logits.float()).cpu().numpy())
+        scores.append(task.scores(logits))
         labels.append(batch["label"].cpu().numpy())
         meta += batch["run_metadata"]
     if not scores:
-        return np.zeros(0), np.zeros(0), []
-    return np.concatenate(scores).astype(np.float64), np.concatenate(labels).astype(bool), meta
+        return np.zeros((0, task.outputs) if task.outputs > 1 else 0), np.zeros(0), []
+    labels = np.concatenate(labels)
+    return np.concatenate(scores).astype(np.float64), labels.astype(bool) if task.kind == "binary" else labels, meta
 
 
 def hide_modalities(present: torch.Tensor, rate: float, generator: torch.Generator) -> torch.Tensor:
@@ -113,13 +117,6 @@ def lr_factor(step: int, steps_per_epoch: int, epochs: int, schedule: str) -> fl
     return 0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * progress))
 
 
-def _bce(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    if not len(labels):
-        return None
-    p = np.clip(scores, 1e-7, 1 - 1e-7)
-    return float(-np.mean(np.where(labels, np.log(p), np.log(1 - p))))
-
-
 @dataclass
 class FitResult:
     model: torch.nn.Module
@@ -141,12 +138,14 @@ def _deterministic(device: torch.device):
 
 
 def fit(model: torch.nn.Module, train_set: Dataset, val_set: Dataset, config: TrainConfig,
-        device: torch.device) -> FitResult:
-    """Train ``model`` (already seeded and built) on ``train_set``; keep the epoch with the lowest val loss."""
+        device: torch.device, task: Task | None = None) -> FitResult:
+    """Train ``model`` (already seeded and built) on ``train_set``; keep the epoch with the lowest val loss
+    (the task's: :meth:`~astrobuild.learn.tasks.Task.monitor_loss`)."""
+    task = task or Task()
     model.to(device)
     # foreach: one fused update over all parameters, not ~40 small kernels per step (the CPU default)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
-    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    loss_fn = task.loss_fn()
     train_loader = make_loader(train_set, config, device, shuffle=True)
     val_loader = make_loader(val_set, config, device, shuffle=False)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -173,19 +172,21 @@ def fit(model: torch.nn.Module, train_set: Dataset, val_set: Dataset, config: Tr
                 schedule.step()
                 total += float(loss.detach())
                 seen += len(batch["label"])
-                scores.append(torch.sigmoid(logits.detach().float()).cpu().numpy())
-                labels.append(batch["label"].cpu().numpy().astype(bool))
-            val_scores, val_labels, _ = predict(model, val_loader, device)
-            val_loss = _bce(val_labels, val_scores)
-            train_auc = auroc(np.concatenate(labels), np.concatenate(scores)) if labels else None
-            val_auc = auroc(val_labels, val_scores)
+                scores.append(task.scores(logits))
+                labels.append(batch["label"].cpu().numpy())
+            val_scores, val_labels, _ = predict(model, val_loader, device, task)
+            val_loss = task.monitor_loss(val_labels, val_scores)
+            train_auc = (task.curve_value(task.decode(np.concatenate(labels)), np.concatenate(scores))
+                         if labels else None)
+            val_auc = task.curve_value(task.decode(val_labels), val_scores) if len(val_labels) else None
+            name = task.curve_name
             result.curves.append({
                 "epoch": epoch, "train_loss": round(total / max(seen, 1), 6),
                 "val_loss": None if val_loss is None else round(val_loss, 6),
-                "train_auroc": None if train_auc is None else round(train_auc, 6),
-                "val_auroc": None if val_auc is None else round(val_auc, 6)})
-            log.info("epoch %d: train loss %.4f, val loss %s, val AUROC %s", epoch, total / max(seen, 1),
-                     val_loss, val_auc)
+                f"train_{name}": None if train_auc is None else round(train_auc, 6),
+                f"val_{name}": None if val_auc is None else round(val_auc, 6)})
+            log.info("epoch %d: train loss %.4f, val loss %s, val %s %s", epoch, total / max(seen, 1),
+                     val_loss, name, val_auc)
             result.epochs_run = epoch
             monitored = val_loss if val_loss is not None else total / max(seen, 1)
             if monitored < best_loss - 1e-9:

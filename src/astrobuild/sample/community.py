@@ -170,26 +170,35 @@ def link_text(kind: str, reactions: Mapping[str, Sequence[str]]) -> str:
     return "".join(f"{kind}:{m}\tpath:{p}\n" for m, p in sorted(pairs))
 
 
-RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms", "co2_ppm", "instellation_earth")
+RUNS_CSV_COLUMNS = ("file", "planet", "scenario", "label", "organisms", "co2_ppm", "instellation_earth",
+                    "habitable_fraction", "habitability")
 
 
 def runs_csv_text(universe: Universe, suffix: str = ".nc") -> str:
     """The ``runs.csv`` that sits beside the climate cubes: one line per run.
 
     Columns: file (the cube's file name), planet, scenario, label (0/1, after
-    label noise; empty for the runs the sample leaves to predict) and organisms (space-separated accessions of the genomes of
+    label noise; empty for the runs the sample leaves to predict), organisms (space-separated accessions of the genomes of
     the organisms sample whose pathways make up the run's biosphere: see
     this module), then two forcings (``train.run_columns``): co2_ppm (the
     scenario's CO2, ppmv) and instellation_earth (the planet's instellation,
-    S/S_earth, as the archive table's insolation; no draw of the universe's
-    random numbers, so no label changes). Local mode reads the same file;
+    S/S_earth, as the archive table's insolation), and two more targets, empty where the label is:
+    habitable_fraction (the liquid-ocean share of the surface, 0-1: a regression target) and
+    habitability (uninhabitable / habitable / biosignature:
+    :func:`astrobuild.sample.universe.habitability`). No column draws the universe's random numbers,
+    so no label changes. Local mode reads the same file;
     there label and organisms may be empty, and a ``biosphere`` column may
     give KEGG map ids instead of, or as well as, organisms.
     """
+    from astrobuild.sample.universe import habitability
+
     planets = {p.name: p for p in universe.planets}
     lines = [",".join(RUNS_CSV_COLUMNS)]
     for run in universe.runs:
         label = int(run.label) if run.labelled else ""
+        # two more targets (train.target): the liquid-ocean share of the surface (regression) and
+        # a class from the facts; unlabelled runs leave them empty like the label
+        targets = f"{run.habitable_fraction!r},{habitability(run, planets[run.planet].rocky)}" if run.labelled else ","
         lines.append(f"{run.run_name}{suffix},{run.planet},{run.scenario},{label},"
-                     f"{' '.join(run_organisms(run))},{run.co2_ppmv:g},{planets[run.planet].insolation:.4f}")
+                     f"{' '.join(run_organisms(run))},{run.co2_ppmv:g},{planets[run.planet].insolation:.4f},{targets}")
     return "\n".join(lines) + "\n"

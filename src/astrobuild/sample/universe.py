@@ -305,6 +305,18 @@ def _run(planet: Planet, scenario: tuple[str, float, float], rng: np.random.Gene
     )
 
 
+HABITABILITY = ("uninhabitable", "habitable", "biosignature")
+
+
+def habitability(run: Run, rocky: bool) -> str:
+    """The run's 3-class target (runs.csv ``habitability``), from its facts, drawing nothing:
+    ``biosignature`` (the rule, before label noise), else ``habitable`` (a rocky planet with at least
+    :data:`HABITABLE_FRACTION` of liquid-ocean surface), else ``uninhabitable``. About 53/27/20 %."""
+    if run.biosignature:
+        return "biosignature"
+    return "habitable" if rocky and run.habitable else "uninhabitable"
+
+
 @lru_cache(maxsize=16)
 def build_universe(scale: int = 1, seed: int = 0) -> Universe:
     rng = np.random.Generator(np.random.PCG64(seed))
