@@ -69,7 +69,8 @@ def test_forcing_columns_are_carried_and_a_bad_value_is_quarantined_with_line_an
     assert frame["run:co2_ppm"].dtype == "float64" and pd.isna(frame.loc["c", "planet"])
     assert rejected == {(4, "column 'co2_ppm': 'four hundred' is not a number")}
     assert report["run_columns_in_no_runs_csv"] == ["instellation_earth"]
-    assert list(report["columns_not_read"].values()) == [["notes"]]
+    # a column neither forcing nor planet column is carried as a possible target (train.target)
+    assert report["extra_columns"] == {"notes": "string"} and frame.loc["a", "notes"] == "first"
 
 
 def test_planet_columns_come_from_runs_csv_and_planets_csv_and_must_agree(tmp_path):

@@ -54,8 +54,12 @@ class PlanetRuns(pa.DataFrameModel):
         alias=RUN_PARAM, regex=True, nullable=True,
         description="a forcing of the run from runs.csv (train.run_columns; unit in the config), null if not given")
 
+    @pa.dataframe_check(error="a runs.csv column (target) that is neither float64 nor strings")
+    def _targets_typed(cls, frame: pd.DataFrame) -> bool:
+        return extra_columns_typed(cls, frame)
+
     class Config:
-        strict = True
+        strict = False  # the runs.csv's own columns ride along (module docstring)
         coerce = True
 
 
@@ -73,10 +77,6 @@ class HypotheticalPlanets(pa.DataFrameModel):
         alias=PLANET_COLUMN, regex=True, nullable=True,
         description="a planet column (train.planet_columns) in the exoplanet table's unit")
 
-    @pa.dataframe_check(error="a runs.csv column (target) that is neither float64 nor strings")
-    def _targets_typed(cls, frame: pd.DataFrame) -> bool:
-        return extra_columns_typed(cls, frame)
-
     class Config:
-        strict = False  # the runs.csv's own columns ride along (module docstring)
+        strict = True
         coerce = True
