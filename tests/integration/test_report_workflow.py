@@ -38,12 +38,13 @@ def test_build_metrics_are_short_and_complete(sample_build):
     assert set(metrics) == {"rows", "grade", "quarantined", "stores", "quality_passed"}
     assert set(metrics["rows"]) == set(metrics["grade"]) == tables
     assert metrics["rows"]["1000g_samples"] == 211 and metrics["grade"]["1000g_samples"] == "A"
-    assert set(metrics["quarantined"]) == {"genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms"}
+    assert set(metrics["quarantined"]) == {"genomes_1000g", "kegg", "climate", "exoplanets", "spectra", "organisms",
+                                           "planet_runs"}
     # The sample quarantines on purpose: 2 listing lines + 3 index lines, 2 KGML files, 1 spectrum file,
     # and 6 of the organisms (a record shorter than its LOCUS line, one without features, an odd qualifier, a KEGG gene xref,
     # an annotated protein no record has, a damaged GTDB line).
     assert metrics["quarantined"]["genomes_1000g"] == 5 and metrics["quarantined"]["spectra"] == 1
-    assert metrics["quarantined"]["organisms"] == 6
+    assert metrics["quarantined"]["organisms"] == 6 and metrics["quarantined"]["planet_runs"] == 0  # every planet known
     assert metrics["stores"] == {"count": 13, "lowest_grade": "A+"} and metrics["quality_passed"] is True
     assert leaf_count(metrics) < 60, "dvc exp show prints one column per leaf: keep the metrics curated"
 

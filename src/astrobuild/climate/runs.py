@@ -171,7 +171,7 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine, run_colu
                   facts: dict[str, Any] | None = None) -> dict[Path, dict[str, Any]]:
     """Resolved cube path -> run fields, from one ``runs.csv`` (and the ``planets.csv`` beside it); bad rows
     go to ``quarantine``. ``run_columns``: the forcing columns to read (train.run_columns); ``facts``
-    collects the columns found and not read, for the report."""
+    collects the forcing columns found, for the report."""
     path = Path(path)
     folder = path.parent.resolve()
     rows: dict[Path, dict[str, Any]] = {}
@@ -267,10 +267,13 @@ def extra_columns(runs: dict[Path, dict[str, Any]], quarantine: Quarantine) -> d
 
 
 def runs_schema(frame: pd.DataFrame) -> pa.Schema:
-    """:data:`SCHEMA` and the frame's extra (target) columns: float64 or string."""
+    """:data:`SCHEMA`, the contract's pattern columns the frame has (``run:<name>``, ``planet:<name>``, with
+    their descriptions), then its extra (target) columns: float64 or string."""
     extra = [c for c in frame.columns if c not in SCHEMA.names]
-    return pa.schema([*SCHEMA, *(pa.field(c, pa.float64() if pd.api.types.is_float_dtype(frame[c]) else pa.string())
-                                 for c in extra)])
+    patterned = [c for c in extra if c.startswith((RUN_PREFIX, PLANET_PREFIX))]
+    return pa.schema([*arrow_schema(ClimateRuns, patterned),
+                      *(pa.field(c, pa.float64() if pd.api.types.is_float_dtype(frame[c]) else pa.string())
+                        for c in extra if c not in patterned)])
 
 
 def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: list[str | os.PathLike[str]],
