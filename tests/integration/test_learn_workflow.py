@@ -4,8 +4,10 @@ The test writes the runs.csv (with labels and two forcings, CO2 and instellation
 the real cube (its ocean temperature shifted per run, so runs differ); the real spectrum is attached
 to the WASP-39 b runs by name, the other runs have none (masked). A hypothetical planet (its columns in
 a planets.csv) has runs too, a planet in neither place has one (quarantined, the build goes on), and a
-block of runs has no label: rule predict scores them. Then two refusals: a channel the cubes lack,
-and no labels. About 2 minutes on 2 cores.
+block of runs has no label: rule predict scores them. The same build then trains a regression target
+of the runs.csv (issue 18's done-when: forcings, a hypothetical planet, unlabelled runs, a regression
+target) and predicts it. Then two refusals: a channel the cubes lack, and no labels. About 2½ minutes
+on 2 cores.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _local_sources(realdata, tmp_path):
     climate, spectra = tmp_path / "climate", tmp_path / "spectra"
     climate.mkdir()
     spectra.mkdir()
-    lines = ["file,planet,scenario,label,biosphere,co2_ppm,instellation_earth"]
+    lines = ["file,planet,scenario,label,biosphere,co2_ppm,instellation_earth,ocean_shift_k"]
     # (scenario, temperature shift, label): the "outlook" block has none (rule predict scores it)
     runs = [("cool", -6.0, "0"), ("warm", 5.0, "1"), ("outlook", 1.0, "")]
     runs += [("lost", 0.0, "1")]  # its planet is in neither the archive nor planets.csv: quarantined
@@ -51,7 +53,8 @@ def _local_sources(realdata, tmp_path):
             biosphere = "ko00010 hsa00020" if label == "1" else "ko00253"
             name = "Nowhere b" if scenario == "lost" else planet
             co2 = "" if scenario == "cool" and slug == "k218b" else 280 * (1 + p)  # one CO2 not given: masked
-            lines.append(f"{stem}.nc,{name},{scenario},{label},{biosphere},{co2},{0.5 + 0.2 * p:.1f}")
+            shift_k = f"{shift + p:.1f}" if label else ""  # a regression target, empty where the label is
+            lines.append(f"{stem}.nc,{name},{scenario},{label},{biosphere},{co2},{0.5 + 0.2 * p:.1f},{shift_k}")
         if slug == "wasp39b":
             for scenario in ("cool", "warm"):
                 shutil.copy(realdata / "spectra" / SPECTRUM, spectra / f"{slug}_{scenario}.csv")
@@ -115,6 +118,19 @@ def test_local_mode_trains_on_real_files_and_refuses_without_labels(realdata, tm
     norm = payload["norm_stats"]["modalities"]
     assert 250 < norm["climate"]["mean"][0] < 300, "the real cube's degC temperatures reach the model in K"
     assert (work / "logs/train.log").is_file() and (work / "results/benchmarks/train.tsv").is_file()
+
+    # The same build, a regression target of the runs.csv (the temperature shift): training and predict
+    # rerun alone, with RMSE/MAE/R² intervals and the unlabelled block predicted in kelvin.
+    (work / "regression.yaml").write_text("train: {task: regression, target: ocean_shift_k}\n")
+    done = snakemake(work, TARGET, PREDICTED, "--configfile", "my.yaml", "--configfile", "regression.yaml")
+    assert "rule pool_features" not in done.stdout + done.stderr
+    regression = json.loads((work / TARGET).read_text())
+    assert regression["task"]["kind"] == "regression" and regression["task"]["target"] == "ocean_shift_k"
+    network = regression["pooled"]["network"]
+    assert network["rmse_ci_low"] <= network["rmse"] <= network["rmse_ci_high"] and network["n"] == 10
+    assert set(regression["pooled"]) == {"network", "mean", "boosted_trees"}
+    scored = pq.read_table(work / PREDICTED).to_pandas()
+    assert sorted(scored["planet"]) == ["Earth at 1.1 S", "TRAPPIST-1 e"] and scored["prediction"].notna().all()
 
     # A channel the cubes lack: training (alone: only its params changed) stops naming store and variable.
     (work / "my.yaml").write_text(_config(realdata, climate, spectra).replace("aliases: [TS, T]", "aliases: [TS]"))
