@@ -241,11 +241,12 @@ def read_runs_csv(path: str | os.PathLike[str], quarantine: Quarantine, run_colu
 
 
 def _number(text: str) -> float | None:
+    """The cell as :func:`number` reads it, None for one it refuses (a target column's type is decided
+    over all its cells, so one bad cell is counted, not raised)."""
     try:
-        value = float(text)
+        return number(text, "")
     except ValueError:
         return None
-    return value if np.isfinite(value) else None
 
 
 def extra_columns(runs: dict[Path, dict[str, Any]], quarantine: Quarantine) -> dict[str, bool]:
