@@ -40,8 +40,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/snakemake --lint
 
+# Two workers (pytest-xdist), a test file at a time; the files on the shared sample build go to one
+# worker together (tests/conftest.py says why). TEST_WORKERS=0 runs them all in this process.
+TEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 # Needs Debian's chromium (apt-get install chromium); its tests skip, saying so, without it.
 test-browser: $(STAMP)

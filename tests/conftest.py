@@ -59,8 +59,39 @@ def sample_build(tmp_path_factory) -> Path:
     return work
 
 
+# The test files whose tests read the shared sample build (:func:`sample_build`). Under ``make test``'s
+# two pytest-xdist workers (``-n 2 --dist loadscope``) each file is a unit of work, and these files
+# are one unit: a worker builds the sample once for all of them (the other worker takes the rest).
+# xdist's own ``loadgroup`` cannot do it with pytest 9 (it rewrites ``item._nodeid``, which pytest 9
+# no longer reads), hence the scheduler below.
+SHARED_BUILD_FILES = frozenset(f"tests/{name}.py" for name in (
+    "integration/test_climate_workflow", "integration/test_dvc_workflow", "integration/test_kegg_workflow",
+    "integration/test_lost_products", "integration/test_organisms_workflow", "integration/test_provenance_workflow",
+    "integration/test_quality_workflow", "integration/test_report_workflow", "integration/test_tables_workflow",
+    "integration/test_targets_workflow", "integration/test_workflow", "report/test_report_browser"))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope``, with the files of :data:`SHARED_BUILD_FILES` as one scope."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedBuildScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return "sample_build" if path in SHARED_BUILD_FILES else path
+
+    return SharedBuildScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items):
-    """Tests that read real upstream files carry the ``realdata`` marker (``-m "not realdata"`` skips them)."""
+    """Tests that read real upstream files carry the ``realdata`` marker (``-m "not realdata"`` skips them);
+    a test on the shared build outside :data:`SHARED_BUILD_FILES` is refused (it would build it again)."""
     for item in items:
-        if "realdata" in getattr(item, "fixturenames", ()) or "realdata" in item.nodeid:
+        fixtures = getattr(item, "fixturenames", ())
+        if "realdata" in fixtures or "realdata" in item.nodeid:
             item.add_marker(pytest.mark.realdata)
+        if "sample_build" in fixtures and item.nodeid.split("::")[0] not in SHARED_BUILD_FILES:
+            raise pytest.UsageError(f"{item.nodeid} reads the shared sample build: add its file to "
+                                    "SHARED_BUILD_FILES in tests/conftest.py")
