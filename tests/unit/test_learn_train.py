@@ -201,7 +201,8 @@ def test_model_runs_with_any_subset_of_modalities_and_masks_missing_ones(product
 
     runs = pd.read_parquet(products / "data/processed/planet_runs.parquet").iloc[:4]
     vocabulary = len(load_store(products / "data/processed/features").compound_ids)
-    for modalities in (["climate"], ["bio_graph"], ["spectrum"], ["planet_params"], ["spectrum", "bio_graph"]):
+    for modalities in (["climate"], ["bio_graph"], ["spectrum"], ["planet_params"], ["spectrum", "bio_graph"],
+                       ["climate", "bio_graph", "spectrum", "planet_params"]):
         config = train_config(train_section(modalities=modalities))
         cache, channels = store_inputs(products, runs, config)
         norm = fit_norm(cache.items(), config.modalities, channels)
@@ -210,6 +211,8 @@ def test_model_runs_with_any_subset_of_modalities_and_masks_missing_ones(product
         batch = collate([PlanetRunDataset(runs, config, norm, cache)[i] for i in range(4)])
         logits = model(batch)
         assert logits.shape == (4,) and torch.isfinite(logits).all()
+        # rule predict's path: the same outputs by the encoders' other arrangement of the arithmetic
+        torch.testing.assert_close(model.score(batch), logits, rtol=0, atol=1e-5)
         if modalities == ["spectrum"]:
             # run 1 has no spectrum: whatever its (zero) features, it gets the learned "missing" vector
             batch["spectrum"][1] = 100.0
@@ -220,6 +223,21 @@ def test_model_runs_with_any_subset_of_modalities_and_masks_missing_ones(product
             batch["climate_valid"][0, :, :, :2] = 0.0
             changed = model(batch)
             assert not torch.allclose(changed[0], logits[0]) and torch.allclose(changed[1:], logits[1:])
+
+
+def test_the_graph_encoders_scoring_path_is_its_forward_with_empty_graphs_and_lone_nodes():
+    from astrobuild.learn.model import GraphEncoder
+
+    torch.manual_seed(0)
+    encoder = GraphEncoder(vocabulary=7, n_features=2, hidden=8, layers=2).eval()
+    # graph 0: a chain with a node of two parents; graph 1: empty; graph 2: a lone node and a self-loop pair
+    graph = {"x": torch.tensor([0, 3, 5, 6, 1, 2, 2]), "batch": torch.tensor([0, 0, 0, 0, 2, 2, 2]),
+             "edge_index": torch.tensor([[0, 1, 3, 5, 6], [1, 2, 2, 6, 5]]), "features": torch.randn(3, 2)}
+    with torch.inference_mode():
+        expected = encoder(graph)
+        torch.testing.assert_close(encoder.infer(graph), expected, rtol=0, atol=1e-6)
+        graph["batch"] = torch.tensor([2, 0, 2, 0, 2, 0, 0])  # a graph's nodes need not be one after the other
+        torch.testing.assert_close(encoder.infer(graph), encoder(graph), rtol=0, atol=1e-6)
 
 
 def test_device_choice():

@@ -31,8 +31,11 @@ tensors and collate them, right for shuffled minibatches over epochs but a
 Python step per run. Scoring has one pass in store order, so :func:`model_batch`
 makes each batch's tensors from the store's arrays at once (the graph edges
 offset by a cumulative sum instead of a loop of concatenations). It gives the
-very tensors the dataset and ``collate`` give (tested), so the scores are the
-same.
+very tensors the dataset and ``collate`` give (tested), and the model scores them
+with :meth:`~astrobuild.learn.model.MultiModalNet.score`, the encoders' faster
+arrangement of ``forward``'s arithmetic, so the scores are the training's to float
+rounding. Batches of 128 (``predict.batch_size``) keep each batch's per-cell
+activations in the CPU cache: about twice the speed of 1,024 (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -181,13 +184,13 @@ def model_batch(store: FeatureStore, rows: np.ndarray, modalities: Sequence[str]
 
 
 @torch.inference_mode()
-def score_rows(scorer: Scorer, store: FeatureStore, rows: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def score_rows(scorer: Scorer, store: FeatureStore, rows: np.ndarray, batch_size: int = 128) -> np.ndarray:
     """The scores of each of ``rows``, in their order, on the CPU (float64): P(label) [n] (binary),
     P(class) [n, classes] (multiclass), the value in the target's units [n] (regression)."""
     out = []
     for start in range(0, len(rows), batch_size):
         batch = model_batch(store, rows[start:start + batch_size], scorer.modalities, scorer.norm)
-        out.append(scorer.task.scores(scorer.model(batch)))
+        out.append(scorer.task.scores(scorer.model.score(batch)))
     if not out:
         return np.zeros((0, scorer.task.outputs) if scorer.task.kind == "multiclass" else 0)
     return np.concatenate(out).astype(np.float64)
@@ -206,7 +209,7 @@ def runs_to_predict(registry_path: str | os.PathLike[str], target: str = "label"
 
 def predict_runs(model_path: str | os.PathLike[str], registry_path: str | os.PathLike[str],
                  features_path: str | os.PathLike[str], predictions_path: str | os.PathLike[str],
-                 report_path: str | os.PathLike[str], batch_size: int = 1024, threads: int = 1,
+                 report_path: str | os.PathLike[str], batch_size: int = 128, threads: int = 1,
                  model_name: str | None = None, manifest_path: str | os.PathLike[str] | None = None,
                  manifest_inputs: Sequence[str] = (), asked: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything rule ``predict`` does; returns the report written to ``report_path``.
