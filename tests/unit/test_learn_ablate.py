@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astrobuild.learn import ablate
+from astrobuild.learn import ablate, ablate_table
 from astrobuild.learn.metrics import auroc, group_bootstrap, paired_group_bootstrap
 
 RECORDED = Path(__file__).parent / "data" / "dvc_exp_show_ablate.json"
@@ -106,16 +106,16 @@ def _frames(n_stars: int = 20, seed: int = 3) -> dict[str, pd.DataFrame]:
 def test_paired_table_rows_and_their_independence_of_row_order():
     frames = _frames()
     modalities = {"all": ["a", "b"], "-x": ["a"]}
-    rows = ablate.paired_table(frames, modalities, resamples=200, seed=0)
+    rows = ablate_table.paired_table(frames, modalities, resamples=200, seed=0)
     assert [r["variant"] for r in rows] == ["all", "-x"]
     assert [r["experiment"] for r in rows] == ["ablate-all", "ablate-no-x"]
     assert {(r["runs"], r["groups"], r["folds"], r["bootstrap"], r["seed"]) for r in rows} == {(60, 20, 4, 200, 0)}
     shuffled = {v: f.sample(frac=1.0, random_state=k) for k, (v, f) in enumerate(frames.items())}
-    assert ablate.paired_table(shuffled, modalities, resamples=200, seed=0) == rows
+    assert ablate_table.paired_table(shuffled, modalities, resamples=200, seed=0) == rows
     # rows of other splits (a single split's train/val predictions) are not out of fold: left out
     extra = frames["-x"].assign(split="train", run_id=lambda f: "t" + f["run_id"])
     with_train = {**frames, "-x": pd.concat([frames["-x"], extra])}
-    assert ablate.paired_table(with_train, modalities, resamples=200, seed=0) == rows
+    assert ablate_table.paired_table(with_train, modalities, resamples=200, seed=0) == rows
 
 
 def test_predictions_on_other_runs_or_folds_are_refused_naming_the_variant():
@@ -123,19 +123,19 @@ def test_predictions_on_other_runs_or_folds_are_refused_naming_the_variant():
     modalities = {"all": ["a", "b"], "-x": ["a"]}
     fewer = {**frames, "-x": frames["-x"].iloc[1:]}
     with pytest.raises(ablate.AblateError, match=r"variant -x: not the same runs as 'all': 1 only in all \['r000'\]"):
-        ablate.paired_table(fewer, modalities)
+        ablate_table.paired_table(fewer, modalities)
     renamed = {**frames, "-x": frames["-x"].assign(run_id=lambda f: f["run_id"].str.replace("r000", "r999"))}
     with pytest.raises(ablate.AblateError, match=r"variant -x: .*1 only in -x \['r999'\]"):
-        ablate.paired_table(renamed, modalities)
+        ablate_table.paired_table(renamed, modalities)
     moved = frames["-x"].copy()
     moved.loc[moved.index[:2], "fold"] += 1
     with pytest.raises(ablate.AblateError, match=r"variant -x: 2 run\(s\) in another fold"):
-        ablate.paired_table({**frames, "-x": moved}, modalities)
+        ablate_table.paired_table({**frames, "-x": moved}, modalities)
     twice = {**frames, "-x": pd.concat([frames["-x"], frames["-x"].iloc[:1]])}
     with pytest.raises(ablate.AblateError, match="variant -x: run"):
-        ablate.paired_table(twice, modalities)
+        ablate_table.paired_table(twice, modalities)
     with pytest.raises(ablate.AblateError, match="'all'"):
-        ablate.paired_table({"-x": frames["-x"]}, modalities)
+        ablate_table.paired_table({"-x": frames["-x"]}, modalities)
 
 
 def test_format_table_is_markdown_with_signed_differences():
@@ -146,7 +146,7 @@ def test_format_table_is_markdown_with_signed_differences():
              "auroc_ci_high": 0.85, "diff": 0.1123, "diff_ci_low": -0.0004, "diff_ci_high": 0.2, **common},
             {"variant": "-spectrum", "modalities": ["climate"], "auroc": None, "auroc_ci_low": None,
              "auroc_ci_high": None, "diff": None, "diff_ci_low": None, "diff_ci_high": None, **common}]
-    assert ablate.format_table(rows).splitlines() == [
+    assert ablate_table.format_table(rows).splitlines() == [
         "| variant | modalities | pooled AUROC (95% CI) | all − variant, paired (95% CI) |",
         "|---|---|---|---|",
         "| all | climate, spectrum | 0.912 [0.880, 0.940] |  |",
@@ -157,7 +157,7 @@ def test_format_table_is_markdown_with_signed_differences():
         "intervals: percentiles of 1000 host-star bootstrap draws (seed 0), the same draws for every "
         "variant; the difference is taken within each draw.",
     ]
-    assert ablate.format_table([]) == ""
+    assert ablate_table.format_table([]) == ""
 
 
 def _recorded() -> list[ablate.Experiment]:
@@ -254,7 +254,7 @@ def test_main_reads_its_defaults_from_the_config_and_prints_and_writes_the_rows(
     assert seen["variants"] == {"all": ["a", "x"], "-a": ["x"], "-x": ["a"]}
     rows = json.loads((tmp_path / "rows.json").read_text())
     assert [(r["variant"], r["bootstrap"], r["seed"]) for r in rows] == [("all", 50, 9), ("-a", 50, 9), ("-x", 50, 9)]
-    assert rows[2]["diff"] == 0.0 and out == ablate.format_table(rows) + "\n"
+    assert rows[2]["diff"] == 0.0 and out == ablate_table.format_table(rows) + "\n"
     assert ablate.main(["--root", str(tmp_path), "--no-run", "--bootstrap", "20", "--seed", "1"]) == 0
     assert "20 host-star bootstrap draws (seed 1)" in capsys.readouterr().out
 
@@ -276,13 +276,13 @@ def test_a_regression_and_a_multiclass_table_report_their_headline():
     frames = {"all": base.assign(prediction=truth + 0.1 * rng.normal(size=60)),
               "-x": base.assign(prediction=truth + 0.5 * rng.normal(size=60))}
     modalities = {"all": ["a", "b"], "-x": ["a"]}
-    rows = ablate.paired_table(frames, modalities, resamples=200, seed=0, task=Task("regression", "y"))
+    rows = ablate_table.paired_table(frames, modalities, resamples=200, seed=0, task=Task("regression", "y"))
     assert rows[1]["metric"] == "rmse" and rows[1]["rmse"] == pytest.approx(rmse(truth, frames["-x"]["prediction"]))
     assert rows[1]["diff"] < 0  # RMSE(all) - RMSE(-x): the left-out modality helps, lower is better
-    assert "| variant | modalities | pooled RMSE (95% CI) |" in ablate.format_table(rows)
+    assert "| variant | modalities | pooled RMSE (95% CI) |" in ablate_table.format_table(rows)
     classes = np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
     probs = np.eye(3)[[{"a": 0, "b": 1, "c": 2}[c] for c in classes]] * 0.8 + 0.2 / 3
     multi = base.assign(target=classes, **{f"p_{c}": probs[:, i] for i, c in enumerate("abc")})
-    rows = ablate.paired_table({"all": multi, "-x": multi}, modalities, resamples=50, seed=0,
+    rows = ablate_table.paired_table({"all": multi, "-x": multi}, modalities, resamples=50, seed=0,
                                task=Task("multiclass", "k"))
     assert rows[0]["macro_f1"] == 1.0 and rows[1]["diff"] == 0.0

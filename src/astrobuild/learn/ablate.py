@@ -17,9 +17,9 @@ What it does (``python -m astrobuild.learn.ablate``, in the repository root):
 4. reads each experiment's ``results/train/predictions.parquet`` at its commit
    (``dvc.api.open(path, rev=<sha>)``: the object in the local cache, else the DVC remote) and
    its ``results/train/metrics.json`` (in ``dvc exp show --json``);
-5. prints a Markdown table (:func:`format_table`, ready for the README): each variant's pooled
-   out-of-fold AUROC with its 95% interval, and the paired difference AUROC(all) - AUROC(variant)
-   with its 95% interval (positive: the left-out modality helps).
+5. prints a Markdown table (:mod:`astrobuild.learn.ablate_table`, ready for the README): each
+   variant's pooled out-of-fold AUROC with its 95% interval, and the paired difference
+   AUROC(all) - AUROC(variant) with its 95% interval (positive: the left-out modality helps).
 
 Why a paired host-star bootstrap (:func:`astrobuild.learn.metrics.paired_group_bootstrap`):
 the folds depend only on the labelled runs and ``train.seed``/``split_seed``, not on the
@@ -56,25 +56,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from astrobuild.learn.ablate_task import LABELS, oof_arrays, score_columns, task_of_section
-from astrobuild.learn.metrics import paired_group_bootstrap
-from astrobuild.learn.tasks import Task
+from astrobuild.learn.ablate_table import (
+    ALL,
+    DEFAULT_BOOTSTRAP,
+    LABELS,
+    PREFIX,
+    AblateError,
+    experiment_name,
+    format_table,
+    paired_table,
+    task_of_section,
+)
 
 PARAMS_FILE = "config/config.yaml"
 KEY = "train.modalities"
 METRICS = "results/train/metrics.json"
 PREDICTIONS = "results/train/predictions.parquet"
-PREFIX = "ablate"
-ALL = "all"
-LEVEL = 0.95
-DEFAULT_BOOTSTRAP = 1000  # schemas/config.schema.yaml's train.cv.bootstrap
-
-
-class AblateError(RuntimeError):
-    """A variant that cannot be compared (failed, missing, or on other runs); the message names it."""
 
 
 def variants(modalities: Sequence[str]) -> dict[str, list[str]]:
@@ -88,11 +87,6 @@ def variants(modalities: Sequence[str]) -> dict[str, list[str]]:
     for left_out in modalities:
         out[f"-{left_out}"] = [m for m in modalities if m != left_out]
     return out
-
-
-def experiment_name(variant: str, prefix: str = PREFIX) -> str:
-    """The DVC experiment of a variant: ``ablate-all``, ``ablate-no-climate``, ..."""
-    return f"{prefix}-{ALL}" if variant == ALL else f"{prefix}-no-{variant.removeprefix('-')}"
 
 
 def queue_commands(variant_modalities: dict[str, list[str]], prefix: str = PREFIX,
@@ -293,73 +287,6 @@ def read_predictions(root: Path, rev: str, path: str = PREDICTIONS) -> pd.DataFr
     return pd.read_parquet(io.BytesIO(data))
 
 
-# --- the table -------------------------------------------------------------------------------------
-
-def _out_of_fold(frame: pd.DataFrame, variant: str, task: Task) -> pd.DataFrame:
-    frame = frame[frame["split"] == "test"] if "split" in frame.columns else frame
-    missing = {"run_id", "group", "fold", *score_columns(task, frame), task.truth_field()[0]} - set(frame.columns)
-    if missing:
-        raise AblateError(f"variant {variant}: predictions lack column(s) {sorted(missing)}")
-    repeated = frame["run_id"][frame["run_id"].duplicated()].unique().tolist()
-    if repeated:
-        raise AblateError(f"variant {variant}: run(s) predicted twice out of fold: {sorted(repeated)[:5]}")
-    return frame.set_index("run_id")
-
-
-def _same_runs(reference: pd.DataFrame, other: pd.DataFrame, variant: str, truth: str = "label") -> None:
-    only_ref = sorted(set(reference.index) - set(other.index))
-    only_other = sorted(set(other.index) - set(reference.index))
-    if only_ref or only_other:
-        raise AblateError(f"variant {variant}: not the same runs as {ALL!r}: {len(only_ref)} only in {ALL} "
-                          f"{only_ref[:5]}, {len(only_other)} only in {variant} {only_other[:5]}")
-    aligned = other.loc[reference.index]
-    for column in ("fold", truth, "group"):
-        differ = reference.index[(reference[column] != aligned[column]).to_numpy()].tolist()
-        if differ:
-            raise AblateError(f"variant {variant}: {len(differ)} run(s) in another {column} than in {ALL!r} "
-                              f"({sorted(differ)[:5]}): the paired difference needs the same folds")
-
-
-def paired_table(predictions: dict[str, pd.DataFrame], variant_modalities: dict[str, list[str]],
-                 resamples: int = DEFAULT_BOOTSTRAP, seed: int = 0, level: float = LEVEL,
-                 prefix: str | None = PREFIX, task: Task | None = None) -> list[dict[str, Any]]:
-    """One row per variant (``all`` first): pooled out-of-fold AUROC with its interval and the paired
-    difference AUROC(all) - AUROC(variant) with its interval, on the same host-star draws.
-
-    ``predictions``: variant -> its predictions.parquet (rows of split ``test`` are the out-of-fold
-    ones). Every variant must hold the same run ids, folds, labels and groups as ``all``. ``task``:
-    another than binary reports its headline metric instead (:mod:`astrobuild.learn.ablate_task`).
-    """
-    task = task or Task()
-    if ALL not in predictions:
-        raise AblateError(f"no predictions of the variant {ALL!r}: the differences are taken against it")
-    order = [ALL, *[v for v in variant_modalities if v != ALL and v in predictions]]
-    frames = {v: _out_of_fold(predictions[v], v, task) for v in order}
-    reference = frames[ALL]
-    for variant in order[1:]:
-        _same_runs(reference, frames[variant], variant, task.truth_field()[0])
-    ids = reference.index
-    groups = reference["group"].astype(str).to_numpy()
-    if task.kind == "binary":
-        scores = {v: frames[v].loc[ids, "score"].to_numpy(np.float64) for v in order}
-        figures = paired_group_bootstrap(reference["label"].to_numpy(bool), scores, groups, ALL, resamples, seed,
-                                         level)
-    else:
-        truth, scores, metric, name = oof_arrays(task, frames, ids)
-        figures = paired_group_bootstrap(truth, scores, groups, ALL, resamples, seed, level, metric=metric, name=name)
-        figures = {v: {**f, "metric": name} for v, f in figures.items()}
-    rows = []
-    for variant in order:
-        row = {"variant": variant}
-        if prefix is not None:
-            row["experiment"] = experiment_name(variant, prefix)
-        row.update({"modalities": list(variant_modalities[variant]), "runs": int(len(ids)),
-                    "groups": int(len(np.unique(groups))), "folds": int(reference["fold"].nunique()),
-                    **figures[variant], "bootstrap": int(resamples), "seed": int(seed), "level": level})
-        rows.append(row)
-    return rows
-
-
 def check_recorded(rows: list[dict[str, Any]], experiments: dict[str, Experiment]) -> None:
     """The AUROC computed from an experiment's predictions is the one its metrics.json records
     (``pooled.network.auroc``): else the predictions are not that training's."""
@@ -370,33 +297,6 @@ def check_recorded(rows: list[dict[str, Any]], experiments: dict[str, Experiment
         if recorded is not None and row[name] is not None and abs(recorded - row[name]) > 1e-6:
             raise AblateError(f"{exp.name}: {LABELS[name]} {row[name]} from its predictions, {recorded} in its "
                               f"{METRICS}")
-
-
-def _f(value: float | None, sign: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:+.3f}" if sign else f"{value:.3f}"
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """The Markdown table of :func:`paired_table`'s rows, and a line saying what the intervals are."""
-    if not rows:
-        return ""
-    pct = f"{round(100 * rows[0].get('level', LEVEL))}%"
-    name = rows[0].get("metric", "auroc")  # the task's headline (binary: AUROC)
-    lines = [f"| variant | modalities | pooled {LABELS[name]} ({pct} CI) | all − variant, paired ({pct} CI) |",
-             "|---|---|---|---|"]
-    for row in rows:
-        area = f"{_f(row[name])} [{_f(row[f'{name}_ci_low'])}, {_f(row[f'{name}_ci_high'])}]"
-        diff = "" if row["variant"] == ALL else \
-            f"{_f(row['diff'], True)} [{_f(row['diff_ci_low'], True)}, {_f(row['diff_ci_high'], True)}]"
-        lines.append(f"| {row['variant']} | {', '.join(row['modalities'])} | {area} | {diff} |")
-    first = rows[0]
-    lines += ["", f"Out-of-fold predictions of the same {first['runs']} runs ({first['groups']} host stars, "
-                  f"{first['folds']} folds) for every variant; {pct} intervals: percentiles of "
-                  f"{first['bootstrap']} host-star bootstrap draws (seed {first['seed']}), the same draws "
-                  f"for every variant; the difference is taken within each draw."]
-    return "\n".join(lines)
 
 
 # --- command line ----------------------------------------------------------------------------------
