@@ -213,6 +213,9 @@ def test_model_runs_with_any_subset_of_modalities_and_masks_missing_ones(product
         assert logits.shape == (4,) and torch.isfinite(logits).all()
         # rule predict's path: the same outputs by the encoders' other arrangement of the arithmetic
         torch.testing.assert_close(model.score(batch), logits, rtol=0, atol=1e-5)
+        with pytest.raises(RuntimeError, match="eval"):
+            model.train().score(batch)
+        model.eval()
         if modalities == ["spectrum"]:
             # run 1 has no spectrum: whatever its (zero) features, it gets the learned "missing" vector
             batch["spectrum"][1] = 100.0

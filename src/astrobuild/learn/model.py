@@ -20,8 +20,8 @@ not installed here, and the same code now runs on every device torch supports.
 
 Scoring (:meth:`MultiModalNet.score`, rule ``predict``) runs the climate and graph encoders in
 another arrangement of the same arithmetic (their ``infer``), equal to ``forward`` to float
-rounding (tested) and about 1.5x as fast on the CPU; training keeps ``forward``, whose figures
-are on record.
+rounding (tested) and about twice as fast on the CPU (benchmarks/bench_predict.py); training keeps
+``forward``, whose figures are on record.
 
 Fusion: each encoder gives a ``hidden`` vector; where a run lacks the modality it
 is replaced by a learned per-modality "missing" vector, and the presence flags
@@ -264,8 +264,10 @@ class MultiModalNet(nn.Module):
 
     @torch.inference_mode()
     def score(self, batch: dict[str, Any]) -> torch.Tensor:
-        """``forward``'s outputs (to float rounding) through the encoders' ``infer``; no gradients, eval mode
-        expected: rule predict's path."""
+        """``forward``'s outputs (to float rounding) through the encoders' ``infer``; no gradients, in eval
+        mode: rule predict's path."""
+        if self.training:
+            raise RuntimeError("MultiModalNet.score scores a trained model: call .eval() first (dropout is on)")
         return self._fuse(batch, scoring=True)
 
     def _fuse(self, batch: dict[str, Any], scoring: bool) -> torch.Tensor:
