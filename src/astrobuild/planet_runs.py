@@ -52,7 +52,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from astrobuild.climate.runs import PLANET_PREFIX, RUN_PREFIX
+from astrobuild.climate.runs import PLANET_PREFIX, RUN_PREFIX, extra_field
 from astrobuild.contracts.arrow import arrow_schema
 from astrobuild.contracts.climate import ClimateRuns
 from astrobuild.contracts.planet_runs import PlanetRuns
@@ -211,8 +211,7 @@ def build_registry(climate_runs: pd.DataFrame, planets: Iterable[str], spectra: 
     if errors:
         raise RegistryError(f"{len(errors)} unresolved reference(s) in the planet-run registry:\n  "
                             + "\n  ".join(errors[:50]))
-    schema = pa.schema([*arrow_schema(PlanetRuns, forcings), *(pa.field(c, pa.float64() if pd.api.types.is_float_dtype(
-        climate_runs[c]) else pa.string()) for c in extras)])
+    schema = pa.schema([*arrow_schema(PlanetRuns, forcings), *(extra_field(climate_runs, c) for c in extras)])
     table = pa.Table.from_pylist(rows, schema=schema).sort_by([("run_id", "ascending")])
     ids = table.column("run_id").to_pylist()
     if len(set(ids)) != len(ids):

@@ -317,12 +317,17 @@ def test_stems_are_safe_and_unique(tmp_path):
     assert safe_stem("../../etc/passwd.nc") == "passwd"
 
 
-def test_runs_table_with_quarantine(climate_sample, tmp_path):
+def _cube_folder(climate_sample: Path, tmp_path: Path, n: int) -> tuple[Path, list[str]]:
+    """A folder ``cubes`` holding the first ``n`` sample cubes, and their file names."""
     root = tmp_path / "cubes"
     root.mkdir()
-    for cube in sorted(climate_sample.glob("*.nc"))[:3]:
+    for cube in sorted(climate_sample.glob("*.nc"))[:n]:
         (root / cube.name).write_bytes(cube.read_bytes())
-    names = sorted(p.name for p in root.glob("*.nc"))
+    return root, sorted(p.name for p in root.glob("*.nc"))
+
+
+def test_runs_table_with_quarantine(climate_sample, tmp_path):
+    root, names = _cube_folder(climate_sample, tmp_path, 3)
     (root / "runs.csv").write_text(
         "file,planet,scenario,label\n"
         f"{names[0]},ASB-0001 b,high_co2,1\n"
@@ -351,11 +356,7 @@ def test_runs_table_with_quarantine(climate_sample, tmp_path):
 def test_runs_csv_targets_are_carried_typed(climate_sample, tmp_path):
     """Extra runs.csv columns ride along: numbers as float64, class names as strings, empty as null;
     a cell that breaks a numeric column is quarantined naming file, line and column."""
-    root = tmp_path / "cubes"
-    root.mkdir()
-    for cube in sorted(climate_sample.glob("*.nc"))[:4]:
-        (root / cube.name).write_bytes(cube.read_bytes())
-    names = sorted(p.name for p in root.glob("*.nc"))
+    root, names = _cube_folder(climate_sample, tmp_path, 4)
     (root / "runs.csv").write_text(
         "file,planet,scenario,label,fraction,kind\n"
         f"{names[0]},P b,a,1,0.25,habitable\n"

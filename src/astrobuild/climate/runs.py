@@ -267,14 +267,17 @@ def extra_columns(runs: dict[Path, dict[str, Any]], quarantine: Quarantine) -> d
     return columns
 
 
+def extra_field(frame: pd.DataFrame, column: str) -> pa.Field:
+    """An extra (target) column's Arrow field: float64 when the frame holds it as floats, else string."""
+    return pa.field(column, pa.float64() if pd.api.types.is_float_dtype(frame[column]) else pa.string())
+
+
 def runs_schema(frame: pd.DataFrame) -> pa.Schema:
     """:data:`SCHEMA`, the contract's pattern columns the frame has (``run:<name>``, ``planet:<name>``, with
     their descriptions), then its extra (target) columns: float64 or string."""
     extra = [c for c in frame.columns if c not in SCHEMA.names]
     patterned = [c for c in extra if c.startswith((RUN_PREFIX, PLANET_PREFIX))]
-    return pa.schema([*arrow_schema(ClimateRuns, patterned),
-                      *(pa.field(c, pa.float64() if pd.api.types.is_float_dtype(frame[c]) else pa.string())
-                        for c in extra if c not in patterned)])
+    return pa.schema([*arrow_schema(ClimateRuns, patterned), *(extra_field(frame, c) for c in extra if c not in patterned)])
 
 
 def climate_runs_frame(cubes: dict[str, str], stores: dict[str, str], roots: list[str | os.PathLike[str]],

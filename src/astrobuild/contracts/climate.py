@@ -22,6 +22,8 @@ STEM = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 RUN_PARAM = r"^run:[A-Za-z_][A-Za-z0-9_]*$"
 PLANET_VALUE = r"^planet:[A-Za-z_][A-Za-z0-9_]*$"
 
+BIOSPHERE = ids.PATHWAY_LIST_ANCHORED
+
 
 def extra_columns_typed(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> bool:
     """True when every column ``model`` does not declare is float64 or strings (nulls allowed)."""
@@ -33,7 +35,6 @@ def extra_columns_typed(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> 
                               or (isinstance(v, float) and v != v)).all()):
             return False
     return True
-BIOSPHERE = ids.PATHWAY_LIST_ANCHORED
 
 
 class ClimateRuns(pa.DataFrameModel):

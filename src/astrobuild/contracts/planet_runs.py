@@ -23,8 +23,6 @@ from astrobuild.contracts.climate import RUN_PARAM, extra_columns_typed
 from astrobuild.contracts.kegg import PATHWAY
 
 RUN_ID = r"^run-[0-9a-f]{16}$"
-
-
 PATHWAY_SET = PATHWAY[:-1] + r"(?: " + PATHWAY[1:-1] + r")*$"
 
 

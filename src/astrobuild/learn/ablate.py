@@ -61,7 +61,6 @@ import pandas as pd
 from astrobuild.learn.ablate_table import (
     ALL,
     DEFAULT_BOOTSTRAP,
-    LABELS,
     PREFIX,
     AblateError,
     experiment_name,
@@ -69,6 +68,7 @@ from astrobuild.learn.ablate_table import (
     paired_table,
     task_of_section,
 )
+from astrobuild.learn.tasks import METRIC_LABELS
 
 PARAMS_FILE = "config/config.yaml"
 KEY = "train.modalities"
@@ -295,7 +295,7 @@ def check_recorded(rows: list[dict[str, Any]], experiments: dict[str, Experiment
         name = row.get("metric", "auroc")
         recorded = (((exp.metrics if exp else {}).get("pooled") or {}).get("network") or {}).get(name)
         if recorded is not None and row[name] is not None and abs(recorded - row[name]) > 1e-6:
-            raise AblateError(f"{exp.name}: {LABELS[name]} {row[name]} from its predictions, {recorded} in its "
+            raise AblateError(f"{exp.name}: {METRIC_LABELS[name]} {row[name]} from its predictions, {recorded} in its "
                               f"{METRICS}")
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from astrobuild.learn.metrics import paired_group_bootstrap
-from astrobuild.learn.tasks import Task
+from astrobuild.learn.tasks import METRIC_LABELS, Task
 
 PREFIX = "ablate"
 ALL = "all"
@@ -31,9 +31,6 @@ class AblateError(RuntimeError):
 def experiment_name(variant: str, prefix: str = PREFIX) -> str:
     """The DVC experiment of a variant: ``ablate-all``, ``ablate-no-climate``, ..."""
     return f"{prefix}-{ALL}" if variant == ALL else f"{prefix}-no-{variant.removeprefix('-')}"
-
-
-LABELS = {"auroc": "AUROC", "macro_f1": "macro-F1", "rmse": "RMSE"}
 
 
 def task_of_section(train: dict[str, Any]) -> Task:
@@ -147,7 +144,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         return ""
     pct = f"{round(100 * rows[0].get('level', LEVEL))}%"
     name = rows[0].get("metric", "auroc")  # the task's headline (binary: AUROC)
-    lines = [f"| variant | modalities | pooled {LABELS[name]} ({pct} CI) | all − variant, paired ({pct} CI) |",
+    lines = [f"| variant | modalities | pooled {METRIC_LABELS[name]} ({pct} CI) | all − variant, paired ({pct} CI) |",
              "|---|---|---|---|"]
     for row in rows:
         area = f"{_f(row[name])} [{_f(row[f'{name}_ci_low'])}, {_f(row[f'{name}_ci_high'])}]"

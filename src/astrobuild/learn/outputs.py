@@ -42,7 +42,7 @@ from astrobuild.io import atomic_path, write_parquet, write_text
 from astrobuild.learn.compat import check_compatible, vocabulary_entry
 from astrobuild.learn.config import TrainConfig
 from astrobuild.learn.model import MultiModalNet
-from astrobuild.learn.tasks import Task
+from astrobuild.learn.tasks import METRIC_LABELS, Task
 
 CHECKPOINT_FORMAT = "astrobuild-multimodal"
 # 2: the compound vocabulary and the feature layout (a v1 file cannot be checked against the data)
@@ -151,7 +151,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu", *, 
 
 
 def write_curves(curves: list[dict[str, Any]], path: str) -> None:
-    # binary: CURVE_COLUMNS; another task's figure replaces auroc (astrobuild.learn.tasks.Task.curve_name)
+    # binary: CURVE_COLUMNS; another task's figure replaces auroc (astrobuild.learn.tasks.Task.headline)
     columns = list(curves[0]) if curves else list(CURVE_COLUMNS)
     lines = [",".join(columns)]
     for row in curves:
@@ -181,7 +181,7 @@ def plot_curves(curves: list[dict[str, Any]], best_epoch: int, path: str, task: 
 
     epochs = [r["epoch"] for r in curves]
     task = task or Task()
-    name = task.curve_name
+    name = task.headline
     loss = {"binary": "binary cross-entropy", "multiclass": "cross-entropy",
             "regression": f"{task.loss.upper()} (standardised target)"}[task.kind]
 
@@ -196,7 +196,7 @@ def plot_curves(curves: list[dict[str, Any]], best_epoch: int, path: str, task: 
     right.plot(epochs, series(f"train_{name}"), label="train")
     right.plot(epochs, series(f"val_{name}"), label="validation")
     right.set_xlabel("epoch")
-    right.set_ylabel({"auroc": "AUROC", "macro_f1": "macro-F1", "rmse": "RMSE"}[name])
+    right.set_ylabel(METRIC_LABELS[name])
     if task.kind != "regression":
         right.set_ylim(0, 1.02)
     for ax in (left, right):

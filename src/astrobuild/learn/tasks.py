@@ -41,6 +41,8 @@ from astrobuild.learn.metrics import (
 )
 
 KINDS = ("binary", "multiclass", "regression")
+# how each task's headline metric is written for people (plots, the ablation table)
+METRIC_LABELS = {"auroc": "AUROC", "macro_f1": "macro-F1", "rmse": "RMSE"}
 LOSSES = ("mse", "huber")
 _TRUE, _FALSE = {"1", "1.0", "true", "yes", "t", "y"}, {"0", "0.0", "false", "no", "f", "n"}
 
@@ -289,11 +291,6 @@ class Task:
         if self.kind == "multiclass":
             return encoded.astype(np.int64)
         return encoded.astype(np.float64) * self.std + self.mean
-
-    @property
-    def curve_name(self) -> str:
-        """curves.csv's per-epoch figure (binary: auroc, as before)."""
-        return self.headline
 
     # the network's output
     def loss_fn(self) -> torch.nn.Module:

@@ -179,7 +179,7 @@ def fit(model: torch.nn.Module, train_set: Dataset, val_set: Dataset, config: Tr
             train_auc = (task.curve_value(task.decode(np.concatenate(labels)), np.concatenate(scores))
                          if labels else None)
             val_auc = task.curve_value(task.decode(val_labels), val_scores) if len(val_labels) else None
-            name = task.curve_name
+            name = task.headline
             result.curves.append({
                 "epoch": epoch, "train_loss": round(total / max(seen, 1), 6),
                 "val_loss": None if val_loss is None else round(val_loss, 6),
